@@ -1,0 +1,30 @@
+/** Unit tests need no I/O; integration and end-to-end tests share one broker and one store per run. */
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  // Tests run the TypeScript sources of the workspace packages, not their build output.
+  moduleNameMapper: { '^@wxp/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/', '/.cache/'],
+};
+
+module.exports = {
+  // Per-project testTimeout is not honoured; integration tests need the room, unit tests never use it.
+  testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/infra/summary-reporter.cjs'],
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/test/**/*.unit.test.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/test/**/*.int.test.ts', '<rootDir>/**/test/**/*.e2e.test.ts'],
+      globalSetup: '<rootDir>/test/infra/global-setup.cjs',
+      globalTeardown: '<rootDir>/test/infra/global-teardown.cjs',
+    },
+  ],
+};
