@@ -1,0 +1,62 @@
+/**
+ * The CloudEvents 1.0 envelope in structured mode. Only producer and consumer wrappers touch it;
+ * projections see the typed payload.
+ */
+export interface CloudEvent<TType extends string = string, TData = unknown> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: TType;
+  subject?: string;
+  time: string;
+  datacontenttype: 'application/json';
+  dataschema: string;
+  data: TData;
+  /** Extension: the id of the event or request this one belongs to. */
+  correlationid?: string;
+  /** Extension: the id of the event that caused this one. */
+  causationid?: string;
+}
+
+export const CLOUD_EVENT_CONTENT_TYPE = 'application/cloudevents+json';
+
+/** Kafka header names written with every event, so consumers can filter without parsing. */
+export const EventHeaders = {
+  contentType: 'content-type',
+  type: 'ce_type',
+  id: 'ce_id',
+} as const;
+
+export function sourceOfApp(appId: string): string {
+  return `/wechat/${appId}`;
+}
+
+export class EnvelopeError extends Error {
+  override readonly name = 'EnvelopeError';
+}
+
+const requiredStrings = ['id', 'source', 'type', 'time', 'dataschema'] as const;
+
+/** Parses a Kafka value into an envelope, checking only what the envelope promises. */
+export function parseEnvelope(value: Buffer | string): CloudEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch (error) {
+    throw new EnvelopeError(`not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new EnvelopeError('not a JSON object');
+  }
+  const candidate = parsed as Record<string, unknown>;
+  if (candidate.specversion !== '1.0') {
+    throw new EnvelopeError(`specversion must be "1.0", got ${JSON.stringify(candidate.specversion)}`);
+  }
+  for (const field of requiredStrings) {
+    if (typeof candidate[field] !== 'string' || candidate[field] === '') {
+      throw new EnvelopeError(`${field} must be a non-empty string`);
+    }
+  }
+  if (!('data' in candidate)) throw new EnvelopeError('data is missing');
+  return candidate as unknown as CloudEvent;
+}

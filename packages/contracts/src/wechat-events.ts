@@ -1,0 +1,131 @@
+import { Type } from '@sinclair/typebox';
+import type { CloudEvent } from './cloud-event';
+import { defineEvent, type DataOf } from './event-definition';
+import { Topics } from './topics';
+
+/**
+ * Every field of the push as WeChat sent it: values are strings (ids stay exact), nested elements
+ * stay objects or arrays, names are made safe for MongoDB (no leading `$`, no `.`).
+ */
+const PushFields = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'All fields of the push, as received, with MongoDB-safe names',
+});
+
+const userEventBase = {
+  appId: Type.String({ minLength: 1, description: 'The account the push was sent to (our appId)' }),
+  openId: Type.String({ minLength: 1, description: 'FromUserName: the user, unique per account' }),
+  accountId: Type.String({ description: "ToUserName: the account's original id (gh_…)" }),
+  createTime: Type.Integer({ minimum: 0, description: 'CreateTime of the push, seconds since the epoch' }),
+  fields: PushFields,
+};
+
+const sceneFields = {
+  scene: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'The QR scene as sent (scene_id or scene_str)',
+  }),
+  sceneId: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 4294967295, description: 'The scene as a number, when it is one' }),
+  ),
+  ticket: Type.Optional(Type.String({ description: 'Ticket of the QR code that was scanned' })),
+};
+
+export const UserSubscribed = defineEvent(
+  'wechat.user.subscribed',
+  1,
+  Topics.events,
+  Type.Object({
+    ...userEventBase,
+    scene: Type.Optional(sceneFields.scene),
+    sceneId: sceneFields.sceneId,
+    ticket: sceneFields.ticket,
+  }),
+);
+
+export const UserUnsubscribed = defineEvent(
+  'wechat.user.unsubscribed',
+  1,
+  Topics.events,
+  Type.Object(userEventBase),
+);
+
+export const QrcodeScanned = defineEvent(
+  'wechat.qrcode.scanned',
+  1,
+  Topics.events,
+  Type.Object({ ...userEventBase, ...sceneFields }),
+);
+
+export const MenuClicked = defineEvent(
+  'wechat.menu.clicked',
+  1,
+  Topics.events,
+  Type.Object({ ...userEventBase, key: Type.String({ description: 'EventKey: the menu key' }) }),
+);
+
+export const MenuViewed = defineEvent(
+  'wechat.menu.viewed',
+  1,
+  Topics.events,
+  Type.Object({
+    ...userEventBase,
+    url: Type.String({ description: 'EventKey: the URL opened' }),
+    menuId: Type.Optional(Type.String({ description: 'MenuId, kept as a string' })),
+  }),
+);
+
+export const userMessageTypes = [
+  'text',
+  'image',
+  'voice',
+  'video',
+  'shortvideo',
+  'location',
+  'link',
+] as const;
+export type UserMessageType = (typeof userMessageTypes)[number];
+
+export const MessageReceived = defineEvent(
+  'wechat.message.received',
+  1,
+  Topics.events,
+  Type.Object({
+    ...userEventBase,
+    msgType: Type.Union(userMessageTypes.map((t) => Type.Literal(t))),
+    msgId: Type.Optional(
+      Type.String({ pattern: '^[0-9]+$', description: 'MsgId, a 64-bit integer as a string' }),
+    ),
+  }),
+);
+
+export const EventReceived = defineEvent(
+  'wechat.event.received',
+  1,
+  Topics.events,
+  Type.Object({
+    ...userEventBase,
+    msgType: Type.String({ description: 'MsgType as sent; "event" for events' }),
+    event: Type.Optional(Type.String({ description: 'Event as sent, e.g. LOCATION or scancode_push' })),
+  }),
+);
+
+export const wechatEventDefinitions = [
+  UserSubscribed,
+  UserUnsubscribed,
+  QrcodeScanned,
+  MenuClicked,
+  MenuViewed,
+  MessageReceived,
+  EventReceived,
+] as const;
+
+type Definitions = (typeof wechatEventDefinitions)[number];
+
+/** The union of everything on `wechat.events.v1`; switch on `type` exhaustively. */
+export type WechatEvent = {
+  [D in Definitions as D['type']]: CloudEvent<D['type'], DataOf<D>>;
+}[Definitions['type']];
+
+export type WechatEventType = WechatEvent['type'];
+export type WechatEventOf<T extends WechatEventType> = Extract<WechatEvent, { type: T }>;

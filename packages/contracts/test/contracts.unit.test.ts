@@ -1,0 +1,129 @@
+import {
+  EnvelopeError,
+  Topics,
+  canonicalEventId,
+  compatibilityProblems,
+  deadLetterTopicOf,
+  parseEnvelope,
+  readPublishedSchema,
+  schemaDocument,
+  schemaProblems,
+  topicCatalogue,
+  wechatEventDefinitions,
+} from '@wxp/contracts';
+
+describe('published schemas', () => {
+  it.each(wechatEventDefinitions.map((d) => [d.type, d] as const))(
+    '%s is published and unchanged (run `npm run schemas` after a compatible change)',
+    (_type, definition) => {
+      const published = readPublishedSchema(definition);
+      expect(published).toBeDefined();
+      expect(compatibilityProblems(published, schemaDocument(definition))).toEqual([]);
+      expect(schemaDocument(definition)).toEqual(published);
+    },
+  );
+});
+
+describe('schema compatibility', () => {
+  const v1 = {
+    type: 'object',
+    required: ['a'],
+    properties: { a: { type: 'string', maxLength: 64 }, b: { type: 'integer' } },
+  };
+
+  it('accepts a new optional field', () => {
+    expect(
+      compatibilityProblems(v1, { ...v1, properties: { ...v1.properties, c: { type: 'string' } } }),
+    ).toEqual([]);
+  });
+
+  it('refuses removing a field, retyping one, requiring one, or narrowing a value', () => {
+    expect(compatibilityProblems(v1, { ...v1, properties: { a: v1.properties.a } })).toEqual([
+      '/: b was removed',
+    ]);
+    expect(
+      compatibilityProblems(v1, { ...v1, properties: { ...v1.properties, b: { type: 'string' } } }),
+    ).toEqual(['/b: type changed from "integer" to "string"']);
+    expect(compatibilityProblems(v1, { ...v1, required: ['a', 'b'] })).toEqual(['/: b became required']);
+    expect(
+      compatibilityProblems(v1, {
+        ...v1,
+        properties: { ...v1.properties, a: { type: 'string', maxLength: 10 } },
+      }),
+    ).toEqual(['/a: maxLength narrowed from 64 to 10']);
+  });
+});
+
+describe('event ids', () => {
+  const push = {
+    appId: 'wx1',
+    fromUserName: 'o1',
+    createTime: '1700000000',
+    msgType: 'event',
+    event: 'subscribe',
+    eventKey: 'qrscene_1',
+  };
+
+  it('are the same for a retried push', () => {
+    expect(canonicalEventId(push)).toBe(canonicalEventId({ ...push }));
+    expect(canonicalEventId(push)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('differ for different pushes in the same second', () => {
+    const ids = new Set([
+      canonicalEventId(push),
+      canonicalEventId({ ...push, eventKey: 'qrscene_2' }),
+      canonicalEventId({ ...push, event: 'SCAN' }),
+      canonicalEventId({ ...push, appId: 'wx2' }),
+      canonicalEventId({ ...push, msgType: 'text', event: undefined, eventKey: undefined, msgId: '1' }),
+      canonicalEventId({ ...push, msgType: 'text', event: undefined, eventKey: undefined, msgId: '2' }),
+    ]);
+    expect(ids.size).toBe(6);
+  });
+
+  it('cannot be forged by moving text between fields', () => {
+    expect(canonicalEventId({ ...push, event: 'a', eventKey: 'b' })).not.toBe(
+      canonicalEventId({ ...push, event: 'ab', eventKey: '' }),
+    );
+  });
+});
+
+describe('envelopes', () => {
+  const valid = {
+    specversion: '1.0',
+    id: 'x',
+    source: '/wechat/wx1',
+    type: 'wechat.user.unsubscribed',
+    time: '2024-01-01T00:00:00.000Z',
+    datacontenttype: 'application/json',
+    dataschema: 'urn:wxp:schema:wechat.user.unsubscribed:v1',
+    data: { appId: 'wx1', openId: 'o1', accountId: 'gh_1', createTime: 1, fields: {} },
+  };
+
+  it('parse a structured-mode CloudEvent', () => {
+    expect(parseEnvelope(JSON.stringify(valid)).type).toBe('wechat.user.unsubscribed');
+    expect(schemaProblems(valid.type, valid.data)).toEqual([]);
+  });
+
+  it('name what is wrong', () => {
+    expect(() => parseEnvelope('{')).toThrow(EnvelopeError);
+    expect(() => parseEnvelope(JSON.stringify({ ...valid, specversion: '0.3' }))).toThrow(/specversion/);
+    expect(() => parseEnvelope(JSON.stringify({ ...valid, id: '' }))).toThrow(/id must be/);
+    expect(schemaProblems(valid.type, { ...valid.data, createTime: 'soon' })).toEqual([
+      '/createTime must be integer',
+    ]);
+  });
+});
+
+describe('topics', () => {
+  it('keep the system of record forever and give every topic a dead-letter topic', () => {
+    const events = topicCatalogue.find((t) => t.name === Topics.events);
+    expect(events?.config['retention.ms']).toBe('-1');
+    expect(events?.partitions).toBeGreaterThan(1);
+    for (const name of Object.values(Topics)) {
+      expect(topicCatalogue.map((t) => t.name)).toContain(deadLetterTopicOf(name));
+    }
+  });
+});
