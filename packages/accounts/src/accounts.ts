@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import Ajv from 'ajv';
+
+const AccountSchema = Type.Object(
+  {
+    appId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    appSecret: Type.String({ minLength: 1 }),
+    token: Type.String({ pattern: '^[A-Za-z0-9]{3,32}$' }),
+    encodingAESKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}$' }),
+    encryptMode: Type.Union([Type.Literal('plain'), Type.Literal('compat'), Type.Literal('safe')]),
+    format: Type.Optional(Type.Union([Type.Literal('xml'), Type.Literal('json')])),
+    originalId: Type.Optional(Type.String({ pattern: '^gh_[A-Za-z0-9]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+const AccountsFileSchema = Type.Array(AccountSchema);
+
+export type AccountEntry = Static<typeof AccountSchema>;
+
+/** One Official Account served by this deployment, with defaults applied. */
+export interface Account extends AccountEntry {
+  format: 'xml' | 'json';
+}
+
+export class AccountsError extends Error {
+  override readonly name = 'AccountsError';
+}
+
+const validate = new Ajv({ allErrors: true }).compile<Static<typeof AccountsFileSchema>>(AccountsFileSchema);
+
+/** Parses and checks the accounts file's content; every problem is named with the entry it is in. */
+export function parseAccounts(json: string, origin = 'accounts'): Map<string, Account> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new AccountsError(`${origin}: not JSON: ${(error as Error).message}`);
+  }
+  if (!validate(parsed)) {
+    const problems = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`,
+    );
+    throw new AccountsError(`${origin}: ${problems.join('; ')}`);
+  }
+  const accounts = new Map<string, Account>();
+  for (const entry of parsed) {
+    if (accounts.has(entry.appId)) throw new AccountsError(`${origin}: appId ${entry.appId} is listed twice`);
+    accounts.set(entry.appId, { ...entry, format: entry.format ?? 'xml' });
+  }
+  if (accounts.size === 0) throw new AccountsError(`${origin}: lists no account`);
+  return accounts;
+}
+
+/** Reads the file named by WECHAT_ACCOUNTS_FILE. */
+export function loadAccounts(file: string): Map<string, Account> {
+  let json: string;
+  try {
+    json = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AccountsError(`${file}: cannot be read: ${(error as Error).message}`);
+  }
+  return parseAccounts(json, file);
+}

@@ -1,0 +1,4 @@
+export * from './kafka-client';
+export * from './topic-provisioning';
+export * from './event-publisher';
+export * from './event-consumer';

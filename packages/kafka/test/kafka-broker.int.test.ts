@@ -1,0 +1,197 @@
+import {
+  CLOUD_EVENT_CONTENT_TYPE,
+  Topics,
+  topicCatalogue,
+  type CloudEvent,
+  type TopicSpec,
+} from '@wxp/contracts';
+import {
+  EventPublisher,
+  createKafka,
+  provisionTopics,
+  startEventConsumer,
+  type ConsumedEvent,
+} from '@wxp/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { eventually, kafkaBrokers, uniqueName } from '../../../test/support/infrastructure';
+
+// The client suite the broker version is chosen by: admin, idempotent produce, consumer groups and
+// commits, all against the real broker of this run.
+const logger = pino({ level: 'silent' });
+const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'kafka-int-test', logger });
+const raw = new Kafka({ brokers: kafkaBrokers(), clientId: 'kafka-int-raw', logLevel: logLevel.NOTHING });
+
+function testEvent(n: number, type = 'test.thing.happened'): CloudEvent {
+  return {
+    specversion: '1.0',
+    id: `id-${n}`,
+    source: '/test',
+    type,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: 'urn:test',
+    data: { n },
+  };
+}
+
+async function freshTopic(partitions = 3): Promise<TopicSpec> {
+  const spec = {
+    name: uniqueName('t'),
+    partitions,
+    config: { 'retention.ms': '-1' },
+    key: 'k',
+    description: 'test',
+  };
+  await provisionTopics(kafka, [spec], logger);
+  return spec;
+}
+
+describe('Kafka broker with kafkajs', () => {
+  it('has the declared topics, with the system of record kept forever', async () => {
+    const admin = raw.admin();
+    await admin.connect();
+    try {
+      const topics = await admin.listTopics();
+      for (const spec of topicCatalogue) expect(topics).toContain(spec.name);
+      const metadata = await admin.fetchTopicMetadata({ topics: [Topics.events] });
+      expect(metadata.topics[0]?.partitions).toHaveLength(12);
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: Topics.events, configNames: ['retention.ms'] }],
+      });
+      expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('-1');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('provisions idempotently and never auto-creates topics', async () => {
+    const spec = await freshTopic(4);
+    const again = await provisionTopics(kafka, [spec], logger);
+    expect(again).toEqual({ created: [], existing: [spec.name] });
+    const producer = raw.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+    await producer.connect();
+    await expect(
+      producer.send({ topic: uniqueName('missing'), messages: [{ value: 'x' }] }),
+    ).rejects.toThrow();
+    await producer.disconnect();
+  });
+
+  it('publishes concurrent events in shared requests, acknowledged, with CloudEvents headers', async () => {
+    const spec = await freshTopic(3);
+    const publisher = await EventPublisher.connect(kafka);
+    const count = 300;
+    await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        publisher.publish({ topic: spec.name, key: `user-${n % 7}`, event: testEvent(n) }),
+      ),
+    );
+    await publisher.disconnect();
+
+    const consumer = raw.consumer({ groupId: uniqueName('g') });
+    const received: { key: string; n: number; headers: Record<string, string> }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: spec.name, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        received.push({
+          key: message.key?.toString() ?? '',
+          n: (JSON.parse(message.value?.toString() ?? '{}') as CloudEvent<string, { n: number }>).data.n,
+          headers,
+        });
+      },
+    });
+    await eventually(async () => expect(received).toHaveLength(count), 20_000);
+    await consumer.disconnect();
+    expect(received[0]?.headers['content-type']).toBe(CLOUD_EVENT_CONTENT_TYPE);
+    expect(received[0]?.headers.ce_type).toBe('test.thing.happened');
+    // One key, one partition: each user's events arrive in the order they were published.
+    for (let k = 0; k < 7; k++) {
+      const ns = received.filter((r) => r.key === `user-${k}`).map((r) => r.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
+  });
+
+  it('commits what a group handled, so the next member resumes after it', async () => {
+    const spec = await freshTopic(2);
+    const groupId = uniqueName('g');
+    const publisher = await EventPublisher.connect(kafka);
+    for (let n = 0; n < 10; n++)
+      await publisher.publish({ topic: spec.name, key: `k${n % 2}`, event: testEvent(n) });
+
+    const firstRun: ConsumedEvent[] = [];
+    const first = await startEventConsumer({
+      kafka,
+      groupId,
+      topics: [spec.name],
+      logger,
+      handleBatch: async (events) => {
+        firstRun.push(...events);
+      },
+    });
+    await eventually(async () => expect(firstRun).toHaveLength(10), 20_000);
+    await first.stop();
+
+    const admin = raw.admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId, topics: [spec.name] });
+    await admin.disconnect();
+    // A partition nothing was written to reports -1: no commit there.
+    const committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    expect(committed).toBe(10);
+
+    for (let n = 10; n < 13; n++)
+      await publisher.publish({ topic: spec.name, key: `k${n % 2}`, event: testEvent(n) });
+    await publisher.disconnect();
+    const secondRun: ConsumedEvent[] = [];
+    const second = await startEventConsumer({
+      kafka,
+      groupId,
+      topics: [spec.name],
+      logger,
+      handleBatch: async (events) => {
+        secondRun.push(...events);
+      },
+    });
+    await eventually(async () => expect(secondRun).toHaveLength(3), 20_000);
+    await second.stop();
+    expect(secondRun.map((e) => (e.event.data as { n: number }).n).sort((a, b) => a - b)).toEqual([
+      10, 11, 12,
+    ]);
+  });
+
+  it('retries a batch whose handler failed, and counts messages that are not events without stopping', async () => {
+    const spec = await freshTopic(1);
+    const producer = raw.producer();
+    await producer.connect();
+    await producer.send({
+      topic: spec.name,
+      messages: [
+        { key: 'a', value: JSON.stringify(testEvent(1)) },
+        { key: 'a', value: 'not json' },
+        { key: 'a', value: JSON.stringify(testEvent(2)) },
+      ],
+    });
+    await producer.disconnect();
+    let attempts = 0;
+    const handled: number[] = [];
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [spec.name],
+      logger,
+      handleBatch: async (events) => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('transient');
+        handled.push(...events.map((e) => (e.event.data as { n: number }).n));
+      },
+    });
+    await eventually(async () => expect(handled).toEqual([1, 2]), 30_000);
+    await consumer.stop();
+    expect(attempts).toBeGreaterThanOrEqual(2);
+  });
+});

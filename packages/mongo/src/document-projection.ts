@@ -1,0 +1,120 @@
+import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
+
+/** A read-model document that remembers the position of the last event applied to it. */
+export interface VersionedDocument extends Document {
+  _id: string;
+  position: number;
+}
+
+export interface PositionedEvent<E> {
+  /** Increases with every event of the same document (the Kafka offset within the key's partition). */
+  position: number;
+  event: E;
+}
+
+/** A pure projection: which document an event concerns, and what that document becomes. */
+export interface DocumentProjection<E, D extends VersionedDocument> {
+  documentId(event: E): string | undefined;
+  /** Returns the new document (with `position` set to the event's) or null when it must not exist. */
+  evolve(current: D | null, event: E, position: number): D | null;
+}
+
+export interface ProjectionWriteStats {
+  applied: number;
+  skipped: number;
+  written: number;
+  /** Writes that found the document changed by someone else since it was read (a rebalance overlap). */
+  conflicts: number;
+}
+
+/**
+ * Applies a batch of events to one collection: one read of the documents involved, the projection
+ * folded over them in memory, one bulk write of the results. Events at or below a document's
+ * stored position are skipped, so a batch delivered twice changes nothing. Writes are guarded by
+ * the position that was read, so an overlapping consumer never rolls a document back.
+ */
+export async function projectIntoCollection<E, D extends VersionedDocument>(
+  collection: Collection<D>,
+  projection: DocumentProjection<E, D>,
+  events: PositionedEvent<E>[],
+): Promise<ProjectionWriteStats> {
+  const stats: ProjectionWriteStats = { applied: 0, skipped: 0, written: 0, conflicts: 0 };
+  const ids = [...new Set(events.map((e) => projection.documentId(e.event)).filter(isDefined))];
+  if (ids.length === 0) {
+    stats.skipped = events.length;
+    return stats;
+  }
+  const loaded = new Map<string, D>();
+  const found = await collection.find({ _id: { $in: ids } } as Filter<D>).toArray();
+  for (const document of found) loaded.set((document as D)._id, document as D);
+
+  const current = foldEvents(projection, loaded, events, stats);
+  const updates: AnyBulkWriteOperation<D>[] = [];
+  const inserts: D[] = [];
+  for (const [id, after] of current) {
+    const before = loaded.get(id) ?? null;
+    if (after === before) continue;
+    if (before === null) {
+      if (after) inserts.push(after);
+    } else if (after === null) {
+      updates.push({ deleteOne: { filter: { _id: id, position: before.position } as Filter<D> } });
+    } else {
+      updates.push({
+        replaceOne: { filter: { _id: id, position: before.position } as Filter<D>, replacement: after },
+      });
+    }
+  }
+  if (updates.length > 0) {
+    const result = await collection.bulkWrite(updates, { ordered: false });
+    const done = result.matchedCount + result.deletedCount;
+    stats.written += done;
+    stats.conflicts += updates.length - done;
+  }
+  if (inserts.length > 0) {
+    try {
+      const result = await collection.insertMany(inserts as never[], { ordered: false });
+      stats.written += result.insertedCount;
+    } catch (error) {
+      const inserted = (error as { result?: { insertedCount?: number } }).result?.insertedCount;
+      const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+      stats.written += inserted ?? 0;
+      stats.conflicts += list.length;
+    }
+  }
+  return stats;
+}
+
+/**
+ * The pure core of a projection run: folds events over the documents as they were, skipping every
+ * event at or below a document's position. Returns each touched document's new state (null: gone).
+ */
+export function foldEvents<E, D extends VersionedDocument>(
+  projection: DocumentProjection<E, D>,
+  documents: ReadonlyMap<string, D>,
+  events: readonly PositionedEvent<E>[],
+  stats: Pick<ProjectionWriteStats, 'applied' | 'skipped'> = { applied: 0, skipped: 0 },
+): Map<string, D | null> {
+  const current = new Map<string, D | null>();
+  for (const { event, position } of events) {
+    const id = projection.documentId(event);
+    if (id === undefined) {
+      stats.skipped += 1;
+      continue;
+    }
+    const before = current.has(id) ? (current.get(id) ?? null) : (documents.get(id) ?? null);
+    if (before && position <= before.position) {
+      stats.skipped += 1;
+      current.set(id, before);
+      continue;
+    }
+    current.set(id, projection.evolve(before, event, position));
+    stats.applied += 1;
+  }
+  return current;
+}
+
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}

@@ -1,0 +1,3 @@
+export * from './mongo-connection';
+export * from './mongo-errors';
+export * from './document-projection';

@@ -1,0 +1,70 @@
+import {
+  connectMongo,
+  projectIntoCollection,
+  type DocumentProjection,
+  type MongoConnection,
+  type VersionedDocument,
+} from '@wxp/mongo';
+import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+
+interface Counter extends VersionedDocument {
+  total: number;
+}
+type Change = { id: string; add?: number; remove?: boolean };
+
+const counters: DocumentProjection<Change, Counter> = {
+  documentId: (change) => change.id,
+  evolve: (current, change, position) =>
+    change.remove ? null : { _id: change.id, total: (current?.total ?? 0) + (change.add ?? 0), position },
+};
+
+describe('projecting into a real store', () => {
+  let mongo: MongoConnection;
+  beforeAll(async () => {
+    mongo = await connectMongo(mongoUrlFor(uniqueName('db')), 'test');
+  });
+  afterAll(async () => {
+    await mongo.close();
+  });
+
+  it('inserts, updates and deletes in one read and bulk writes', async () => {
+    const collection = mongo.db.collection<Counter>(uniqueName('c'));
+    await projectIntoCollection(collection, counters, [
+      { position: 1, event: { id: 'a', add: 1 } },
+      { position: 2, event: { id: 'b', add: 5 } },
+      { position: 3, event: { id: 'a', add: 2 } },
+    ]);
+    const stats = await projectIntoCollection(collection, counters, [
+      { position: 4, event: { id: 'a', add: 10 } },
+      { position: 5, event: { id: 'b', remove: true } },
+      { position: 6, event: { id: 'c', add: 1 } },
+    ]);
+    expect(stats).toEqual({ applied: 3, skipped: 0, written: 3, conflicts: 0 });
+    expect(await collection.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'a', total: 13, position: 4 },
+      { _id: 'c', total: 1, position: 6 },
+    ]);
+  });
+
+  it('changes nothing when a batch is delivered again', async () => {
+    const collection = mongo.db.collection<Counter>(uniqueName('c'));
+    const batch = [
+      { position: 10, event: { id: 'a', add: 1 } },
+      { position: 11, event: { id: 'a', add: 1 } },
+    ];
+    await projectIntoCollection(collection, counters, batch);
+    const again = await projectIntoCollection(collection, counters, batch);
+    expect(again).toMatchObject({ applied: 0, skipped: 2, written: 0 });
+    expect(await collection.findOne({ _id: 'a' })).toEqual({ _id: 'a', total: 2, position: 11 });
+  });
+
+  it('never rolls a document back when another writer got there first', async () => {
+    const collection = mongo.db.collection<Counter>(uniqueName('c'));
+    await collection.insertOne({ _id: 'a', total: 100, position: 50 });
+    const stale = await projectIntoCollection(collection, counters, [
+      { position: 20, event: { id: 'a', add: 1 } },
+    ]);
+    expect(stale).toMatchObject({ applied: 0, skipped: 1 });
+    expect(await collection.findOne({ _id: 'a' })).toEqual({ _id: 'a', total: 100, position: 50 });
+  });
+});
