@@ -1,0 +1,42 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+/** Runs a command to completion with its output in `logFile`; a failure quotes the end of that log. */
+export function runToCompletion(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = openSync(options.logFile, 'a');
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    child.once('error', (error) => reject(new Error(`${command}: ${error.message}`)));
+    child.once('exit', (code, signal) => {
+      if (code === 0) return resolve();
+      const tail = readFileSync(options.logFile, 'utf8').split('\n').slice(-25).join('\n');
+      reject(
+        new Error(
+          `${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}); log ${options.logFile}:\n${tail}`,
+        ),
+      );
+    });
+  });
+}
+
+/** Fails with a one-line remedy when a tool the local stack needs is not installed. */
+export function requireTool(command: string, versionArgs: string[], remedy: string): string {
+  const result = spawnSync(command, versionArgs, { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    throw new Error(`${command} is needed by the local stack but was not found: ${remedy}`);
+  }
+  return `${result.stdout}${result.stderr}`;
+}
+
+export function onPath(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0;
+}

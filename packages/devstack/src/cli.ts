@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { defaultDataDir } from './repo-paths';
+import { startInfrastructure } from './infrastructure';
+import { provisionAllTopics, startLocalStack } from './local-stack';
+
+const usage = `usage: devstack <command>
+
+  up          start broker, store, topics and every service; Ctrl-C stops all of it
+  infra       start only the broker and the store, and print the variables that reach them
+  help        show this text
+
+Data lives in .data/ (WXP_DATA_DIR overrides). KAFKA_BROKERS and MONGO_URL use running ones instead.`;
+
+const report = (line: string) => process.stdout.write(`${line}\n`);
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+async function main(command: string | undefined): Promise<number> {
+  const dataDir = process.env.WXP_DATA_DIR ?? defaultDataDir();
+  const started = Date.now();
+  switch (command) {
+    case 'up': {
+      const stack = await startLocalStack({ dataDir, report });
+      report(`\nlocal stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+      for (const line of stack.lines) report(`  ${line}`);
+      report('\nCtrl-C stops everything.');
+      const crashed = Promise.race(
+        stack.services.map((s) => s.exited.then((code) => ({ name: s.name, code }))),
+      );
+      const outcome = await Promise.race([untilSignal().then(() => null), crashed]);
+      if (outcome) report(`${outcome.name} exited with code ${outcome.code}; stopping the stack`);
+      else report('stopping…');
+      await stack.stop();
+      return outcome ? 1 : 0;
+    }
+    case 'infra': {
+      const infra = await startInfrastructure({ dataDir, report });
+      await provisionAllTopics(infra.kafkaBrokers);
+      for (const line of infra.parts) report(line);
+      report(`\nexport KAFKA_BROKERS=${infra.kafkaBrokers.join(',')}`);
+      report(`export MONGO_URL=${infra.mongoUrl}\n\nCtrl-C stops both.`);
+      await untilSignal();
+      await infra.stop();
+      return 0;
+    }
+    case 'help':
+    case '--help':
+    case '-h':
+    case undefined:
+      report(usage);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`devstack: unknown command "${command}"\n${usage}\n`);
+      return 2;
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`devstack: ${(error as Error).message ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { dockerEngineAvailable, startContainerInfrastructure } from './container-infrastructure';
+import { startDocumentStore, type StoreEngine } from './document-store';
+import { isPortFree } from './free-port';
+import { startKafkaBroker, type Report } from './kafka-broker';
+
+export interface InfrastructureOptions {
+  /** Broker and store data live below this folder (`.data/` for the local stack, a temp dir in tests). */
+  dataDir: string;
+  kafkaPort?: number;
+  controllerPort?: number;
+  mongoPort?: number;
+  database?: string;
+  env?: NodeJS.ProcessEnv;
+  report?: Report;
+  engine?: StoreEngine;
+  /** Use testcontainers when a Docker engine answers and neither variable is set. */
+  allowContainers?: boolean;
+}
+
+export interface StartedInfrastructure {
+  kafkaBrokers: string[];
+  mongoUrl: string;
+  /** One line per part: what runs where. */
+  parts: string[];
+  stop(): Promise<void>;
+}
+
+async function ensurePortFree(port: number, what: string, variable: string): Promise<void> {
+  if (!(await isPortFree(port))) {
+    throw new Error(
+      `${what}: port ${port} on 127.0.0.1 is already in use; stop what holds it, or set ${variable} to use a running one`,
+    );
+  }
+}
+
+/**
+ * Brings up a Kafka broker and a MongoDB-compatible store as child processes, unless KAFKA_BROKERS
+ * or MONGO_URL name running ones: those always win and nothing is started for them.
+ */
+export async function startInfrastructure(options: InfrastructureOptions): Promise<StartedInfrastructure> {
+  const env = options.env ?? process.env;
+  const report = options.report ?? (() => undefined);
+  const database = options.database ?? 'wechat';
+  const givenBrokers = env.KAFKA_BROKERS?.trim();
+  const givenMongo = env.MONGO_URL?.trim();
+
+  if (!givenBrokers && !givenMongo && options.allowContainers && dockerEngineAvailable()) {
+    report('infrastructure: a Docker engine answers, using testcontainers');
+    return startContainerInfrastructure(database);
+  }
+
+  const kafkaPart = async (): Promise<Part> => {
+    if (givenBrokers) {
+      const brokers = givenBrokers.split(',').map((b) => b.trim());
+      return { value: brokers, line: `kafka: ${brokers.join(',')} (from KAFKA_BROKERS)` };
+    }
+    const port = options.kafkaPort ?? 9092;
+    const controllerPort = options.controllerPort ?? port + 1;
+    await ensurePortFree(port, 'kafka', 'KAFKA_BROKERS');
+    await ensurePortFree(controllerPort, 'kafka controller', 'KAFKA_BROKERS');
+    const started = Date.now();
+    const broker = await startKafkaBroker({
+      dataDir: join(options.dataDir, 'kafka'),
+      port,
+      controllerPort,
+      report,
+    });
+    return {
+      value: broker.brokers,
+      line: `kafka: ${broker.brokers.join(',')} (KRaft, ready in ${Date.now() - started} ms)`,
+      stop: broker.stop,
+    };
+  };
+  const storePart = async (): Promise<Part> => {
+    if (givenMongo) {
+      return {
+        value: [givenMongo],
+        line: `store: ${givenMongo.replace(/\/\/[^@/]*@/, '//***@')} (from MONGO_URL)`,
+      };
+    }
+    const port = options.mongoPort ?? 27017;
+    await ensurePortFree(port, 'store', 'MONGO_URL');
+    const started = Date.now();
+    const store = await startDocumentStore({
+      dataDir: join(options.dataDir, 'store'),
+      port,
+      database,
+      report,
+      ...(options.engine ? { engine: options.engine } : {}),
+    });
+    return {
+      value: [store.url],
+      line: `store: ${store.url} (${store.engine}, ready in ${Date.now() - started} ms)`,
+      stop: store.stop,
+    };
+  };
+
+  // Started side by side: the JVM's start-up and a first FerretDB build overlap.
+  const results = await Promise.allSettled([kafkaPart(), storePart()]);
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stopAll = async () => {
+    await Promise.all(started.map((part) => part.stop?.()));
+  };
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  const [kafka, store] = started as [Part, Part];
+  return {
+    kafkaBrokers: kafka.value,
+    mongoUrl: store.value[0] ?? '',
+    parts: [kafka.line, store.line],
+    stop: stopAll,
+  };
+}
+
+interface Part {
+  value: string[];
+  line: string;
+  stop?: () => Promise<void>;
+}

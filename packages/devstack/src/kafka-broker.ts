@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { requireTool, runToCompletion } from './build-command';
+import { cacheDir, repoRoot } from './repo-paths';
+import {
+  killStaleProcess,
+  startSupervisedProcess,
+  waitUntilReady,
+  type SupervisedProcess,
+} from './supervised-process';
+
+export type Report = (line: string) => void;
+
+function infraDir(): string {
+  return join(repoRoot(), 'infra', 'kafka');
+}
+
+/** The Kafka version the repository's pom asks for. */
+export function kafkaVersion(): string {
+  const pom = readFileSync(join(infraDir(), 'pom.xml'), 'utf8');
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
+  if (!match?.[1]) throw new Error('infra/kafka/pom.xml does not declare kafka.version');
+  return match[1];
+}
+
+/**
+ * The broker's classpath, fetched from Maven Central on first use (`mvn dependency:copy-dependencies`
+ * into ~/.m2 and then `.cache/`); later runs find it in place.
+ */
+export async function ensureKafkaClasspath(report: Report): Promise<string> {
+  const version = kafkaVersion();
+  const home = join(cacheDir(), `kafka-${version}`);
+  const libs = join(home, 'libs');
+  if (existsSync(join(home, '.complete'))) return libs;
+  requireTool('java', ['-version'], 'install a Java 17 runtime (apt-get install openjdk-17-jre-headless)');
+  requireTool('mvn', ['-v'], 'install Maven (apt-get install maven)');
+  report(`kafka: fetching Apache Kafka ${version} from Maven Central (first run only)`);
+  mkdirSync(home, { recursive: true });
+  const staging = join(home, 'libs.partial');
+  rmSync(staging, { recursive: true, force: true });
+  await runToCompletion(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-f',
+      join(infraDir(), 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${staging}`,
+      '-DincludeScope=runtime',
+    ],
+    { logFile: join(home, 'fetch.log') },
+  );
+  rmSync(libs, { recursive: true, force: true });
+  renameSync(staging, libs);
+  writeFileSync(join(home, '.complete'), `${version}\n`);
+  return libs;
+}
+
+export interface KafkaBrokerOptions {
+  dataDir: string;
+  port: number;
+  controllerPort: number;
+  report: Report;
+  heapMb?: number;
+}
+
+export interface RunningKafkaBroker {
+  readonly brokers: string[];
+  readonly process: SupervisedProcess;
+  stop(): Promise<void>;
+}
+
+function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+  const template = readFileSync(join(infraDir(), 'server.properties'), 'utf8');
+  return `${template}
+# Written by the devstack starter for this data directory.
+controller.quorum.voters=1@127.0.0.1:${controllerPort}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+log.dirs=${join(dataDir, 'log')}
+`;
+}
+
+/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as kafka-storage makes them. */
+function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<RunningKafkaBroker> {
+  const { dataDir, port, controllerPort, report } = options;
+  const libs = await ensureKafkaClasspath(report);
+  mkdirSync(dataDir, { recursive: true });
+  const pidFile = join(dataDir, 'broker.pid');
+  if (await killStaleProcess(pidFile)) report('kafka: stopped a broker left running by an earlier run');
+
+  const propertiesFile = join(dataDir, 'server.properties');
+  writeFileSync(propertiesFile, brokerProperties(dataDir, port, controllerPort));
+  const javaArgs = [
+    `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
+    `-Xmx${options.heapMb ?? 512}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(infraDir(), 'log4j2.properties')}`,
+    '-cp',
+    `${libs}/*`,
+  ];
+  if (!existsSync(join(dataDir, 'log', 'meta.properties'))) {
+    await runToCompletion(
+      'java',
+      [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile],
+      { logFile: join(dataDir, 'format.log') },
+    );
+  }
+
+  const proc = startSupervisedProcess({
+    name: 'kafka',
+    command: 'java',
+    args: [...javaArgs, 'kafka.Kafka', propertiesFile],
+    logFile: join(dataDir, 'broker.log'),
+    pidFile,
+    graceSeconds: 20,
+  });
+  const brokers = [`127.0.0.1:${port}`];
+  const probe = new Kafka({
+    clientId: 'devstack-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  });
+  await waitUntilReady(
+    proc,
+    async () => {
+      const admin = probe.admin();
+      try {
+        await admin.connect();
+        await admin.describeCluster();
+        await admin.listTopics();
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    90_000,
+  );
+  return { brokers, process: proc, stop: () => proc.stop() };
+}

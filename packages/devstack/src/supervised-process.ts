@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+/**
+ * Runs the command in its own process group under a small shell guard: the guard ends the command
+ * when this Node process disappears, even by SIGKILL, so no broker or store outlives a test run.
+ */
+const guardScript = `
+parent=$1; grace=$2; shift 2
+"$@" &
+child=$!
+finish() {
+  kill -TERM "$child" 2>/dev/null
+  waited=0
+  while kill -0 "$child" 2>/dev/null && [ "$waited" -lt "$((grace * 10))" ]; do sleep 0.1; waited=$((waited + 1)); done
+  kill -KILL "$child" 2>/dev/null
+  wait "$child"; exit $?
+}
+trap finish TERM INT HUP
+while kill -0 "$parent" 2>/dev/null; do
+  if ! kill -0 "$child" 2>/dev/null; then wait "$child"; exit $?; fi
+  sleep 1 & wait $!
+done
+finish
+`;
+
+export interface SupervisedProcessOptions {
+  name: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  logFile: string;
+  /** Written with the process group id, so a later start can clean up after a crashed one. */
+  pidFile: string;
+  /** Seconds between SIGTERM and SIGKILL on stop. */
+  graceSeconds?: number;
+}
+
+export interface SupervisedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves with the exit code when the process ends for any reason. */
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+  logTail(lines?: number): string;
+}
+
+function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends a process group left behind by an earlier run that could not clean up. */
+export async function killStaleProcess(pidFile: string): Promise<boolean> {
+  if (!existsSync(pidFile)) return false;
+  const pgid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pgid) || pgid <= 1 || !processGroupAlive(pgid)) return false;
+  process.kill(-pgid, 'SIGTERM');
+  for (let i = 0; i < 100 && processGroupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (processGroupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+  return true;
+}
+
+function tailOf(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export function startSupervisedProcess(options: SupervisedProcessOptions): SupervisedProcess {
+  const grace = options.graceSeconds ?? 15;
+  const out = openSync(options.logFile, 'a');
+  const child: ChildProcess = spawn(
+    'bash',
+    ['-c', guardScript, 'guard', String(process.pid), String(grace), options.command, ...options.args],
+    { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
+  const pid = child.pid;
+  writeFileSync(options.pidFile, String(pid));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      rmSync(options.pidFile, { force: true });
+      resolve(code);
+    });
+  });
+  // The guard is in its own process group; it must not keep this process alive on its own.
+  child.unref();
+  let stopping: Promise<void> | undefined;
+  return {
+    name: options.name,
+    pid,
+    logFile: options.logFile,
+    exited,
+    logTail: (lines = 30) => tailOf(options.logFile, lines),
+    stop() {
+      stopping ??= (async () => {
+        if (processGroupAlive(pid)) process.kill(pid, 'SIGTERM');
+        const killAfter = setTimeout(
+          () => {
+            if (processGroupAlive(pid)) process.kill(-pid, 'SIGKILL');
+          },
+          (grace + 5) * 1000,
+        );
+        await exited;
+        clearTimeout(killAfter);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Polls `probe` until it succeeds, the process exits, or the deadline passes; errors name the log. */
+export async function waitUntilReady(
+  proc: SupervisedProcess,
+  probe: () => Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void proc.exited.then((code) => {
+    exitCode = code;
+  });
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(
+        `${proc.name} exited with code ${exitCode} while starting; log ${proc.logFile}:\n${proc.logTail()}`,
+      );
+    }
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  await proc.stop();
+  throw new Error(
+    `${proc.name} did not become ready within ${timeoutMs} ms (${(lastError as Error)?.message ?? 'no answer'}); log ${proc.logFile}:\n${proc.logTail()}`,
+  );
+}
