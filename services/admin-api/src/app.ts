@@ -1,0 +1,28 @@
+import Router from '@koa/router';
+import type { MongoConnection } from '@wxp/mongo';
+import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
+import Koa from 'koa';
+import { bearerAuth } from './bearer-auth';
+import { subscriberRoutes } from './subscriber-routes';
+
+export interface AdminApiDeps {
+  mongo: MongoConnection;
+  adminToken: string;
+  subscribersCollection: string;
+  logger: Logger;
+  metrics: Registry;
+}
+
+export function createAdminApp(deps: AdminApiDeps): Koa {
+  const app = new Koa();
+  app.use(errorMapper(deps.logger));
+  app.use(healthRoutes(deps.metrics, { mongo: () => deps.mongo.ping() }).routes());
+
+  const api = new Router({ prefix: '/api' });
+  api.use(bearerAuth(deps.adminToken));
+  const subscribers = subscriberRoutes(deps.mongo.db.collection(deps.subscribersCollection));
+  api.use(subscribers.routes(), subscribers.allowedMethods());
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+  return app;
+}

@@ -1,0 +1,121 @@
+import {
+  EventReceived,
+  MenuClicked,
+  MenuViewed,
+  MessageReceived,
+  QrcodeScanned,
+  UserSubscribed,
+  UserUnsubscribed,
+  canonicalEventId,
+  sourceOfApp,
+  userMessageTypes,
+  type EventDefinition,
+  type UserMessageType,
+  type WechatEvent,
+} from '@wxp/contracts';
+import { pushEnvelopeOf, type PushFields } from './push-parser';
+
+const QR_SCENE_PREFIX = 'qrscene_';
+const MAX_SCENE_ID = 4294967295;
+
+function textField(fields: PushFields, name: string): string | undefined {
+  const value = fields[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function sceneOf(raw: string | undefined): { scene: string; sceneId?: number } | undefined {
+  if (raw === undefined || raw.length === 0 || raw.length > 64) return undefined;
+  if (/^[0-9]{1,10}$/.test(raw) && Number(raw) <= MAX_SCENE_ID) return { scene: raw, sceneId: Number(raw) };
+  return { scene: raw };
+}
+
+function isUserMessageType(msgType: string): msgType is UserMessageType {
+  return (userMessageTypes as readonly string[]).includes(msgType);
+}
+
+/**
+ * Turns one verified push into the one canonical event it stands for. Pure: the same push always
+ * gives the same event, id included, so WeChat's retries collapse downstream.
+ */
+export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent {
+  const envelope = pushEnvelopeOf(fields);
+  const eventName = textField(fields, 'Event');
+  const eventKey = textField(fields, 'EventKey');
+  const msgId = textField(fields, 'MsgId');
+  const base = {
+    appId,
+    openId: envelope.fromUserName,
+    accountId: envelope.toUserName,
+    createTime: Number(envelope.createTime),
+    fields,
+  };
+  const ticket = textField(fields, 'Ticket');
+  const withTicket = ticket === undefined ? {} : { ticket };
+
+  const envelopeFor = <D>(definition: EventDefinition, data: D) => ({
+    specversion: '1.0' as const,
+    id: canonicalEventId({
+      appId,
+      fromUserName: envelope.fromUserName,
+      createTime: envelope.createTime,
+      msgType: envelope.msgType,
+      event: eventName,
+      eventKey,
+      msgId,
+    }),
+    source: sourceOfApp(appId),
+    type: definition.type,
+    subject: envelope.fromUserName,
+    time: new Date(base.createTime * 1000).toISOString(),
+    datacontenttype: 'application/json' as const,
+    dataschema: definition.dataschema,
+    data,
+  });
+
+  if (envelope.msgType === 'event' && eventName !== undefined) {
+    switch (eventName.toLowerCase()) {
+      case 'subscribe': {
+        const scene = eventKey?.startsWith(QR_SCENE_PREFIX)
+          ? sceneOf(eventKey.slice(QR_SCENE_PREFIX.length))
+          : undefined;
+        return envelopeFor(UserSubscribed, { ...base, ...scene, ...withTicket }) as WechatEvent;
+      }
+      case 'unsubscribe':
+        return envelopeFor(UserUnsubscribed, base) as WechatEvent;
+      case 'scan': {
+        const scene = sceneOf(eventKey);
+        if (scene) return envelopeFor(QrcodeScanned, { ...base, ...scene, ...withTicket }) as WechatEvent;
+        break;
+      }
+      case 'click':
+        return envelopeFor(MenuClicked, { ...base, key: eventKey ?? '' }) as WechatEvent;
+      case 'view': {
+        const menuId = textField(fields, 'MenuId');
+        return envelopeFor(MenuViewed, {
+          ...base,
+          url: eventKey ?? '',
+          ...(menuId === undefined ? {} : { menuId }),
+        }) as WechatEvent;
+      }
+      default:
+        break;
+    }
+  }
+  if (isUserMessageType(envelope.msgType)) {
+    return envelopeFor(MessageReceived, {
+      ...base,
+      msgType: envelope.msgType,
+      ...(msgId === undefined ? {} : { msgId }),
+    }) as WechatEvent;
+  }
+  return envelopeFor(EventReceived, {
+    ...base,
+    msgType: envelope.msgType,
+    ...(eventName === undefined ? {} : { event: eventName }),
+  }) as WechatEvent;
+}
+
+/** All events of one user of one account share a partition, so consumers see them in order. */
+export function partitionKeyOf(event: WechatEvent): string {
+  return `${event.data.appId}:${event.data.openId}`;
+}

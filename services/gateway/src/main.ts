@@ -1,0 +1,41 @@
+import { loadAccounts } from '@wxp/accounts';
+import { EventPublisher, createKafka } from '@wxp/kafka';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitOnStartupError,
+  startHttpServer,
+  stopOnSignals,
+  type Logger,
+} from '@wxp/service-runtime';
+import { createGatewayApp } from './app';
+import { gatewayConfig } from './config';
+
+const SERVICE = 'gateway';
+
+async function main(logger: Logger): Promise<void> {
+  const config = gatewayConfig();
+  const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
+  const metrics = createMetricsRegistry(SERVICE);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE, logger });
+  const publisher = await EventPublisher.connect(kafka);
+  const app = createGatewayApp({
+    accounts,
+    publish: (event) => publisher.publish(event),
+    isBrokerConnected: () => publisher.isConnected,
+    logger,
+    metrics,
+    maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
+    maxClockSkewSeconds: config.GATEWAY_MAX_CLOCK_SKEW_SECONDS,
+    ackTimeoutMs: config.GATEWAY_ACK_TIMEOUT_MS,
+  });
+  const server = await startHttpServer(app, config.GATEWAY_PORT, config.BIND_HOST);
+  logger.info({ port: server.port, accounts: [...accounts.keys()] }, 'gateway listening');
+  stopOnSignals(logger, async () => {
+    await server.close();
+    await publisher.disconnect();
+  });
+}
+
+const logger = createLogger(SERVICE);
+main(logger).catch((error: unknown) => exitOnStartupError(SERVICE, logger, error));

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+
+/** A name no other test in this run uses: for consumer groups, databases and collections. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function kafkaBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers)
+    throw new Error('KAFKA_BROKERS is not set: integration tests run under the jest global setup');
+  return brokers.split(',');
+}
+
+/** The test store's URL with a database of this test's own. */
+export function mongoUrlFor(database: string): string {
+  const url = process.env.MONGO_URL;
+  if (!url) throw new Error('MONGO_URL is not set: integration tests run under the jest global setup');
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Polls until `check` passes or the time is up; waits on progress, never on a fixed sleep. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

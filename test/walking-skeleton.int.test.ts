@@ -1,0 +1,167 @@
+import { parseAccounts } from '@wxp/accounts';
+import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
+import pino from 'pino';
+import { createAdminApp } from '../services/admin-api/src/app';
+import { createGatewayApp } from '../services/gateway/src/app';
+import { wechatSignature } from '../services/gateway/src/signature';
+import { startSubscriberProjection } from '../services/subscriber-projection/src/projection-service';
+import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+
+// Push → gateway → Kafka → subscriber projection → MongoDB → admin API, all real.
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const appId = `wx${Date.now().toString(16)}`;
+const token = 'skeletontoken';
+const adminToken = 'admin-token-for-tests-0123456789';
+const accounts = parseAccounts(
+  JSON.stringify([
+    {
+      appId,
+      appSecret: 's',
+      token,
+      encodingAESKey: 'a'.repeat(43),
+      encryptMode: 'plain',
+      originalId: 'gh_skeleton',
+    },
+  ]),
+);
+
+let gateway: RunningServer;
+let admin: RunningServer;
+let publisher: EventPublisher;
+let projection: RunningConsumer;
+let mongo: MongoConnection;
+
+beforeAll(async () => {
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'skeleton-test', logger });
+  mongo = await connectMongo(mongoUrlFor(uniqueName('skeleton')), 'skeleton-test');
+  projection = await startSubscriberProjection({
+    kafka,
+    mongo,
+    groupId: uniqueName('subscriber-projection'),
+    collection: 'subscribers',
+    logger,
+    metrics: createMetricsRegistry('subscriber-projection'),
+  });
+  publisher = await EventPublisher.connect(kafka);
+  gateway = await startHttpServer(
+    createGatewayApp({
+      accounts,
+      publish: (event) => publisher.publish(event),
+      isBrokerConnected: () => publisher.isConnected,
+      logger,
+      metrics: createMetricsRegistry('gateway'),
+      maxBodyBytes: 64 * 1024,
+      maxClockSkewSeconds: 300,
+      ackTimeoutMs: 4000,
+    }),
+    0,
+  );
+  admin = await startHttpServer(
+    createAdminApp({
+      mongo,
+      adminToken,
+      subscribersCollection: 'subscribers',
+      logger,
+      metrics: createMetricsRegistry('admin-api'),
+    }),
+    0,
+  );
+  await projection.joined;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await admin?.close();
+  await projection?.stop();
+  await publisher?.disconnect();
+  await mongo?.close();
+});
+
+function signedQuery(timestamp = Math.floor(Date.now() / 1000)): string {
+  const nonce = Math.random().toString(36).slice(2);
+  const signature = wechatSignature(token, String(timestamp), nonce);
+  return `signature=${signature}&timestamp=${timestamp}&nonce=${nonce}&openid=x`;
+}
+
+function eventPush(openId: string, event: string, extra = ''): string {
+  const createTime = Math.floor(Date.now() / 1000);
+  return `<xml><ToUserName><![CDATA[gh_skeleton]]></ToUserName><FromUserName><![CDATA[${openId}]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[${event}]]></Event>${extra}</xml>`;
+}
+
+async function push(body: string, query = signedQuery(), app = appId): Promise<Response> {
+  return fetch(`http://127.0.0.1:${gateway.port}/wechat/${app}?${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml' },
+    body,
+  });
+}
+
+function subscriber(openId: string, bearer = adminToken): Promise<Response> {
+  return fetch(`http://127.0.0.1:${admin.port}/api/apps/${appId}/subscribers/${openId}`, {
+    headers: { authorization: `Bearer ${bearer}` },
+  });
+}
+
+describe('walking skeleton', () => {
+  it('answers the echostr handshake only to a correct signature', async () => {
+    const ok = await fetch(
+      `http://127.0.0.1:${gateway.port}/wechat/${appId}?${signedQuery()}&echostr=hello123`,
+    );
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('hello123');
+    const bad = await fetch(
+      `http://127.0.0.1:${gateway.port}/wechat/${appId}?signature=${'0'.repeat(40)}&timestamp=1&nonce=n&echostr=hello123`,
+    );
+    expect(bad.status).toBe(401);
+    expect(await bad.text()).not.toContain('hello123');
+  });
+
+  it('a follow through a QR code is visible within a second, and gone after the unfollow', async () => {
+    const openId = uniqueName('oUser');
+    const sent = Date.now();
+    const reply = await push(
+      eventPush(openId, 'subscribe', '<EventKey><![CDATA[qrscene_2024]]></EventKey><Ticket>T1</Ticket>'),
+    );
+    expect(reply.status).toBe(200);
+    expect(await reply.text()).toBe('success');
+
+    const body = await eventually(async () => {
+      const response = await subscriber(openId);
+      expect(response.status).toBe(200);
+      return response.json();
+    }, 1000);
+    expect(Date.now() - sent).toBeLessThan(1000);
+    expect(body).toMatchObject({ appId, openId, subscribed: true, scene: '2024', sceneId: 2024 });
+
+    expect((await push(eventPush(openId, 'unsubscribe'))).status).toBe(200);
+    await eventually(async () => expect((await subscriber(openId)).status).toBe(404), 5000);
+  });
+
+  it('refuses bad pushes with a 4xx and stores nothing', async () => {
+    const openId = uniqueName('oForged');
+    const body = eventPush(openId, 'subscribe');
+    expect((await push(body, signedQuery(), 'wxunknown')).status).toBe(404);
+    expect(
+      (await push(body, `signature=${'0'.repeat(40)}&timestamp=${Math.floor(Date.now() / 1000)}&nonce=n`))
+        .status,
+    ).toBe(401);
+    expect((await push(body, signedQuery(Math.floor(Date.now() / 1000) - 3600))).status).toBe(401);
+    expect((await push('<xml><broken>')).status).toBe(400);
+    expect((await push('x'.repeat(70 * 1024))).status).toBe(413);
+    // A valid push after them, for the same user, is the only one the read model sees.
+    const marker = uniqueName('oMarker');
+    expect((await push(eventPush(marker, 'subscribe'))).status).toBe(200);
+    await eventually(async () => expect((await subscriber(marker)).status).toBe(200), 5000);
+    expect((await subscriber(openId)).status).toBe(404);
+  });
+
+  it('guards the admin API with the bearer token', async () => {
+    expect((await subscriber('anyone', 'wrong-token')).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${admin.port}/api/apps/${appId}/subscribers/x`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${admin.port}/healthz`)).status).toBe(200);
+    const metrics = await fetch(`http://127.0.0.1:${gateway.port}/metrics`);
+    expect(await metrics.text()).toContain('wxp_gateway_pushes_total');
+  });
+});
