@@ -7,6 +7,7 @@ const usage = `usage: devstack <command>
 
   up          start broker, store, topics and every service; Ctrl-C stops all of it
   infra       start only the broker and the store, and print the variables that reach them
+  provision   create the platform's topics on the cluster named by KAFKA_BROKERS (idempotent)
   help        show this text
 
 Data lives in .data/ (WXP_DATA_DIR overrides). KAFKA_BROKERS and MONGO_URL use running ones instead.`;
@@ -47,6 +48,13 @@ async function main(command: string | undefined): Promise<number> {
       report(`export MONGO_URL=${infra.mongoUrl}\n\nCtrl-C stops both.`);
       await untilSignal();
       await infra.stop();
+      return 0;
+    }
+    case 'provision': {
+      const brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim());
+      if (!brokers?.length) throw new Error('provision needs KAFKA_BROKERS');
+      await provisionAllTopics(brokers);
+      report(`topics provisioned on ${brokers.join(',')}`);
       return 0;
     }
     case 'help':

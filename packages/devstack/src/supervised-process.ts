@@ -7,9 +7,9 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
  */
 const guardScript = `
 parent=$1; grace=$2; shift 2
-"$@" &
-child=$!
+child=
 finish() {
+  [ -n "$child" ] || exit 143
   kill -TERM "$child" 2>/dev/null
   waited=0
   while kill -0 "$child" 2>/dev/null && [ "$waited" -lt "$((grace * 10))" ]; do sleep 0.1; waited=$((waited + 1)); done
@@ -17,6 +17,8 @@ finish() {
   wait "$child"; exit $?
 }
 trap finish TERM INT HUP
+"$@" &
+child=$!
 while kill -0 "$parent" 2>/dev/null; do
   if ! kill -0 "$child" 2>/dev/null; then wait "$child"; exit $?; fi
   sleep 1 & wait $!
@@ -94,8 +96,6 @@ export function startSupervisedProcess(options: SupervisedProcessOptions): Super
       resolve(code);
     });
   });
-  // The guard is in its own process group; it must not keep this process alive on its own.
-  child.unref();
   let stopping: Promise<void> | undefined;
   return {
     name: options.name,
@@ -105,15 +105,14 @@ export function startSupervisedProcess(options: SupervisedProcessOptions): Super
     logTail: (lines = 30) => tailOf(options.logFile, lines),
     stop() {
       stopping ??= (async () => {
-        if (processGroupAlive(pid)) process.kill(pid, 'SIGTERM');
-        const killAfter = setTimeout(
-          () => {
-            if (processGroupAlive(pid)) process.kill(-pid, 'SIGKILL');
-          },
-          (grace + 5) * 1000,
-        );
+        if (processGroupAlive(pid)) process.kill(-pid, 'SIGTERM');
         await exited;
-        clearTimeout(killAfter);
+        // The guard is gone; whatever of its group is left (it died before its trap was set, say)
+        // gets the same grace and then SIGKILL.
+        const deadline = Date.now() + grace * 1000;
+        while (processGroupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (processGroupAlive(pid)) process.kill(-pid, 'SIGKILL');
+        for (let i = 0; i < 50 && processGroupAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       })();
       return stopping;
     },

@@ -67,8 +67,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const consumer: Consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30000,
-    heartbeatInterval: 3000,
+    // A crashed member holds its partitions until this runs out; batches take far less.
+    sessionTimeout: 10000,
+    heartbeatInterval: 1000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
   await consumer.connect();
@@ -110,7 +111,11 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const joined = new Promise<void>((resolve) => {
     consumer.on(consumer.events.GROUP_JOIN, () => resolve());
   });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+  // Not awaited: joining can wait a whole session timeout for a crashed predecessor to be evicted,
+  // and the service should answer health checks meanwhile.
+  consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch }).catch((error: unknown) => {
+    log.error({ err: error }, 'consumer failed to start');
+  });
   consumer.on(consumer.events.CRASH, (event) => {
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
   });

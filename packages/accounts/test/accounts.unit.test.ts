@@ -1,0 +1,29 @@
+import { AccountsError, parseAccounts } from '@wxp/accounts';
+
+const account = {
+  appId: 'wx1234567890abcdef',
+  appSecret: 'secret',
+  token: 'token123',
+  encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  encryptMode: 'safe',
+};
+
+describe('accounts file', () => {
+  it('reads accounts and defaults the body format to XML', () => {
+    const accounts = parseAccounts(JSON.stringify([account, { ...account, appId: 'wx2', format: 'json' }]));
+    expect(accounts.get('wx1234567890abcdef')?.format).toBe('xml');
+    expect(accounts.get('wx2')?.format).toBe('json');
+  });
+
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['an empty list', '[]', /lists no account/],
+    ['a bad mode', JSON.stringify([{ ...account, encryptMode: 'aes' }]), /encryptMode/],
+    ['a short AES key', JSON.stringify([{ ...account, encodingAESKey: 'short' }]), /encodingAESKey/],
+    ['an unknown field', JSON.stringify([{ ...account, secret: 'x' }]), /additional properties/],
+    ['a repeated appId', JSON.stringify([account, account]), /listed twice/],
+  ])('refuses %s with a message that says why', (_what, json, message) => {
+    expect(() => parseAccounts(json, 'accounts.json')).toThrow(AccountsError);
+    expect(() => parseAccounts(json, 'accounts.json')).toThrow(message);
+  });
+});
