@@ -1,4 +1,5 @@
 import { parseAccounts } from '@wxp/accounts';
+import { AccountDirectory } from '../services/gateway/src/account-directory';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
@@ -47,7 +48,7 @@ beforeAll(async () => {
   publisher = await EventPublisher.connect(kafka);
   gateway = await startHttpServer(
     createGatewayApp({
-      accounts,
+      accounts: new AccountDirectory(accounts),
       publish: (event) => publisher.publish(event),
       isBrokerConnected: () => publisher.isConnected,
       logger,

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Account } from '@wxp/accounts';
 import { Topics, type WechatEvent } from '@wxp/contracts';
 import type { OutgoingEvent } from '@wxp/kafka';
 import {
@@ -13,19 +12,21 @@ import {
 } from '@wxp/service-runtime';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
+import type { AccountDirectory } from './account-directory';
 import { partitionKeyOf, toCanonicalEvent } from './canonical-event';
 import { DuplicateSuppressor } from './duplicate-suppressor';
-import { MalformedPushError, parseXmlPush } from './push-parser';
-import { signatureMatches, wechatSignature } from './signature';
+import { MalformedPushError } from './push-parser';
+import { PushRejection, openPush, verifyQuery, type PushQuery, type ServedAccount } from './push-opener';
 
 export interface GatewayDeps {
-  accounts: ReadonlyMap<string, Account>;
+  accounts: AccountDirectory;
   publish(event: OutgoingEvent): Promise<void>;
   isBrokerConnected(): boolean;
   logger: Logger;
   metrics: Registry;
   maxBodyBytes: number;
   maxClockSkewSeconds: number;
+  /** How long a push may wait for the broker before it is answered 503; keeps every answer under 5 s. */
   ackTimeoutMs: number;
   now?: () => number;
 }
@@ -40,8 +41,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function queryString(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+function pushQueryOf(query: Record<string, string | string[] | undefined>): PushQuery {
+  const one = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
+  return {
+    signature: one(query.signature),
+    timestamp: one(query.timestamp),
+    nonce: one(query.nonce),
+    msg_signature: one(query.msg_signature),
+  };
 }
 
 /** Builds the push endpoint; it never listens itself, so tests drive `app.callback()` directly. */
@@ -50,8 +57,14 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   const log = deps.logger;
   const pushes = new Counter({
     name: 'wxp_gateway_pushes_total',
-    help: 'Pushes received, by outcome',
+    help: 'Requests to the push endpoint, by outcome',
     labelNames: ['outcome'] as const,
+    registers: [deps.metrics],
+  });
+  const requestSeconds = new Histogram({
+    name: 'wxp_gateway_request_seconds',
+    help: 'Time to answer a request to the push endpoint (WeChat waits 5 s)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5],
     registers: [deps.metrics],
   });
   const ackSeconds = new Histogram({
@@ -62,45 +75,52 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   });
   const duplicates = new DuplicateSuppressor();
 
-  const reject = (outcome: string, status: number, code: string, message: string): never => {
+  /** Every refusal is counted and logged once, with its reason, before it is answered. */
+  const refuse = (appId: string, status: number, outcome: string, reason: string): never => {
     pushes.inc({ outcome });
-    throw new HttpError(status, code, message);
+    log.warn({ appId, outcome, status, reason }, 'push refused');
+    throw new HttpError(status, outcome, reason);
   };
 
-  const accountOf = (appId: string): Account => {
-    const account = deps.accounts.get(appId);
-    if (!account) return reject('unknown_app', 404, 'unknown_app', `no account with appId ${appId}`);
-    return account;
-  };
-
-  const verifySignature = (account: Account, query: Record<string, string | string[] | undefined>) => {
-    const timestamp = queryString(query.timestamp);
-    const nonce = queryString(query.nonce);
-    const signature = queryString(query.signature);
-    if (!timestamp || !nonce || !signature) {
-      return reject('bad_signature', 401, 'bad_signature', 'signature, timestamp and nonce are required');
-    }
-    if (!signatureMatches(wechatSignature(account.token, timestamp, nonce), signature)) {
-      return reject('bad_signature', 401, 'bad_signature', 'signature does not match');
-    }
-    return { timestamp, nonce };
-  };
+  const servedAccount = (appId: string): ServedAccount =>
+    deps.accounts.get(appId) ?? refuse(appId, 404, 'unknown_app', `no account with appId ${appId}`);
 
   const router = new Router();
 
   router.get('/wechat/:appId', (ctx) => {
-    const account = accountOf(ctx.params.appId ?? '');
-    verifySignature(account, ctx.query);
-    const echostr = queryString(ctx.query.echostr);
-    if (echostr === undefined) return reject('bad_request', 400, 'bad_request', 'echostr is required');
+    const appId = ctx.params.appId ?? '';
+    const { account } = servedAccount(appId);
+    try {
+      verifyQuery(account, pushQueryOf(ctx.query), now() / 1000, Number.MAX_SAFE_INTEGER);
+    } catch (error) {
+      if (error instanceof PushRejection) refuse(appId, error.status, error.outcome, error.message);
+      throw error;
+    }
+    const echostr = ctx.query.echostr;
+    if (typeof echostr !== 'string') refuse(appId, 400, 'bad_request', 'echostr is required');
     ctx.type = 'text/plain';
     ctx.body = echostr;
   });
 
   router.post(
     '/wechat/:appId',
-    // Push bodies are read as raw text whatever their Content-Type: the parser below decides what
-    // they are, and numbers must not pass through a JSON.parse that would round 64-bit ids.
+    async (ctx, next) => {
+      const stopTimer = requestSeconds.startTimer();
+      try {
+        await next();
+      } catch (error) {
+        // koa-body's own refusals carry a status; they are counted and logged like ours.
+        const status = (error as { status?: number }).status;
+        if (!(error instanceof HttpError) && status === 413) {
+          refuse(ctx.params.appId ?? '', 413, 'too_large', `body over ${deps.maxBodyBytes} bytes`);
+        }
+        throw error;
+      } finally {
+        stopTimer();
+      }
+    },
+    // Bodies are read as raw text whatever their Content-Type: the account's format decides how they
+    // are parsed, and numbers must not pass through a JSON.parse that would round 64-bit ids.
     async (ctx, next) => {
       ctx.request.headers['content-type'] = 'text/plain; charset=utf-8';
       await next();
@@ -108,35 +128,20 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     koaBody({ text: true, json: false, urlencoded: false, multipart: false, textLimit: deps.maxBodyBytes }),
     async (ctx) => {
       const appId = ctx.params.appId ?? '';
-      const account = accountOf(appId);
-      const { timestamp } = verifySignature(account, ctx.query);
-      if (
-        !/^[0-9]{1,12}$/.test(timestamp) ||
-        Math.abs(now() / 1000 - Number(timestamp)) > deps.maxClockSkewSeconds
-      ) {
-        reject('stale', 401, 'stale_timestamp', 'timestamp is too far from now');
-      }
-      if (account.encryptMode !== 'plain' || account.format !== 'xml') {
-        reject(
-          'unsupported_mode',
-          501,
-          'unsupported_mode',
-          `account ${appId} uses ${account.encryptMode} mode with ${account.format} bodies; this gateway accepts plain XML`,
-        );
-      }
+      const served = servedAccount(appId);
       const body = typeof ctx.request.body === 'string' ? ctx.request.body : '';
       let event: WechatEvent;
       try {
-        event = toCanonicalEvent(appId, parseXmlPush(body));
+        const fields = openPush(served, pushQueryOf(ctx.query), body, now() / 1000, deps.maxClockSkewSeconds);
+        event = toCanonicalEvent(appId, fields);
       } catch (error) {
-        if (error instanceof MalformedPushError) {
-          log.warn({ appId, reason: error.message }, 'malformed push rejected');
-          return reject('malformed', 400, 'malformed_push', error.message);
-        }
+        if (error instanceof PushRejection) return refuse(appId, error.status, error.outcome, error.message);
+        if (error instanceof MalformedPushError) return refuse(appId, 400, 'malformed', error.message);
         throw error;
       }
-      if (account.originalId && event.data.accountId !== account.originalId) {
-        reject('wrong_account', 400, 'wrong_account', `ToUserName is not ${account.originalId}`);
+      const originalId = served.account.originalId;
+      if (originalId && event.data.accountId !== originalId) {
+        refuse(appId, 400, 'wrong_account', `ToUserName "${event.data.accountId}" is not ${originalId}`);
       }
 
       const started = process.hrtime.bigint();
@@ -150,10 +155,12 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         pushes.inc({ outcome });
       } catch (error) {
         // Not acknowledged means not answered with success: WeChat retries and nothing is lost.
+        pushes.inc({ outcome: 'broker_unavailable' });
         log.error({ err: error, appId, eventId: event.id }, 'event not acknowledged by the broker');
-        reject('broker_unavailable', 503, 'broker_unavailable', 'the event could not be stored; retry');
+        throw new HttpError(503, 'broker_unavailable', 'the event could not be stored; retry');
       }
       ackSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      // "success" means received with no passive reply; it needs no encryption in any mode.
       ctx.type = 'text/plain';
       ctx.body = 'success';
     },
@@ -161,16 +168,6 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
 
   const app = new Koa();
   app.use(errorMapper(log));
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      // koa-body's own refusals (too large, bad encoding) carry a status; count them like ours.
-      const status = (error as { status?: number }).status;
-      if (status === 413) pushes.inc({ outcome: 'too_large' });
-      throw error;
-    }
-  });
   const health = healthRoutes(deps.metrics, {
     broker: async () => {
       if (!deps.isBrokerConnected()) throw new Error('producer is not connected');

@@ -1,4 +1,3 @@
-import { loadAccounts } from '@wxp/accounts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import {
   createLogger,
@@ -8,6 +7,7 @@ import {
   stopOnSignals,
   type Logger,
 } from '@wxp/service-runtime';
+import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
 import { gatewayConfig } from './config';
 
@@ -15,7 +15,7 @@ const SERVICE = 'gateway';
 
 async function main(logger: Logger): Promise<void> {
   const config = gatewayConfig();
-  const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
+  const accounts = AccountDirectory.fromFile(config.WECHAT_ACCOUNTS_FILE);
   const metrics = createMetricsRegistry(SERVICE);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE, logger });
   const publisher = await EventPublisher.connect(kafka);
@@ -30,7 +30,16 @@ async function main(logger: Logger): Promise<void> {
     ackTimeoutMs: config.GATEWAY_ACK_TIMEOUT_MS,
   });
   const server = await startHttpServer(app, config.GATEWAY_PORT, config.BIND_HOST);
-  logger.info({ port: server.port, accounts: [...accounts.keys()] }, 'gateway listening');
+  logger.info({ port: server.port, accounts: accounts.appIds }, 'gateway listening');
+  // Adding or changing an account: edit the file, then SIGHUP. A file that does not load is
+  // reported and the accounts already served stay in place.
+  process.on('SIGHUP', () => {
+    try {
+      logger.info({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }, 'accounts reloaded');
+    } catch (error) {
+      logger.error({ err: error }, 'accounts file not reloaded');
+    }
+  });
   stopOnSignals(logger, async () => {
     await server.close();
     await publisher.disconnect();

@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { parse as parseLosslessJson } from 'lossless-json';
 
 /** All fields of one push: strings for leaves (ids stay exact), objects and arrays for nested elements. */
 export type PushFields = Record<string, unknown>;
@@ -43,6 +44,21 @@ export function parseXmlPush(body: string): PushFields {
     throw new MalformedPushError('the root element must be <xml> with child elements');
   }
   return mongoSafe(root) as PushFields;
+}
+
+/** A JSON push (an account with `format: "json"`): the same field names, numbers kept as their text. */
+export function parseJsonPush(body: string): PushFields {
+  let parsed: unknown;
+  try {
+    // Every number stays the text it was sent as: MsgId is beyond a double's exact range.
+    parsed = parseLosslessJson(body, undefined, (text: string) => text);
+  } catch (error) {
+    throw new MalformedPushError(`not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new MalformedPushError('a JSON push must be an object');
+  }
+  return mongoSafe(parsed) as PushFields;
 }
 
 /** The fields every push carries; a push without them cannot become an event. */
