@@ -6,3 +6,4 @@ export * from './event-catalogue';
 export * from './event-id';
 export * from './schema-compatibility';
 export * from './published-schemas';
+export * from './asyncapi';

@@ -1,5 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import {
   EnvelopeError,
+  type asyncApiDocument,
+  asyncApiYaml,
   Topics,
   canonicalEventId,
   compatibilityProblems,
@@ -124,6 +129,25 @@ describe('topics', () => {
     expect(events?.partitions).toBeGreaterThan(1);
     for (const name of Object.values(Topics)) {
       expect(topicCatalogue.map((t) => t.name)).toContain(deadLetterTopicOf(name));
+    }
+  });
+});
+
+describe('the AsyncAPI document', () => {
+  const file = join(__dirname, '..', '..', '..', 'docs', 'asyncapi.yaml');
+
+  it('is the one the declarations give (run `npm run schemas` after changing them)', () => {
+    expect(readFileSync(file, 'utf8')).toBe(asyncApiYaml());
+  });
+
+  it('describes every topic and every event type, with schema files that exist', () => {
+    const document = parse(readFileSync(file, 'utf8')) as ReturnType<typeof asyncApiDocument>;
+    const addresses = Object.values(document.channels).map((c) => (c as { address: string }).address);
+    expect(addresses.sort()).toEqual(topicCatalogue.map((t) => t.name).sort());
+    for (const definition of wechatEventDefinitions) {
+      const message = Object.values(document.components.messages).find((m) => m.name === definition.type);
+      const ref = message?.payload.properties.data.$ref ?? '';
+      expect(existsSync(join(dirname(file), ref))).toBe(true);
     }
   });
 });

@@ -146,11 +146,13 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
 
       const started = process.hrtime.bigint();
       try {
-        const outcome = await duplicates.run(event.id, () =>
-          withTimeout(
+        // The timeout bounds this answer, not the publish: a retry that arrives while the first
+        // attempt is still with the broker waits for that attempt instead of publishing again.
+        const outcome = await withTimeout(
+          duplicates.run(event.id, () =>
             deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event }),
-            deps.ackTimeoutMs,
           ),
+          deps.ackTimeoutMs,
         );
         pushes.inc({ outcome });
       } catch (error) {

@@ -1,0 +1,245 @@
+import { Topics, schemaProblems } from '@wxp/contracts';
+import type { Account } from '@wxp/accounts';
+import { eventually, uniqueName } from '../../../test/support/infrastructure';
+import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
+import { TopicReader } from '../../../test/support/topic-reader';
+import {
+  eventFields,
+  signedPush,
+  testAccount,
+  type PushFieldValues,
+} from '../../../test/support/wechat-push';
+
+const modes = [
+  testAccount({ encryptMode: 'plain', format: 'xml' }),
+  testAccount({ encryptMode: 'compat', format: 'xml' }),
+  testAccount({ encryptMode: 'safe', format: 'xml' }),
+  testAccount({ encryptMode: 'plain', format: 'json' }),
+  testAccount({ encryptMode: 'safe', format: 'json' }),
+];
+const [plainXml, , safeXml] = modes as [Account, Account, Account];
+const refused = testAccount({ encryptMode: 'safe' });
+const other = testAccount({ encryptMode: 'safe' });
+
+let gateway: RunningGateway;
+let reader: TopicReader;
+
+beforeAll(async () => {
+  reader = await TopicReader.start(Topics.events);
+  gateway = await startGateway([...modes, refused, other]);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await reader?.stop();
+});
+
+async function landed(account: Account, openId: string) {
+  return eventually(async () => {
+    const found = reader.of(account.appId).filter((e) => e.event.subject === openId);
+    expect(found.length).toBeGreaterThan(0);
+    return found;
+  }, 15_000);
+}
+
+const pushTypes: [
+  string,
+  (a: Account, openId: string) => PushFieldValues,
+  string,
+  Record<string, unknown>,
+][] = [
+  ['subscribe', (a, o) => eventFields(a, o, 'subscribe'), 'wechat.user.subscribed', {}],
+  [
+    'subscribe through a QR code',
+    (a, o) => eventFields(a, o, 'subscribe', { EventKey: 'qrscene_123123', Ticket: 'TICKET' }),
+    'wechat.user.subscribed',
+    { scene: '123123', sceneId: 123123, ticket: 'TICKET' },
+  ],
+  [
+    'SCAN by a follower',
+    (a, o) => eventFields(a, o, 'SCAN', { EventKey: 'SCENE_VALUE', Ticket: 'TICKET' }),
+    'wechat.qrcode.scanned',
+    { scene: 'SCENE_VALUE', ticket: 'TICKET' },
+  ],
+  ['unsubscribe', (a, o) => eventFields(a, o, 'unsubscribe'), 'wechat.user.unsubscribed', {}],
+  [
+    'CLICK',
+    (a, o) => eventFields(a, o, 'CLICK', { EventKey: 'EVENTKEY' }),
+    'wechat.menu.clicked',
+    { key: 'EVENTKEY' },
+  ],
+  [
+    'VIEW',
+    (a, o) => eventFields(a, o, 'VIEW', { EventKey: 'www.qq.com', MenuId: 208396938 }),
+    'wechat.menu.viewed',
+    { url: 'www.qq.com', menuId: '208396938' },
+  ],
+  [
+    'a text message',
+    (a, o) => ({
+      ...eventFields(a, o, ''),
+      MsgType: 'text',
+      Event: '',
+      Content: '你好',
+      MsgId: '6972028683187026694',
+    }),
+    'wechat.message.received',
+    { msgType: 'text', msgId: '6972028683187026694' },
+  ],
+  [
+    'LOCATION',
+    (a, o) =>
+      eventFields(a, o, 'LOCATION', {
+        Latitude: '23.137466',
+        Longitude: '113.352425',
+        Precision: '119.385040',
+      }),
+    'wechat.event.received',
+    { event: 'LOCATION' },
+  ],
+];
+
+describe('gateway over the real broker', () => {
+  it.each(pushTypes)('turns %s into its canonical event', async (_what, fieldsOf, type, data) => {
+    const openId = uniqueName('o');
+    const fields = fieldsOf(plainXml, openId);
+    if (fields.Event === '') delete fields.Event;
+    const reply = await gateway.post(plainXml.appId, signedPush(plainXml, fields));
+    expect(reply).toEqual({ status: 200, text: 'success' });
+    const [found] = await landed(plainXml, openId);
+    expect(found?.key).toBe(`${plainXml.appId}:${openId}`);
+    expect(found?.event).toMatchObject({ type, subject: openId, source: `/wechat/${plainXml.appId}`, data });
+    expect(schemaProblems(type, found?.event.data)).toEqual([]);
+  });
+
+  it.each(modes.map((a) => [`${a.encryptMode} mode with ${a.format} bodies`, a] as const))(
+    'accepts %s',
+    async (_what, account) => {
+      const openId = uniqueName('o');
+      const push = signedPush(
+        account,
+        eventFields(account, openId, 'subscribe', { EventKey: 'qrscene_9', MsgId: '6972028683187026694' }),
+      );
+      expect(await gateway.post(account.appId, push)).toEqual({ status: 200, text: 'success' });
+      const [found] = await landed(account, openId);
+      expect(found?.event.data).toMatchObject({ scene: '9', sceneId: 9, accountId: account.originalId });
+      expect((found?.event.data.fields as Record<string, unknown>).MsgId).toBe('6972028683187026694');
+    },
+  );
+
+  it('collapses WeChat retrying one push three times, also concurrently', async () => {
+    const openId = uniqueName('o');
+    const push = signedPush(safeXml, eventFields(safeXml, openId, 'CLICK', { EventKey: 'k' }));
+    const replies = await Promise.all([gateway.post(safeXml.appId, push), gateway.post(safeXml.appId, push)]);
+    replies.push(await gateway.post(safeXml.appId, push));
+    expect(replies.map((r) => r.text)).toEqual(['success', 'success', 'success']);
+    // A second push from the same user in the same second is a different event.
+    const next = signedPush(safeXml, eventFields(safeXml, openId, 'CLICK', { EventKey: 'other' }));
+    expect((await gateway.post(safeXml.appId, next)).text).toBe('success');
+    // Same user, same partition: once the later push is visible, everything before it is too.
+    await eventually(async () => {
+      const keys = (await landed(safeXml, openId)).map((e) => e.event.data.key);
+      expect(keys).toContain('other');
+    }, 15_000);
+    expect((await landed(safeXml, openId)).map((e) => e.event.data.key)).toEqual(['k', 'other']);
+  });
+
+  describe('refuses bad input with a clear answer and writes nothing', () => {
+    const openId = 'oRefused';
+    const valid = () => signedPush(refused, eventFields(refused, openId, 'subscribe'));
+    const cases: [string, () => { appId?: string; query: string; body: string }, number, string][] = [
+      ['an unknown appId', () => ({ ...valid(), appId: 'wxnobody' }), 404, 'unknown_app'],
+      [
+        'a wrong signature',
+        () => ({
+          ...valid(),
+          query: valid().query.replace(/signature=[0-9a-f]+/, `signature=${'0'.repeat(40)}`),
+        }),
+        401,
+        'bad_signature',
+      ],
+      [
+        'no signature',
+        () => ({ ...valid(), query: valid().query.replace(/^signature=[0-9a-f]+&/, '') }),
+        401,
+        'bad_signature',
+      ],
+      [
+        'a stale timestamp',
+        () =>
+          signedPush(refused, eventFields(refused, openId, 'subscribe'), Math.floor(Date.now() / 1000) - 301),
+        401,
+        'stale',
+      ],
+      [
+        'a wrong msg_signature',
+        () => ({
+          ...valid(),
+          query: valid().query.replace(/msg_signature=[0-9a-f]+/, `msg_signature=${'1'.repeat(40)}`),
+        }),
+        401,
+        'bad_msg_signature',
+      ],
+      [
+        'a body over 64 KiB',
+        () => ({ ...valid(), body: `<xml>${'x'.repeat(65 * 1024)}</xml>` }),
+        413,
+        'too_large',
+      ],
+      ['malformed XML', () => ({ ...valid(), body: '<xml><Encrypt>' }), 400, 'malformed'],
+      [
+        'a DOCTYPE',
+        () => ({
+          ...valid(),
+          body: '<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>',
+        }),
+        400,
+        'malformed',
+      ],
+      [
+        'a body without Encrypt',
+        () => ({ ...valid(), body: '<xml><ToUserName>gh_x</ToUserName></xml>' }),
+        400,
+        'not_encrypted',
+      ],
+      [
+        'a ciphertext for another appId',
+        () => {
+          const foreign = signedPush(
+            { ...other, token: refused.token, encodingAESKey: refused.encodingAESKey },
+            eventFields(refused, openId, 'subscribe'),
+          );
+          return foreign;
+        },
+        400,
+        'decrypt_failed',
+      ],
+      [
+        'a ToUserName other than the account',
+        () =>
+          signedPush(refused, { ...eventFields(refused, openId, 'subscribe'), ToUserName: 'gh_someoneelse' }),
+        400,
+        'wrong_account',
+      ],
+    ];
+
+    it.each(cases)('%s', async (_what, make, status, outcome) => {
+      const { appId = refused.appId, ...push } = make();
+      const reply = await gateway.post(appId, push);
+      expect(reply.status).toBe(status);
+      expect(JSON.parse(reply.text)).toMatchObject({ error: outcome });
+      const counted = await gateway.metrics.getSingleMetric('wxp_gateway_pushes_total')?.get();
+      expect(counted?.values.find((v) => v.labels.outcome === outcome)?.value).toBeGreaterThan(0);
+    });
+
+    it('and none of them reached the topic', async () => {
+      const marker = uniqueName('oMarker');
+      expect(
+        (await gateway.post(refused.appId, signedPush(refused, eventFields(refused, marker, 'subscribe'))))
+          .text,
+      ).toBe('success');
+      await landed(refused, marker);
+      expect(reader.of(refused.appId).map((e) => e.event.subject)).toEqual([marker]);
+    });
+  });
+});

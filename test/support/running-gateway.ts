@@ -1,0 +1,53 @@
+import type { Account } from '@wxp/accounts';
+import { EventPublisher, createKafka } from '@wxp/kafka';
+import { createMetricsRegistry, startHttpServer, type Registry } from '@wxp/service-runtime';
+import pino from 'pino';
+import { AccountDirectory } from '../../services/gateway/src/account-directory';
+import { createGatewayApp } from '../../services/gateway/src/app';
+import { kafkaBrokers } from './infrastructure';
+import type { SignedPush } from './wechat-push';
+
+export interface RunningGateway {
+  metrics: Registry;
+  post(appId: string, push: SignedPush): Promise<{ status: number; text: string }>;
+  close(): Promise<void>;
+}
+
+/** The gateway as it runs in production, over the real broker, on a free port. */
+export async function startGateway(
+  accounts: Account[],
+  options: { brokers?: string[]; ackTimeoutMs?: number } = {},
+): Promise<RunningGateway> {
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const kafka = createKafka({ brokers: options.brokers ?? kafkaBrokers(), clientId: 'gateway-test', logger });
+  const publisher = await EventPublisher.connect(kafka);
+  const metrics = createMetricsRegistry('gateway');
+  const server = await startHttpServer(
+    createGatewayApp({
+      accounts: new AccountDirectory(new Map(accounts.map((a) => [a.appId, a]))),
+      publish: (event) => publisher.publish(event),
+      isBrokerConnected: () => publisher.isConnected,
+      logger,
+      metrics,
+      maxBodyBytes: 64 * 1024,
+      maxClockSkewSeconds: 300,
+      ackTimeoutMs: options.ackTimeoutMs ?? 4000,
+    }),
+    0,
+  );
+  return {
+    metrics,
+    async post(appId, push) {
+      const response = await fetch(`http://127.0.0.1:${server.port}/wechat/${appId}?${push.query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: push.body,
+      });
+      return { status: response.status, text: await response.text() };
+    },
+    async close() {
+      await server.close();
+      await publisher.disconnect();
+    },
+  };
+}
