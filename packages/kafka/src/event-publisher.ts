@@ -16,6 +16,15 @@ interface Pending {
 export interface EventPublisherOptions {
   /** Most events in one produce request. */
   maxBatchSize?: number;
+  /**
+   * Most events waiting for the broker. Past it, publishing fails at once instead of queueing, so
+   * a long outage cannot grow memory without bound; callers answer "retry later".
+   */
+  maxQueuedEvents?: number;
+}
+
+export class PublisherOverloadedError extends Error {
+  override readonly name = 'PublisherOverloadedError';
 }
 
 /**
@@ -31,12 +40,14 @@ export class EventPublisher {
   private sending = false;
   private connected = false;
   private readonly maxBatchSize: number;
+  private readonly maxQueuedEvents: number;
 
   private constructor(
     private readonly producer: Producer,
     options: EventPublisherOptions,
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 500;
+    this.maxQueuedEvents = options.maxQueuedEvents ?? 10_000;
   }
 
   static async connect(kafka: Kafka, options: EventPublisherOptions = {}): Promise<EventPublisher> {
@@ -45,6 +56,9 @@ export class EventPublisher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer keeps retrying a request until the broker takes it, so that a
+      // request is never half-abandoned; callers bound their own wait instead.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     await producer.connect();
     const publisher = new EventPublisher(producer, options);
@@ -64,16 +78,27 @@ export class EventPublisher {
   }
 
   publish(item: OutgoingEvent): Promise<void> {
+    if (this.queue.length >= this.maxQueuedEvents) {
+      return Promise.reject(
+        new PublisherOverloadedError(`${this.queue.length} events already wait for the broker`),
+      );
+    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.sendNext();
     });
   }
 
-  async disconnect(): Promise<void> {
-    while (this.sending || this.queue.length > 0) {
+  /**
+   * Waits up to `graceMs` for queued events to be acknowledged, fails the ones still waiting
+   * (their callers have not answered success, so nothing acknowledged is dropped), disconnects.
+   */
+  async disconnect(graceMs = 10_000): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while ((this.sending || this.queue.length > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    for (const pending of this.queue.splice(0)) pending.reject(new Error('publisher is shutting down'));
     await this.producer.disconnect();
     this.connected = false;
   }
