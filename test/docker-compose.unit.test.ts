@@ -20,22 +20,21 @@ describe('docker-compose.yml', () => {
     expect(compose.services.mongo?.image).toMatch(/^mongo:/);
   });
 
-  it.each(stackServices.map((s) => [s.name, s] as const))(
-    'has %s, wired like the local stack',
-    (name, spec) => {
-      const service = compose.services[name];
-      expect(service).toBeDefined();
-      expect(existsSync(join(root, 'services', name, 'src', 'main.ts'))).toBe(true);
-      const env = service?.environment ?? {};
-      expect(env.SERVICE).toBe(name);
-      expect(env.KAFKA_BROKERS).toBe('kafka:9092');
-      expect(String(env.MONGO_URL)).toMatch(/^mongodb:\/\/mongo:27017\/wechat/);
-      expect(env.BIND_HOST).toBe('0.0.0.0');
-      expect(Number(env[spec.portVariable])).toBe(spec.defaultPort);
-      for (const mapping of service?.ports ?? [])
-        expect(mapping).toBe(`${spec.defaultPort}:${spec.defaultPort}`);
-    },
-  );
+  const production = stackServices.filter((s) => s.production);
+
+  it.each(production.map((s) => [s.name, s] as const))('has %s, wired like the local stack', (name, spec) => {
+    const service = compose.services[name];
+    expect(service).toBeDefined();
+    expect(existsSync(join(root, 'services', name, 'src', 'main.ts'))).toBe(true);
+    const env = service?.environment ?? {};
+    expect(env.SERVICE).toBe(name);
+    expect(env.KAFKA_BROKERS).toBe('kafka:9092');
+    expect(String(env.MONGO_URL)).toMatch(/^mongodb:\/\/mongo:27017\/wechat/);
+    expect(env.BIND_HOST).toBe('0.0.0.0');
+    expect(Number(env[spec.portVariable])).toBe(spec.defaultPort);
+    for (const mapping of service?.ports ?? [])
+      expect(mapping).toBe(`${spec.defaultPort}:${spec.defaultPort}`);
+  });
 
   it('publishes the ports of the design: gateway 8080, admin API 8081', () => {
     expect(compose.services.gateway?.ports).toEqual(['8080:8080']);
@@ -45,5 +44,14 @@ describe('docker-compose.yml', () => {
   it('builds every service from the shared Dockerfile', () => {
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
     for (const { name } of stackServices) expect(compose.services[name]?.build).toBe('.');
+  });
+
+  it('has the WeChat emulator only under the emulator profile', () => {
+    const emulator = compose.services['wechat-emulator'] as {
+      profiles?: string[];
+      environment?: Record<string, unknown>;
+    };
+    expect(emulator.profiles).toEqual(['emulator']);
+    expect(emulator.environment?.SERVICE).toBe('wechat-emulator');
   });
 });

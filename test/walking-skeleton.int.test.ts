@@ -6,7 +6,7 @@ import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp
 import pino from 'pino';
 import { createAdminApp } from '../services/admin-api/src/app';
 import { createGatewayApp } from '../services/gateway/src/app';
-import { wechatSignature } from '../services/gateway/src/signature';
+import { wechatSignature } from '@wxp/wechat-push';
 import { startSubscriberProjection } from '../services/subscriber-projection/src/projection-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Account } from '@wxp/accounts';
-import { wechatSignature } from '../../services/gateway/src/signature';
-import { aesKeyOf, encryptMessage } from '../../services/gateway/src/wechat-crypto';
+import { buildPush, type PushFieldValues } from '@wxp/wechat-push';
 
-/** Builds pushes the way WeChat sends them, for any account mode and body format. */
+export type { PushFieldValues };
+
+/** A fresh account of the given mode and format, for tests. */
 export function testAccount(overrides: Partial<Account> = {}): Account {
   return {
     appId: `wx${randomBytes(8).toString('hex')}`,
@@ -15,21 +16,6 @@ export function testAccount(overrides: Partial<Account> = {}): Account {
     originalId: `gh_${randomBytes(6).toString('hex')}`,
     ...overrides,
   };
-}
-
-export type PushFieldValues = Record<string, string | number>;
-
-export function xmlOf(fields: PushFieldValues): string {
-  const inner = Object.entries(fields)
-    .map(([name, value]) =>
-      typeof value === 'number' ? `<${name}>${value}</${name}>` : `<${name}><![CDATA[${value}]]></${name}>`,
-    )
-    .join('');
-  return `<xml>${inner}</xml>`;
-}
-
-export function jsonOf(fields: PushFieldValues): string {
-  return JSON.stringify(fields);
 }
 
 export function eventFields(
@@ -53,30 +39,11 @@ export interface SignedPush {
   body: string;
 }
 
-/** The query and body WeChat would send for these fields, encrypted as the account's mode requires. */
 export function signedPush(
   account: Account,
   fields: PushFieldValues,
   timestamp = Math.floor(Date.now() / 1000),
 ): SignedPush {
-  const nonce = randomBytes(4).toString('hex');
-  const ts = String(timestamp);
-  const signature = wechatSignature(account.token, ts, nonce);
-  const serialise = account.format === 'json' ? jsonOf : xmlOf;
-  const plain = serialise(fields);
-  if (account.encryptMode === 'plain')
-    return {
-      query: `signature=${signature}&timestamp=${ts}&nonce=${nonce}&openid=${fields.FromUserName}`,
-      body: plain,
-    };
-  const encrypted = encryptMessage(plain, aesKeyOf(account.encodingAESKey), account.appId);
-  const msgSignature = wechatSignature(account.token, ts, nonce, encrypted);
-  const outer: PushFieldValues =
-    account.encryptMode === 'safe'
-      ? { ToUserName: fields.ToUserName ?? '', Encrypt: encrypted }
-      : { ...fields, Encrypt: encrypted };
-  return {
-    query: `signature=${signature}&timestamp=${ts}&nonce=${nonce}&openid=${fields.FromUserName}&encrypt_type=aes&msg_signature=${msgSignature}`,
-    body: serialise(outer),
-  };
+  const { query, body } = buildPush(account, fields, { timestamp });
+  return { query, body };
 }

@@ -11,9 +11,16 @@ import { startSupervisedProcess, waitUntilReady, type SupervisedProcess } from '
 
 /** The services of the local stack, in start order, with the variable naming each one's HTTP port. */
 export const stackServices = [
-  { name: 'subscriber-projection', portVariable: 'SUBSCRIBER_PROJECTION_PORT', defaultPort: 8082 },
-  { name: 'admin-api', portVariable: 'ADMIN_PORT', defaultPort: 8081 },
-  { name: 'gateway', portVariable: 'GATEWAY_PORT', defaultPort: 8080 },
+  // The emulator stands in for WeChat; production talks to api.weixin.qq.com instead.
+  { name: 'wechat-emulator', portVariable: 'WECHAT_EMULATOR_PORT', defaultPort: 8089, production: false },
+  {
+    name: 'subscriber-projection',
+    portVariable: 'SUBSCRIBER_PROJECTION_PORT',
+    defaultPort: 8082,
+    production: true,
+  },
+  { name: 'admin-api', portVariable: 'ADMIN_PORT', defaultPort: 8081, production: true },
+  { name: 'gateway', portVariable: 'GATEWAY_PORT', defaultPort: 8080, production: true },
 ] as const;
 
 export async function provisionAllTopics(brokers: string[]): Promise<void> {
@@ -78,9 +85,17 @@ export async function startLocalStack(options: {
       WECHAT_ACCOUNTS_FILE: ensureAccountsFile(dataDir, env),
       ADMIN_TOKEN: ensureAdminToken(dataDir, env),
     };
+    const portOf = (service: (typeof stackServices)[number]) =>
+      Number(env[service.portVariable] ?? service.defaultPort);
+    const emulator = stackServices[0];
+    const gateway = stackServices[3];
+    const emulatorOff = env.WECHAT_EMULATOR === 'off';
+    serviceEnv.WECHAT_API_BASE ??= `http://127.0.0.1:${portOf(emulator)}`;
+    serviceEnv.GATEWAY_URL ??= `http://127.0.0.1:${portOf(gateway)}`;
     const lines = [...infrastructure.parts];
     for (const service of stackServices) {
-      const port = Number(env[service.portVariable] ?? service.defaultPort);
+      if (service.name === 'wechat-emulator' && emulatorOff) continue;
+      const port = portOf(service);
       const entry = join(repoRoot(), 'services', service.name, 'dist', 'main.js');
       const proc = startSupervisedProcess({
         name: service.name,
@@ -102,6 +117,7 @@ export async function startLocalStack(options: {
       );
       lines.push(`${service.name}: http://127.0.0.1:${port} (log ${proc.logFile})`);
     }
+    lines.push(`WeChat API: ${serviceEnv.WECHAT_API_BASE}${emulatorOff ? ' (emulator off)' : ''}`);
     lines.push(`accounts: ${serviceEnv.WECHAT_ACCOUNTS_FILE}`);
     lines.push(`admin token: ${env.ADMIN_TOKEN ? 'from ADMIN_TOKEN' : join(dataDir, 'admin-token')}`);
     return { infrastructure, services, lines, stop };

@@ -1,6 +1,6 @@
 import { loadAccounts, type Account } from '@wxp/accounts';
 import type { ServedAccount } from './push-opener';
-import { aesKeyOf } from './wechat-crypto';
+import { aesKeyOf } from '@wxp/wechat-push';
 
 /** The accounts this gateway serves, with their AES keys decoded once. Replaced whole on reload. */
 export class AccountDirectory {

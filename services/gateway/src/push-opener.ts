@@ -1,7 +1,7 @@
 import type { Account } from '@wxp/accounts';
 import { MalformedPushError, parseJsonPush, parseXmlPush, type PushFields } from './push-parser';
-import { signatureMatches, wechatSignature } from './signature';
-import { DecryptError, decryptMessage } from './wechat-crypto';
+import { signatureMatches, wechatSignature } from '@wxp/wechat-push';
+import { DecryptError, decryptMessage } from '@wxp/wechat-push';
 
 /** Why a push is refused: the HTTP status, the metric outcome and a reason for the log. */
 export class PushRejection extends Error {

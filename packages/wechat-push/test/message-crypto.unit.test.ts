@@ -6,7 +6,7 @@ import {
   decryptMessage,
   encryptMessage,
   encryptedReplyXml,
-} from '../src/wechat-crypto';
+} from '../src/message-crypto';
 import { wechatSignature } from '../src/signature';
 
 // Vectors come from `openssl enc` with padding off, laid out and padded by hand here, so the

@@ -1,0 +1,178 @@
+import type { Collection } from 'mongodb';
+import { WechatValidationError, isTokenError, isTransient } from './api-errors';
+import { callWechat, type ApiRequest } from './api-transport';
+import { qrCreateBody, showQrCodeUrl, type QrCode, type QrCodeSpec } from './qr-codes';
+import { validateMenu, type Menu } from './menu';
+import { defaultRetryPolicy, retryWithBackoff, type RetryPolicy } from './retry';
+import {
+  SharedAccessTokens,
+  type AccessTokenDocument,
+  type FetchedToken,
+  type SharedAccessTokensOptions,
+} from './shared-access-tokens';
+
+export interface UserInfo {
+  subscribe: 0 | 1;
+  openid: string;
+  language?: string;
+  subscribe_time?: number;
+  unionid?: string;
+  remark?: string;
+  groupid?: number;
+  tagid_list?: number[];
+  subscribe_scene?: string;
+  qr_scene?: number;
+  qr_scene_str?: string;
+}
+
+export interface FollowersPage {
+  total: number;
+  count: number;
+  data?: { openid: string[] };
+  next_openid: string;
+}
+
+/** The body of a customer-service message without `touser`, e.g. `{ msgtype: 'text', text: { content } }`. */
+export type CustomMessage = { msgtype: string } & Record<string, unknown>;
+
+export interface WechatApiOptions {
+  /** https://api.weixin.qq.com in production; the emulator locally. */
+  baseUrl: string;
+  /** The secret of each account this process may call for. */
+  secretOf(appId: string): string | undefined;
+  tokenCollection: Collection<AccessTokenDocument>;
+  /** `stable_token` (the default) or the classic `token` endpoint. */
+  tokenMethod?: 'stable_token' | 'token';
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  tokens?: SharedAccessTokensOptions;
+  /** Where QR images are shown; WeChat serves them from mp.weixin.qq.com. */
+  showQrCodeBase?: string;
+}
+
+/** WeChat's API with one shared access_token per account, retries for transient errors and typed errors. */
+export class WechatApiClient {
+  readonly tokens: SharedAccessTokens;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: WechatApiOptions) {
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.retry = options.retry ?? defaultRetryPolicy;
+    this.tokens = new SharedAccessTokens(
+      options.tokenCollection,
+      (appId, force) => this.fetchAccessToken(appId, force),
+      options.tokens,
+    );
+  }
+
+  /** Asks WeChat for a token directly; normal callers let the shared store do this. */
+  async fetchAccessToken(appId: string, forceRefresh = false): Promise<FetchedToken> {
+    const secret = this.options.secretOf(appId);
+    if (!secret) throw new WechatValidationError([`no secret configured for appId ${appId}`]);
+    const request: ApiRequest =
+      (this.options.tokenMethod ?? 'stable_token') === 'stable_token'
+        ? {
+            api: 'stable_token',
+            method: 'POST',
+            body: { grant_type: 'client_credential', appid: appId, secret, force_refresh: forceRefresh },
+          }
+        : { api: 'token', method: 'GET', query: { grant_type: 'client_credential', appid: appId, secret } };
+    const answer = await retryWithBackoff(
+      () =>
+        callWechat<{ access_token: string; expires_in: number }>(
+          this.options.baseUrl,
+          request,
+          this.timeoutMs,
+        ),
+      isTransient,
+      this.retry,
+    );
+    return { token: answer.access_token, expiresInSeconds: answer.expires_in };
+  }
+
+  async createQrCode(appId: string, spec: QrCodeSpec): Promise<QrCode> {
+    const body = qrCreateBody(spec);
+    const answer = await this.call<{ ticket: string; url: string; expire_seconds?: number }>(appId, {
+      api: 'qrcode/create',
+      method: 'POST',
+      body,
+    });
+    return {
+      ticket: answer.ticket,
+      url: answer.url,
+      ...(answer.expire_seconds === undefined ? {} : { expireSeconds: answer.expire_seconds }),
+      imageUrl: showQrCodeUrl(answer.ticket, this.options.showQrCodeBase),
+    };
+  }
+
+  getUserInfo(appId: string, openId: string, lang = 'zh_CN'): Promise<UserInfo> {
+    return this.call(appId, { api: 'user/info', method: 'GET', query: { openid: openId, lang } });
+  }
+
+  async batchGetUserInfo(appId: string, openIds: string[], lang = 'zh_CN'): Promise<UserInfo[]> {
+    if (openIds.length < 1 || openIds.length > 100) {
+      throw new WechatValidationError([`user_list must hold 1 to 100 openIds, got ${openIds.length}`]);
+    }
+    const answer = await this.call<{ user_info_list: UserInfo[] }>(appId, {
+      api: 'user/info/batchget',
+      method: 'POST',
+      body: { user_list: openIds.map((openid) => ({ openid, lang })) },
+    });
+    return answer.user_info_list;
+  }
+
+  getFollowers(appId: string, nextOpenId?: string): Promise<FollowersPage> {
+    return this.call(appId, { api: 'user/get', method: 'GET', query: { next_openid: nextOpenId } });
+  }
+
+  async createMenu(appId: string, menu: unknown): Promise<void> {
+    await this.call(appId, { api: 'menu/create', method: 'POST', body: validateMenu(menu) });
+  }
+
+  getMenu(appId: string): Promise<{ menu: Menu }> {
+    return this.call(appId, { api: 'menu/get', method: 'GET' });
+  }
+
+  async deleteMenu(appId: string): Promise<void> {
+    await this.call(appId, { api: 'menu/delete', method: 'GET' });
+  }
+
+  async sendCustomMessage(appId: string, openId: string, message: CustomMessage): Promise<void> {
+    if (typeof message?.msgtype !== 'string' || !(message.msgtype in message)) {
+      throw new WechatValidationError([`message must have msgtype and a "${String(message?.msgtype)}" body`]);
+    }
+    await this.call(appId, {
+      api: 'message/custom/send',
+      method: 'POST',
+      body: { touser: openId, ...message },
+    });
+  }
+
+  /**
+   * Calls with the shared token. A refused token (40001, 40014, 42001) is invalidated, a fresh one
+   * fetched once and the call retried once; transient errors retry with backoff until the deadline.
+   */
+  private call<T>(appId: string, request: ApiRequest): Promise<T> {
+    const withToken = (token: string) =>
+      callWechat<T>(
+        this.options.baseUrl,
+        { ...request, query: { ...request.query, access_token: token } },
+        this.timeoutMs,
+      );
+    return retryWithBackoff(
+      async () => {
+        const token = await this.tokens.get(appId);
+        try {
+          return await withToken(token);
+        } catch (error) {
+          if (!isTokenError(error)) throw error;
+          await this.tokens.invalidate(appId, token);
+          return withToken(await this.tokens.get(appId));
+        }
+      },
+      isTransient,
+      this.retry,
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export * from './signature';
+export * from './message-crypto';
+export * from './push-builder';

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { aesKeyOf, encryptMessage } from './message-crypto';
+import { wechatSignature } from './signature';
+
+/** What it takes to send a push to an account the way WeChat does. */
+export interface PushTarget {
+  appId: string;
+  token: string;
+  encodingAESKey: string;
+  encryptMode: 'plain' | 'compat' | 'safe';
+  format?: 'xml' | 'json';
+}
+
+export type PushFieldValues = Record<string, string | number>;
+
+function cdata(text: string): string {
+  return `<![CDATA[${text.replace(/\]\]>/g, ']]]]><![CDATA[>')}]]>`;
+}
+
+/** WeChat's XML: text in CDATA, numbers bare. */
+export function pushXml(fields: PushFieldValues): string {
+  const inner = Object.entries(fields)
+    .map(([name, value]) => `<${name}>${typeof value === 'number' ? value : cdata(value)}</${name}>`)
+    .join('');
+  return `<xml>${inner}</xml>`;
+}
+
+export function pushJson(fields: PushFieldValues): string {
+  return JSON.stringify(fields);
+}
+
+export interface BuiltPush {
+  /** The query string, without the leading `?`. */
+  query: string;
+  body: string;
+  contentType: string;
+}
+
+/** The query and body WeChat sends for these fields: signed, and encrypted as the account's mode says. */
+export function buildPush(
+  target: PushTarget,
+  fields: PushFieldValues,
+  options: { timestamp?: number; nonce?: string } = {},
+): BuiltPush {
+  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+  const nonce = options.nonce ?? String(randomBytes(4).readUInt32BE());
+  const json = target.format === 'json';
+  const serialise = json ? pushJson : pushXml;
+  const contentType = json ? 'application/json' : 'text/xml';
+  const params = new URLSearchParams({
+    signature: wechatSignature(target.token, timestamp, nonce),
+    timestamp,
+    nonce,
+    openid: String(fields.FromUserName ?? ''),
+  });
+  const plain = serialise(fields);
+  if (target.encryptMode === 'plain') return { query: params.toString(), body: plain, contentType };
+
+  const encrypted = encryptMessage(plain, aesKeyOf(target.encodingAESKey), target.appId);
+  params.set('encrypt_type', 'aes');
+  params.set('msg_signature', wechatSignature(target.token, timestamp, nonce, encrypted));
+  const outer: PushFieldValues =
+    target.encryptMode === 'safe'
+      ? { ToUserName: fields.ToUserName ?? '', Encrypt: encrypted }
+      : { ...fields, Encrypt: encrypted };
+  return { query: params.toString(), body: serialise(outer), contentType };
+}

@@ -1,0 +1,122 @@
+import Router from '@koa/router';
+import { HttpError } from '@wxp/service-runtime';
+import type { EmulatedApp } from './emulated-wechat';
+import {
+  SimulationError,
+  deliverPush,
+  pushFieldsFor,
+  type PushDelivery,
+  type SimulatedAction,
+} from './push-simulator';
+
+export interface ControlDeps {
+  apps: ReadonlyMap<string, EmulatedApp>;
+  reset(): void;
+  delivery: PushDelivery;
+}
+
+function appOf(apps: ReadonlyMap<string, EmulatedApp>, appId: unknown): EmulatedApp {
+  const app = typeof appId === 'string' ? apps.get(appId) : undefined;
+  if (!app) throw new HttpError(404, 'unknown_app', `no account with appId ${String(appId)}`);
+  return app;
+}
+
+function describe(app: EmulatedApp) {
+  return {
+    appId: app.account.appId,
+    encryptMode: app.account.encryptMode,
+    tokenRequests: app.tokenRequests,
+    tokensIssued: app.tokens.length + (app.stableToken ? 1 : 0),
+    menu: app.menu ?? null,
+    qrcodes: [...app.tickets.values()],
+    users: [...app.users.values()],
+    messages: app.messages,
+    faults: app.faults,
+  };
+}
+
+const actions = new Set(['scan', 'follow', 'unfollow', 'click', 'view', 'text']);
+
+/** Test and developer controls: inspect and reset state, queue faults, act as a WeChat user. */
+export function controlRoutes(deps: ControlDeps): Router {
+  const router = new Router({ prefix: '/emulator' });
+
+  router.get('/state', (ctx) => {
+    const appId = ctx.query.appId;
+    ctx.body = appId ? describe(appOf(deps.apps, appId)) : { apps: [...deps.apps.values()].map(describe) };
+  });
+
+  router.post('/reset', (ctx) => {
+    deps.reset();
+    ctx.body = { reset: true };
+  });
+
+  router.post('/faults', (ctx) => {
+    const body = (ctx.request.body ?? {}) as {
+      appId?: string;
+      api?: string;
+      errcode?: number;
+      times?: number;
+    };
+    const app = appOf(deps.apps, body.appId);
+    if (typeof body.errcode !== 'number') throw new HttpError(400, 'bad_request', 'errcode must be a number');
+    app.faults.push({ api: body.api ?? '*', errcode: body.errcode, remaining: body.times ?? 1 });
+    ctx.body = { faults: app.faults };
+  });
+
+  router.post('/users', (ctx) => {
+    const body = (ctx.request.body ?? {}) as {
+      appId?: string;
+      users?: { name: string; unionId?: string | null; language?: string; tags?: number[] }[];
+    };
+    const app = appOf(deps.apps, body.appId);
+    const now = Math.floor(deps.delivery.now() / 1000);
+    const created = (body.users ?? []).map((spec) => {
+      if (typeof spec?.name !== 'string' || spec.name === '')
+        throw new HttpError(400, 'bad_request', 'each user needs a name');
+      const user = app.userNamed(spec.name);
+      Object.assign(user, {
+        subscribe: 1,
+        subscribeTime: now,
+        lastInteraction: now,
+        subscribeScene: 'ADD_SCENE_OTHERS',
+      });
+      if (spec.unionId === null) delete user.unionId;
+      else if (spec.unionId) user.unionId = spec.unionId;
+      if (spec.language) user.language = spec.language;
+      if (spec.tags) user.tags = spec.tags;
+      return user;
+    });
+    ctx.status = 201;
+    ctx.body = { users: created };
+  });
+
+  router.post('/simulate', async (ctx) => {
+    const body = (ctx.request.body ?? {}) as SimulatedAction & { appId?: string; user?: string };
+    const app = appOf(deps.apps, body.appId);
+    if (typeof body.user !== 'string' || body.user === '')
+      throw new HttpError(400, 'bad_request', 'user is required');
+    if (!actions.has(body.action))
+      throw new HttpError(400, 'bad_request', `action must be one of ${[...actions].join(', ')}`);
+    const user = app.userNamed(body.user);
+    const now = Math.floor(deps.delivery.now() / 1000);
+    let fields;
+    try {
+      fields = pushFieldsFor(app, user, body, now);
+    } catch (error) {
+      if (error instanceof SimulationError) throw new HttpError(409, 'not_possible', error.message);
+      throw error;
+    }
+    user.lastInteraction = now;
+    const attempts = await deliverPush(app, fields, deps.delivery);
+    const last = attempts[attempts.length - 1];
+    ctx.body = {
+      openId: user.openId,
+      fields,
+      delivered: last?.status === 200 && (last.body === 'success' || last.body === ''),
+      attempts,
+    };
+  });
+
+  return router;
+}
