@@ -4,7 +4,6 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { controlRoutes } from './control-routes';
 import { EmulatedApp } from './emulated-wechat';
-import type { PushDelivery } from './push-simulator';
 import { wechatApiRoutes } from './wechat-api-routes';
 
 export interface EmulatorDeps {
