@@ -8,6 +8,8 @@ import { kafkaBrokers } from './infrastructure';
 import type { SignedPush } from './wechat-push';
 
 export interface RunningGateway {
+  /** Where WeChat would be configured to push: the origin, without /wechat. */
+  url: string;
   metrics: Registry;
   post(appId: string, push: SignedPush): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startGateway(
     0,
   );
   return {
+    url: `http://127.0.0.1:${server.port}`,
     metrics,
     async post(appId, push) {
       const response = await fetch(`http://127.0.0.1:${server.port}/wechat/${appId}?${push.query}`, {

@@ -18,7 +18,12 @@ describe('the local stack', () => {
 
   it('starts every service, serves a push end to end, and stops cleanly on Ctrl-C', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wxp-stack-'));
-    const ports = { gateway: await freePort(), admin: await freePort(), projection: await freePort() };
+    const ports = {
+      gateway: await freePort(),
+      admin: await freePort(),
+      projection: await freePort(),
+      emulator: await freePort(),
+    };
     const adminToken = 'stack-admin-token-0123456789';
     stack = spawn(process.execPath, [cli, 'up'], {
       env: {
@@ -28,6 +33,7 @@ describe('the local stack', () => {
         GATEWAY_PORT: String(ports.gateway),
         ADMIN_PORT: String(ports.admin),
         SUBSCRIBER_PROJECTION_PORT: String(ports.projection),
+        WECHAT_EMULATOR_PORT: String(ports.emulator),
         SUBSCRIBER_PROJECTION_GROUP: uniqueName('stack-projection'),
         ADMIN_TOKEN: adminToken,
       },

@@ -41,9 +41,11 @@ export interface Fault {
   remaining: number;
 }
 
-interface IssuedToken {
+export interface IssuedToken {
   token: string;
   expiresAt: number;
+  /** Set when a newer token replaced this one: from then on it answers 40001, not 42001. */
+  retiresAt?: number;
 }
 
 /** Everything WeChat keeps about one account, as far as the platform can observe it. */

@@ -87,10 +87,9 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
     const app = credentialed(ctx.query.appid, ctx.query.secret);
     const now = nowSeconds();
     // A new token replaces the old, which keeps working only for the overlap.
-    for (const old of app.tokens)
-      old.expiresAt = Math.min(old.expiresAt, now + behaviour.tokenOverlapSeconds);
+    for (const old of app.tokens) old.retiresAt ??= now + behaviour.tokenOverlapSeconds;
     const issued = { token: newToken(), expiresAt: now + behaviour.tokenTtlSeconds };
-    app.tokens = [...app.tokens.filter((t) => t.expiresAt > now), issued];
+    app.tokens = [...app.tokens.filter((t) => t.expiresAt > now - 86400), issued];
     answer(ctx, { access_token: issued.token, expires_in: behaviour.tokenTtlSeconds });
   });
 
@@ -101,11 +100,7 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
     const now = nowSeconds();
     const current = app.stableToken;
     if (!current || current.expiresAt <= now || body.force_refresh === true) {
-      if (current)
-        app.tokens.push({
-          ...current,
-          expiresAt: Math.min(current.expiresAt, now + behaviour.tokenOverlapSeconds),
-        });
+      if (current) app.tokens.push({ ...current, retiresAt: now + behaviour.tokenOverlapSeconds });
       app.stableToken = { token: newToken(), expiresAt: now + behaviour.tokenTtlSeconds };
     }
     const stable = app.stableToken as { token: string; expiresAt: number };
@@ -122,6 +117,9 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
         (t) => t.token === token,
       );
       if (!issued) continue;
+      if (issued.retiresAt !== undefined && issued.retiresAt <= now) {
+        throw new WechatError(40001, 'invalid credential, access_token is invalid or not latest');
+      }
       if (issued.expiresAt <= now) throw new WechatError(42001, 'access_token expired');
       const fault = app.takeFault(api);
       if (fault) throw new WechatError(fault.errcode, 'emulated fault');
