@@ -73,7 +73,8 @@ export async function startLocalStack(options: {
   const infrastructure = await startInfrastructure({ dataDir, env, report });
   const services: SupervisedProcess[] = [];
   const stop = async () => {
-    for (const service of [...services].reverse()) await service.stop();
+    // Services first (side by side: none depends on another to shut down), then what they use.
+    await Promise.all(services.map((service) => service.stop()));
     await infrastructure.stop();
   };
   try {

@@ -105,7 +105,9 @@ export function startSupervisedProcess(options: SupervisedProcessOptions): Super
     logTail: (lines = 30) => tailOf(options.logFile, lines),
     stop() {
       stopping ??= (async () => {
-        if (processGroupAlive(pid)) process.kill(-pid, 'SIGTERM');
+        // Only the guard is signalled: it passes SIGTERM on once. Signalling the whole group would
+        // reach the child twice, and a service takes a second SIGTERM as "exit now".
+        if (processGroupAlive(pid)) process.kill(pid, 'SIGTERM');
         await exited;
         // The guard is gone; whatever of its group is left (it died before its trap was set, say)
         // gets the same grace and then SIGKILL.

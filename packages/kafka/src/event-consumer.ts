@@ -70,6 +70,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     // A crashed member holds its partitions until this runs out; batches take far less.
     sessionTimeout: 10000,
     heartbeatInterval: 1000,
+    // How long a rebalance waits for members to rejoin: a member that died without leaving holds
+    // every partition of the group still for this long (kafkajs's default is a minute).
+    rebalanceTimeout: 15000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
   await consumer.connect();
