@@ -1,7 +1,13 @@
-import { parseEnvelope, schemaProblems, eventCatalogue, type CloudEvent } from '@wxp/contracts';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import {
+  deadLetterTopicOf,
+  eventCatalogue,
+  parseEnvelope,
+  schemaProblems,
+  type CloudEvent,
+} from '@wxp/contracts';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ConsumedEvent {
   topic: string;
@@ -10,6 +16,13 @@ export interface ConsumedEvent {
   offset: number;
   key: string | null;
   event: CloudEvent;
+}
+
+export interface RetryBudget {
+  /** Tries of one event before it goes to the dead-letter topic. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
 }
 
 export interface EventConsumerOptions {
@@ -25,6 +38,12 @@ export interface EventConsumerOptions {
    * a crash the events since the last commit are delivered again. Throwing retries the batch.
    */
   handleBatch(events: ConsumedEvent[]): Promise<void>;
+  retry?: Partial<RetryBudget>;
+  /**
+   * Failures of what the consumer depends on (the store unreachable, say) rather than of an event:
+   * these retry without limit, holding the partition, instead of sending good events to the DLQ.
+   */
+  isOutage?(error: unknown): boolean;
 }
 
 export interface RunningConsumer {
@@ -49,21 +68,56 @@ function decode(message: KafkaMessage): Decoded {
   }
 }
 
+/** MongoDB and network failures that say nothing about the event being handled. */
+export function isInfrastructureOutage(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name ?? '';
+  return (
+    /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(name) ||
+    /^KafkaJS(Connection|Request)/.test(name)
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function backoff(attempt: number, budget: RetryBudget): number {
+  return Math.floor(Math.random() * Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** attempt));
+}
+
 /**
- * Runs one consumer group over the given topics. Each batch is decoded, handed to `handleBatch`
- * and committed only after it succeeded. Messages that are not valid events are counted and logged
- * with their position (they stay on the topic); they never stop the partition.
+ * Runs one consumer group over the given topics. Each batch of a partition is decoded and handed to
+ * `handleBatch`; the offsets are committed only after it succeeded. A failing batch is retried with
+ * backoff; if it keeps failing, its events are tried one by one so that a poison event is found,
+ * and that event alone goes to `<topic>.dlq` with its origin and the error in headers. Messages that
+ * are not valid events go there too. Nothing stops a partition for good but an outage of the store.
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
   const { kafka, groupId, topics, logger, handleBatch } = options;
+  const budget: RetryBudget = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000, ...options.retry };
+  const isOutage = options.isOutage ?? isInfrastructureOutage;
   const log = logger.child({ component: 'consumer', groupId });
+  const registers = options.metrics ? [options.metrics] : [];
   const consumed = new Counter({
     name: 'wxp_consumer_events_total',
     help: 'Events read by the consumer, by outcome',
     labelNames: ['group', 'outcome'] as const,
-    registers: options.metrics ? [options.metrics] : [],
+    registers,
+  });
+  const lag = new Gauge({
+    name: 'wxp_consumer_lag',
+    help: 'Messages between the last one handled and the end of the partition',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers,
+  });
+  const batchSeconds = new Histogram({
+    name: 'wxp_consumer_batch_seconds',
+    help: 'Time to handle one batch',
+    labelNames: ['group'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
   });
 
+  const deadLetters: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  await deadLetters.connect();
   const consumer: Consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
@@ -78,36 +132,117 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
 
+  const deadLetter = async (
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+    attempts: number,
+  ) => {
+    const headers: IHeaders = {
+      ...(message.headers ?? {}),
+      'x-dlq-origin-topic': topic,
+      'x-dlq-origin-partition': String(partition),
+      'x-dlq-origin-offset': message.offset,
+      'x-dlq-consumer-group': groupId,
+      'x-dlq-error': reason.slice(0, 1000),
+      'x-dlq-attempts': String(attempts),
+    };
+    await deadLetters.send({
+      topic: deadLetterTopicOf(topic),
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers }],
+    });
+    consumed.inc({ group: groupId, outcome: 'dead_lettered' });
+    log.error(
+      { topic, partition, offset: message.offset, reason, attempts },
+      'event sent to the dead-letter topic',
+    );
+  };
+
+  /** Tries `events` until they apply, the budget runs out (false), or the consumer stops. */
+  const applyWithRetries = async (
+    events: ConsumedEvent[],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ) => {
+    let lastError: unknown;
+    for (let attempt = 0; isRunning(); attempt++) {
+      try {
+        await handleBatch(events);
+        return { ok: true as const };
+      } catch (error) {
+        lastError = error;
+        const outage = isOutage(error);
+        if (!outage && attempt + 1 >= budget.attempts)
+          return { ok: false as const, error, attempts: attempt + 1 };
+        log.warn(
+          { err: error, attempt: attempt + 1, outage, events: events.length },
+          'batch failed, retrying',
+        );
+        await sleep(backoff(Math.min(attempt, 10), budget));
+        await heartbeat();
+      }
+    }
+    throw lastError ?? new Error('consumer stopped');
+  };
+
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const stopTimer = batchSeconds.startTimer({ group: groupId });
     const events: ConsumedEvent[] = [];
+    const messageAt = new Map<number, KafkaMessage>();
     for (const message of batch.messages) {
       const decoded = decode(message);
       if (decoded.ok) {
+        const offset = Number(message.offset);
+        messageAt.set(offset, message);
         events.push({
           topic: batch.topic,
           partition: batch.partition,
-          offset: Number(message.offset),
-          key: message.key ? message.key.toString('utf8') : null,
+          offset,
+          key: message.key?.toString('utf8') ?? null,
           event: decoded.event,
         });
       } else {
         consumed.inc({ group: groupId, outcome: 'undecodable' });
-        log.warn(
-          { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason },
-          'skipped a message that is not a valid event',
-        );
+        await deadLetter(batch.topic, batch.partition, message, `undecodable: ${decoded.reason}`, 0);
       }
     }
-    if (events.length > 0) await handleBatch(events);
-    consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
+    if (events.length > 0) {
+      const whole = await applyWithRetries(events, heartbeat, isRunning);
+      if (!whole.ok) {
+        log.warn(
+          { err: whole.error, events: events.length },
+          'batch keeps failing; applying its events one by one',
+        );
+        for (const event of events) {
+          const single = events.length === 1 ? whole : await applyWithRetries([event], heartbeat, isRunning);
+          if (!single.ok) {
+            await deadLetter(
+              batch.topic,
+              batch.partition,
+              messageAt.get(event.offset) as KafkaMessage,
+              String((single.error as Error)?.message ?? single.error),
+              single.attempts,
+            );
+          }
+        }
+      }
+      consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
+    }
     const last = batch.messages[batch.messages.length - 1];
     if (last) {
       resolveOffset(last.offset);
       await consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
       ]);
+      lag.set(
+        { group: groupId, topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
+      );
     }
+    stopTimer();
     await heartbeat();
   };
 
@@ -127,6 +262,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     joined,
     async stop() {
       await consumer.disconnect();
+      await deadLetters.disconnect();
     },
   };
 }

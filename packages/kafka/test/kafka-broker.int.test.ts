@@ -43,8 +43,26 @@ async function freshTopic(partitions = 3): Promise<TopicSpec> {
     key: 'k',
     description: 'test',
   };
-  await provisionTopics(kafka, [spec], logger);
+  await provisionTopics(kafka, [spec, { ...spec, name: `${spec.name}.dlq` }], logger);
   return spec;
+}
+
+async function readAll(topic: string, count: number) {
+  const consumer = raw.consumer({ groupId: uniqueName('g') });
+  const read: { value: string; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      read.push({
+        value: message.value?.toString() ?? '',
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      });
+    },
+  });
+  await eventually(async () => expect(read).toHaveLength(count), 20_000);
+  await consumer.disconnect();
+  return read;
 }
 
 describe('Kafka broker with kafkajs', () => {
@@ -164,7 +182,7 @@ describe('Kafka broker with kafkajs', () => {
     ]);
   });
 
-  it('retries a batch whose handler failed, and counts messages that are not events without stopping', async () => {
+  it('retries a failing batch, then sends only the poison event and undecodable messages to the DLQ', async () => {
     const spec = await freshTopic(1);
     const producer = raw.producer();
     await producer.connect();
@@ -174,24 +192,71 @@ describe('Kafka broker with kafkajs', () => {
         { key: 'a', value: JSON.stringify(testEvent(1)) },
         { key: 'a', value: 'not json' },
         { key: 'a', value: JSON.stringify(testEvent(2)) },
+        { key: 'a', value: JSON.stringify(testEvent(3)) },
       ],
     });
     await producer.disconnect();
     let attempts = 0;
-    const handled: number[] = [];
+    const handled = new Set<number>();
     const consumer = await startEventConsumer({
       kafka,
       groupId: uniqueName('g'),
       topics: [spec.name],
       logger,
+      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
       handleBatch: async (events) => {
         attempts += 1;
         if (attempts === 1) throw new Error('transient');
-        handled.push(...events.map((e) => (e.event.data as { n: number }).n));
+        if (events.some((e) => (e.event.data as { n: number }).n === 2)) throw new Error('poison event 2');
+        for (const e of events) handled.add((e.event.data as { n: number }).n);
       },
     });
-    await eventually(async () => expect(handled).toEqual([1, 2]), 30_000);
+    await eventually(async () => expect([...handled].sort()).toEqual([1, 3]), 30_000);
+    const dead = await readAll(`${spec.name}.dlq`, 2);
     await consumer.stop();
-    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(dead.map((d) => d.headers['x-dlq-error'])).toEqual([
+      expect.stringContaining('undecodable'),
+      'poison event 2',
+    ]);
+    expect(dead[1]?.headers).toMatchObject({
+      'x-dlq-origin-topic': spec.name,
+      'x-dlq-origin-offset': '2',
+      'x-dlq-attempts': '3',
+    });
+    expect(JSON.parse(dead[1]?.value ?? '{}')).toMatchObject({ id: 'id-2' });
+  });
+
+  it('lets two instances of one group share the partitions, each user on one of them', async () => {
+    const spec = await freshTopic(4);
+    const groupId = uniqueName('g');
+    const seen: { instance: number; key: string | null; n: number }[] = [];
+    const instance = (id: number) =>
+      startEventConsumer({
+        kafka,
+        groupId,
+        topics: [spec.name],
+        logger,
+        handleBatch: async (events) => {
+          for (const e of events)
+            seen.push({ instance: id, key: e.key, n: (e.event.data as { n: number }).n });
+        },
+      });
+    const [a, b] = await Promise.all([instance(1), instance(2)]);
+    await Promise.all([a.joined, b.joined]);
+    const publisher = await EventPublisher.connect(kafka);
+    await Promise.all(
+      Array.from({ length: 200 }, (_, n) =>
+        publisher.publish({ topic: spec.name, key: `user-${n % 20}`, event: testEvent(n) }),
+      ),
+    );
+    await publisher.disconnect();
+    await eventually(async () => expect(seen).toHaveLength(200), 30_000);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(new Set(seen.map((s) => s.instance))).toEqual(new Set([1, 2]));
+    for (let k = 0; k < 20; k++) {
+      const mine = seen.filter((s) => s.key === `user-${k}`);
+      expect(new Set(mine.map((s) => s.instance)).size).toBe(1);
+      expect(mine.map((s) => s.n)).toEqual([...mine.map((s) => s.n)].sort((x, y) => x - y));
+    }
   });
 });
