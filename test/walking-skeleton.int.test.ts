@@ -15,6 +15,7 @@ const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const appId = `wx${Date.now().toString(16)}`;
 const token = 'skeletontoken';
 const adminToken = 'admin-token-for-tests-0123456789';
+const privacyKey = 'privacy-key-for-tests-0123456789';
 const accounts = parseAccounts(
   JSON.stringify([
     {
@@ -41,7 +42,7 @@ beforeAll(async () => {
     kafka,
     mongo,
     groupId: uniqueName('subscriber-projection'),
-    collection: 'subscribers',
+    privacyKey,
     logger,
     metrics: createMetricsRegistry('subscriber-projection'),
   });
@@ -63,7 +64,9 @@ beforeAll(async () => {
     createAdminApp({
       mongo,
       adminToken,
+      privacyKey,
       subscribersCollection: 'subscribers',
+      countsCollection: 'follower_counts',
       logger,
       metrics: createMetricsRegistry('admin-api'),
     }),
@@ -138,6 +141,16 @@ describe('walking skeleton', () => {
 
     expect((await push(eventPush(openId, 'unsubscribe'))).status).toBe(200);
     await eventually(async () => expect((await subscriber(openId)).status).toBe(404), 5000);
+
+    // WeChat's privacy rule: nothing in any collection names the user any more; numbers stay.
+    for (const { name } of await mongo.db.listCollections().toArray()) {
+      const everything = JSON.stringify(await mongo.db.collection(name).find().toArray());
+      expect(everything).not.toContain(openId);
+    }
+    const stats = await fetch(`http://127.0.0.1:${admin.port}/api/apps/${appId}/follower-stats`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(await stats.json()).toMatchObject({ appId, follows: 1, unfollows: 1, followers: 0 });
   });
 
   it('refuses bad pushes with a 4xx and stores nothing', async () => {

@@ -21,7 +21,7 @@ export function projectionSpec<E, D extends VersionedDocument>(projection: Docum
           }));
           const documents = new Map<string, D>();
           const deliver = (batch: PositionedEvent<E>[]) => {
-            for (const [id, document] of foldEvents(projection, documents, batch)) {
+            for (const [id, document] of foldEvents(projection, documents, batch).documents) {
               if (document) documents.set(id, document);
               else documents.delete(id);
             }

@@ -7,3 +7,4 @@ export * from './event-id';
 export * from './schema-compatibility';
 export * from './published-schemas';
 export * from './asyncapi';
+export * from './user-key';

@@ -47,11 +47,13 @@ function ensureAccountsFile(dataDir: string, env: NodeJS.ProcessEnv): string {
   return file;
 }
 
-function ensureAdminToken(dataDir: string, env: NodeJS.ProcessEnv): string {
-  if (env.ADMIN_TOKEN) return env.ADMIN_TOKEN;
-  const file = join(dataDir, 'admin-token');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+/** A secret kept in the data folder unless the environment gives one: the admin token, the privacy key. */
+function ensureSecret(dataDir: string, env: NodeJS.ProcessEnv, variable: string, file: string): string {
+  const given = env[variable];
+  if (given) return given;
+  const path = join(dataDir, file);
+  if (!existsSync(path)) writeFileSync(path, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return readFileSync(path, 'utf8').trim();
 }
 
 export interface RunningStack {
@@ -84,7 +86,8 @@ export async function startLocalStack(options: {
       KAFKA_BROKERS: infrastructure.kafkaBrokers.join(','),
       MONGO_URL: infrastructure.mongoUrl,
       WECHAT_ACCOUNTS_FILE: ensureAccountsFile(dataDir, env),
-      ADMIN_TOKEN: ensureAdminToken(dataDir, env),
+      ADMIN_TOKEN: ensureSecret(dataDir, env, 'ADMIN_TOKEN', 'admin-token'),
+      PRIVACY_KEY: ensureSecret(dataDir, env, 'PRIVACY_KEY', 'privacy-key'),
     };
     const portOf = (service: (typeof stackServices)[number]) =>
       Number(env[service.portVariable] ?? service.defaultPort);

@@ -1,7 +1,7 @@
-import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
 
 /** A read-model document that remembers the position of the last event applied to it. */
-export interface VersionedDocument extends Document {
+export interface VersionedDocument {
   _id: string;
   position: number;
 }
@@ -19,6 +19,14 @@ export interface DocumentProjection<E, D extends VersionedDocument> {
   evolve(current: D | null, event: E, position: number): D | null;
 }
 
+/** One event that changed a document, with the document before and after it. */
+export interface Transition<E, D> {
+  event: E;
+  position: number;
+  before: D | null;
+  after: D | null;
+}
+
 export interface ProjectionWriteStats {
   applied: number;
   skipped: number;
@@ -27,31 +35,64 @@ export interface ProjectionWriteStats {
   conflicts: number;
 }
 
-/**
- * Applies a batch of events to one collection: one read of the documents involved, the projection
- * folded over them in memory, one bulk write of the results. Events at or below a document's
- * stored position are skipped, so a batch delivered twice changes nothing. Writes are guarded by
- * the position that was read, so an overlapping consumer never rolls a document back.
- */
-export async function projectIntoCollection<E, D extends VersionedDocument>(
+/** The documents `ids` name, as stored now. */
+export async function loadDocuments<D extends VersionedDocument>(
   collection: Collection<D>,
-  projection: DocumentProjection<E, D>,
-  events: PositionedEvent<E>[],
-): Promise<ProjectionWriteStats> {
-  const stats: ProjectionWriteStats = { applied: 0, skipped: 0, written: 0, conflicts: 0 };
-  const ids = [...new Set(events.map((e) => projection.documentId(e.event)).filter(isDefined))];
-  if (ids.length === 0) {
-    stats.skipped = events.length;
-    return stats;
-  }
+  ids: readonly string[],
+): Promise<Map<string, D>> {
   const loaded = new Map<string, D>();
-  const found = await collection.find({ _id: { $in: ids } } as Filter<D>).toArray();
+  if (ids.length === 0) return loaded;
+  const found = await collection.find({ _id: { $in: [...ids] } } as Filter<D>).toArray();
   for (const document of found) loaded.set((document as D)._id, document as D);
+  return loaded;
+}
 
-  const current = foldEvents(projection, loaded, events, stats);
+/**
+ * The pure core of a projection run: folds events over the documents as they were, skipping every
+ * event at or below a document's position. Returns each touched document's new state (null: gone)
+ * and, for each event applied, the document before and after it.
+ */
+export function foldEvents<E, D extends VersionedDocument>(
+  projection: DocumentProjection<E, D>,
+  documents: ReadonlyMap<string, D>,
+  events: readonly PositionedEvent<E>[],
+  stats: Pick<ProjectionWriteStats, 'applied' | 'skipped'> = { applied: 0, skipped: 0 },
+): { documents: Map<string, D | null>; transitions: Transition<E, D>[] } {
+  const current = new Map<string, D | null>();
+  const transitions: Transition<E, D>[] = [];
+  for (const { event, position } of events) {
+    const id = projection.documentId(event);
+    if (id === undefined) {
+      stats.skipped += 1;
+      continue;
+    }
+    const before = current.has(id) ? (current.get(id) ?? null) : (documents.get(id) ?? null);
+    if (before && position <= before.position) {
+      stats.skipped += 1;
+      current.set(id, before);
+      continue;
+    }
+    const after = projection.evolve(before, event, position);
+    current.set(id, after);
+    transitions.push({ event, position, before, after });
+    stats.applied += 1;
+  }
+  return { documents: current, transitions };
+}
+
+/**
+ * Writes folded documents back in one bulk write and one insert, each guarded by the position that
+ * was read, so an overlapping consumer never rolls a document back.
+ */
+export async function writeDocuments<D extends VersionedDocument>(
+  collection: Collection<D>,
+  loaded: ReadonlyMap<string, D>,
+  folded: ReadonlyMap<string, D | null>,
+  stats: Pick<ProjectionWriteStats, 'written' | 'conflicts'> = { written: 0, conflicts: 0 },
+): Promise<void> {
   const updates: AnyBulkWriteOperation<D>[] = [];
   const inserts: D[] = [];
-  for (const [id, after] of current) {
+  for (const [id, after] of folded) {
     const before = loaded.get(id) ?? null;
     if (after === before) continue;
     if (before === null) {
@@ -83,38 +124,26 @@ export async function projectIntoCollection<E, D extends VersionedDocument>(
       stats.conflicts += list.length;
     }
   }
-  return stats;
 }
 
 /**
- * The pure core of a projection run: folds events over the documents as they were, skipping every
- * event at or below a document's position. Returns each touched document's new state (null: gone).
+ * Applies a batch of events to one collection: one read of the documents involved, the projection
+ * folded over them in memory, one bulk write of the results. Events at or below a document's
+ * stored position are skipped, so a batch delivered twice changes nothing.
  */
-export function foldEvents<E, D extends VersionedDocument>(
+export async function projectIntoCollection<E, D extends VersionedDocument>(
+  collection: Collection<D>,
   projection: DocumentProjection<E, D>,
-  documents: ReadonlyMap<string, D>,
-  events: readonly PositionedEvent<E>[],
-  stats: Pick<ProjectionWriteStats, 'applied' | 'skipped'> = { applied: 0, skipped: 0 },
-): Map<string, D | null> {
-  const current = new Map<string, D | null>();
-  for (const { event, position } of events) {
-    const id = projection.documentId(event);
-    if (id === undefined) {
-      stats.skipped += 1;
-      continue;
-    }
-    const before = current.has(id) ? (current.get(id) ?? null) : (documents.get(id) ?? null);
-    if (before && position <= before.position) {
-      stats.skipped += 1;
-      current.set(id, before);
-      continue;
-    }
-    current.set(id, projection.evolve(before, event, position));
-    stats.applied += 1;
-  }
-  return current;
+  events: PositionedEvent<E>[],
+): Promise<ProjectionWriteStats> {
+  const stats: ProjectionWriteStats = { applied: 0, skipped: 0, written: 0, conflicts: 0 };
+  const ids = [...new Set(events.map((e) => projection.documentId(e.event)).filter(isDefined))];
+  const loaded = await loadDocuments(collection, ids);
+  const { documents } = foldEvents(projection, loaded, events, stats);
+  await writeDocuments(collection, loaded, documents, stats);
+  return stats;
 }
 
-function isDefined<T>(value: T | undefined): value is T {
+export function isDefined<T>(value: T | undefined): value is T {
   return value !== undefined;
 }

@@ -8,7 +8,9 @@ import { subscriberRoutes } from './subscriber-routes';
 export interface AdminApiDeps {
   mongo: MongoConnection;
   adminToken: string;
+  privacyKey: string;
   subscribersCollection: string;
+  countsCollection: string;
   logger: Logger;
   metrics: Registry;
 }
@@ -20,7 +22,12 @@ export function createAdminApp(deps: AdminApiDeps): Koa {
 
   const api = new Router({ prefix: '/api' });
   api.use(bearerAuth(deps.adminToken));
-  const subscribers = subscriberRoutes(deps.mongo.db.collection(deps.subscribersCollection));
+  const subscribers = subscriberRoutes({
+    db: deps.mongo.db,
+    privacyKey: deps.privacyKey,
+    subscribersCollection: deps.subscribersCollection,
+    countsCollection: deps.countsCollection,
+  });
   api.use(subscribers.routes(), subscribers.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());

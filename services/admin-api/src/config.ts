@@ -7,7 +7,9 @@ export function adminApiConfig(env: NodeJS.ProcessEnv = process.env) {
       BIND_HOST: str({ default: '127.0.0.1' }),
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
       ADMIN_TOKEN: str({ desc: 'Bearer credential every /api request must carry (at least 16 characters)' }),
+      PRIVACY_KEY: str({ desc: 'The secret the projections file users under (at least 16 characters)' }),
       SUBSCRIBERS_COLLECTION: str({ default: 'subscribers' }),
+      FOLLOWER_COUNTS_COLLECTION: str({ default: 'follower_counts' }),
     },
     env,
   );

@@ -15,13 +15,16 @@ const SERVICE = 'admin-api';
 
 async function main(logger: Logger): Promise<void> {
   const config = adminApiConfig();
-  if (config.ADMIN_TOKEN.length < 16) throw new ConfigError(['ADMIN_TOKEN must be at least 16 characters']);
+  const short = (['ADMIN_TOKEN', 'PRIVACY_KEY'] as const).filter((name) => config[name].length < 16);
+  if (short.length > 0) throw new ConfigError(short.map((name) => `${name} must be at least 16 characters`));
   const metrics = createMetricsRegistry(SERVICE);
   const mongo = await connectMongo(config.MONGO_URL, SERVICE);
   const app = createAdminApp({
     mongo,
     adminToken: config.ADMIN_TOKEN,
+    privacyKey: config.PRIVACY_KEY,
     subscribersCollection: config.SUBSCRIBERS_COLLECTION,
+    countsCollection: config.FOLLOWER_COUNTS_COLLECTION,
     logger,
     metrics,
   });

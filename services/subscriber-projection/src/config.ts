@@ -7,8 +7,12 @@ export function subscriberProjectionConfig(env: NodeJS.ProcessEnv = process.env)
       BIND_HOST: str({ default: '127.0.0.1' }),
       KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
+      PRIVACY_KEY: str({
+        desc: 'Secret for the keyed hash read models file users under (at least 16 characters)',
+      }),
       SUBSCRIBER_PROJECTION_GROUP: str({ default: 'subscriber-projection', desc: 'Kafka consumer group' }),
       SUBSCRIBERS_COLLECTION: str({ default: 'subscribers', desc: 'Collection holding the read model' }),
+      FOLLOWER_COUNTS_COLLECTION: str({ default: 'follower_counts', desc: 'Collection holding the counts' }),
     },
     env,
   );

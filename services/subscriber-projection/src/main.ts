@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import { createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
 import {
+  ConfigError,
   createLogger,
   createMetricsRegistry,
   exitOnStartupError,
@@ -18,6 +19,7 @@ const SERVICE = 'subscriber-projection';
 
 async function main(logger: Logger): Promise<void> {
   const config = subscriberProjectionConfig();
+  if (config.PRIVACY_KEY.length < 16) throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
   const metrics = createMetricsRegistry(SERVICE);
   const mongo = await connectMongo(config.MONGO_URL, SERVICE);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE, logger });
@@ -25,7 +27,8 @@ async function main(logger: Logger): Promise<void> {
     kafka,
     mongo,
     groupId: config.SUBSCRIBER_PROJECTION_GROUP,
-    collection: config.SUBSCRIBERS_COLLECTION,
+    privacyKey: config.PRIVACY_KEY,
+    collections: { subscribers: config.SUBSCRIBERS_COLLECTION, counts: config.FOLLOWER_COUNTS_COLLECTION },
     logger,
     metrics,
   });

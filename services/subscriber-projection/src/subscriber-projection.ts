@@ -1,13 +1,19 @@
-import type { WechatEvent } from '@wxp/contracts';
-import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
+import { chinaDayOf, userKey, type WechatEvent } from '@wxp/contracts';
+import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
-/** One follower of one account. The document exists only while the user follows. */
-export interface SubscriberDocument extends VersionedDocument {
+/**
+ * One user of one account, filed under a keyed hash of appId and openId. While the user follows,
+ * it holds what the read model shows; after an unsubscribe it is a tombstone holding only the hash
+ * and the time, so that no personal data stays and no late event can bring the user back.
+ */
+export type SubscriberDocument = FollowerDocument | TombstoneDocument;
+
+export interface FollowerDocument extends VersionedDocument {
   appId: string;
+  state: 'following';
   openId: string;
-  subscribed: true;
-  /** When the current follow began. */
-  subscribedAt: Date;
+  firstSubscribedAt: Date;
+  lastSubscribedAt: Date;
   /** The QR scene the user followed through, if any. */
   scene?: string;
   sceneId?: number;
@@ -16,54 +22,129 @@ export interface SubscriberDocument extends VersionedDocument {
   lastEventId: string;
 }
 
-export function subscriberId(appId: string, openId: string): string {
-  return `${appId}:${openId}`;
+export interface TombstoneDocument extends VersionedDocument {
+  appId: string;
+  state: 'unsubscribed';
+  unsubscribedAt: Date;
 }
 
-/**
- * subscribe starts a document, unsubscribe removes it (WeChat's privacy rule: nothing about the
- * user stays), and any other event of a known follower moves their last activity.
- */
-export const subscriberProjection: DocumentProjection<WechatEvent, SubscriberDocument> = {
-  documentId: (event) => subscriberId(event.data.appId, event.data.openId),
+const at = (event: WechatEvent) => new Date(event.data.createTime * 1000);
 
-  evolve(current, event, position) {
-    const at = new Date(event.data.createTime * 1000);
-    switch (event.type) {
-      case 'wechat.user.subscribed': {
-        const { appId, openId, scene, sceneId, ticket } = event.data;
-        return {
-          _id: subscriberId(appId, openId),
-          appId,
-          openId,
-          subscribed: true,
-          subscribedAt: at,
-          ...(scene === undefined ? {} : { scene }),
-          ...(sceneId === undefined ? {} : { sceneId }),
-          ...(ticket === undefined ? {} : { ticket }),
-          lastActivityAt: at,
-          lastEventId: event.id,
-          position,
-        };
+/**
+ * subscribe starts (or, after a tombstone, restarts) a follower, unsubscribe leaves a tombstone, and
+ * any other event of a follower moves their last activity. Anything that happened at or before the
+ * unsubscribe a tombstone records is a late arrival and changes nothing.
+ */
+export function subscriberProjection(
+  privacyKey: string,
+): DocumentProjection<WechatEvent, SubscriberDocument> {
+  return {
+    documentId: (event) => userKey(privacyKey, event.data.appId, event.data.openId),
+
+    evolve(current, event, position) {
+      const time = at(event);
+      if (current?.state === 'unsubscribed' && time <= current.unsubscribedAt)
+        return { ...current, position };
+      const follower = current?.state === 'following' ? current : null;
+      switch (event.type) {
+        case 'wechat.user.subscribed': {
+          const { appId, openId, scene, sceneId, ticket } = event.data;
+          return {
+            _id: userKey(privacyKey, appId, openId),
+            appId,
+            state: 'following',
+            openId,
+            firstSubscribedAt: follower?.firstSubscribedAt ?? time,
+            lastSubscribedAt: time,
+            ...(scene === undefined ? {} : { scene }),
+            ...(sceneId === undefined ? {} : { sceneId }),
+            ...(ticket === undefined ? {} : { ticket }),
+            lastActivityAt: time,
+            lastEventId: event.id,
+            position,
+          };
+        }
+        case 'wechat.user.unsubscribed':
+          return {
+            _id: userKey(privacyKey, event.data.appId, event.data.openId),
+            appId: event.data.appId,
+            state: 'unsubscribed',
+            unsubscribedAt: time,
+            position,
+          };
+        case 'wechat.qrcode.scanned':
+        case 'wechat.menu.clicked':
+        case 'wechat.menu.viewed':
+        case 'wechat.message.received':
+        case 'wechat.event.received':
+          if (!follower) return current ? { ...current, position } : null;
+          return {
+            ...follower,
+            lastActivityAt: time > follower.lastActivityAt ? time : follower.lastActivityAt,
+            lastEventId: event.id,
+            position,
+          };
+        default: {
+          const unhandled: never = event;
+          return unhandled;
+        }
       }
-      case 'wechat.user.unsubscribed':
-        return null;
-      case 'wechat.qrcode.scanned':
-      case 'wechat.menu.clicked':
-      case 'wechat.menu.viewed':
-      case 'wechat.message.received':
-      case 'wechat.event.received':
-        if (!current) return null;
-        return {
-          ...current,
-          lastActivityAt: at > current.lastActivityAt ? at : current.lastActivityAt,
-          lastEventId: event.id,
-          position,
-        };
-      default: {
-        const unhandled: never = event;
-        return unhandled;
-      }
-    }
+    },
+  };
+}
+
+/** Numbers only: follows and unfollows per account, in total and per day, one document per partition. */
+export interface FollowerCountsDocument extends VersionedDocument {
+  appId: string;
+  partition: number;
+  follows: number;
+  unfollows: number;
+  days: Record<string, { follows: number; unfollows: number }>;
+}
+
+/** A follow or unfollow that the subscriber projection saw happen, at its place in its partition. */
+export interface FollowerChange {
+  appId: string;
+  partition: number;
+  change: 'follow' | 'unfollow';
+  day: string;
+}
+
+/** What a user transition means for the counts: a new follow, an unfollow, or nothing. */
+export function followerChangeOf(
+  transition: Transition<WechatEvent, SubscriberDocument>,
+  partition: number,
+): FollowerChange | undefined {
+  const wasFollowing = transition.before?.state === 'following';
+  const isFollowing = transition.after?.state === 'following';
+  if (wasFollowing === isFollowing) return undefined;
+  return {
+    appId: transition.event.data.appId,
+    partition,
+    change: isFollowing ? 'follow' : 'unfollow',
+    day: chinaDayOf(transition.event.data.createTime),
+  };
+}
+
+export const followerCountsProjection: DocumentProjection<FollowerChange, FollowerCountsDocument> = {
+  documentId: (change) => `${change.appId}:${change.partition}`,
+  evolve(current, change, position) {
+    const counts = current ?? {
+      _id: `${change.appId}:${change.partition}`,
+      appId: change.appId,
+      partition: change.partition,
+      follows: 0,
+      unfollows: 0,
+      days: {},
+      position,
+    };
+    const day = counts.days[change.day] ?? { follows: 0, unfollows: 0 };
+    const field = change.change === 'follow' ? 'follows' : 'unfollows';
+    return {
+      ...counts,
+      [field]: counts[field] + 1,
+      days: { ...counts.days, [change.day]: { ...day, [field]: day[field] + 1 } },
+      position,
+    };
   },
 };

@@ -1,8 +1,15 @@
-import type { WechatEvent } from '@wxp/contracts';
-import { subscriberProjection, subscriberId } from '../src/subscriber-projection';
+import { userKey, type WechatEvent } from '@wxp/contracts';
+import { foldEvents } from '@wxp/mongo';
+import {
+  followerChangeOf,
+  followerCountsProjection,
+  subscriberProjection,
+  type SubscriberDocument,
+} from '../src/subscriber-projection';
 import { projectionSpec } from '../../../test/support/projection-spec';
 
 const appId = 'wxapp';
+const key = 'unit-test-privacy-key';
 let seq = 0;
 
 function event(
@@ -35,7 +42,8 @@ function event(
   } as unknown as WechatEvent;
 }
 
-const spec = projectionSpec(subscriberProjection);
+const spec = projectionSpec(subscriberProjection(key));
+const id = (openId: string) => userKey(key, appId, openId);
 
 describe('subscriber projection', () => {
   it('records a follow through a QR code with its scene', () => {
@@ -43,12 +51,12 @@ describe('subscriber projection', () => {
       .given()
       .when(event('wechat.user.subscribed', 'u1', 1_700_000_000, { scene: '42', sceneId: 42, ticket: 'T' }))
       .then((docs) => {
-        const doc = docs.get(subscriberId(appId, 'u1'));
-        expect(doc).toMatchObject({
+        expect(docs.get(id('u1'))).toMatchObject({
           appId,
+          state: 'following',
           openId: 'u1',
-          subscribed: true,
-          subscribedAt: new Date(1_700_000_000_000),
+          firstSubscribedAt: new Date(1_700_000_000_000),
+          lastSubscribedAt: new Date(1_700_000_000_000),
           scene: '42',
           sceneId: 42,
           ticket: 'T',
@@ -56,14 +64,37 @@ describe('subscriber projection', () => {
       });
   });
 
-  it('deletes everything about the user on unsubscribe', () => {
+  it('keeps nothing personal after an unsubscribe: a tombstone with a keyed hash and the time', () => {
     spec
-      .given(event('wechat.user.subscribed', 'u1', 100, { scene: 'spring' }))
+      .given(
+        event('wechat.user.subscribed', 'u1', 100, { scene: 'spring' }),
+        event('wechat.menu.clicked', 'u1', 150),
+      )
       .when(event('wechat.user.unsubscribed', 'u1', 200))
-      .then((docs) => expect(docs.size).toBe(0));
+      .then((docs) => {
+        const tombstone = docs.get(id('u1'));
+        expect(tombstone).toEqual({
+          _id: id('u1'),
+          appId,
+          state: 'unsubscribed',
+          unsubscribedAt: new Date(200_000),
+          position: 3,
+        });
+        expect(JSON.stringify(tombstone)).not.toContain('u1');
+      });
   });
 
-  it('starts a fresh record when the user follows again', () => {
+  it('does not let a late subscribe from before the unsubscribe bring the user back', () => {
+    spec
+      .given(event('wechat.user.subscribed', 'u1', 100), event('wechat.user.unsubscribed', 'u1', 200))
+      .when(
+        event('wechat.user.subscribed', 'u1', 100, { scene: 'retried' }),
+        event('wechat.menu.clicked', 'u1', 150),
+      )
+      .then((docs) => expect(docs.get(id('u1'))).toMatchObject({ state: 'unsubscribed' }));
+  });
+
+  it('starts a fresh record when the user genuinely follows again', () => {
     spec
       .given(
         event('wechat.user.subscribed', 'u1', 100, { scene: 'old' }),
@@ -71,8 +102,8 @@ describe('subscriber projection', () => {
       )
       .when(event('wechat.user.subscribed', 'u1', 300))
       .then((docs) => {
-        const doc = docs.get(subscriberId(appId, 'u1'));
-        expect(doc?.subscribedAt).toEqual(new Date(300_000));
+        const doc = docs.get(id('u1'));
+        expect(doc).toMatchObject({ state: 'following', firstSubscribedAt: new Date(300_000) });
         expect(doc).not.toHaveProperty('scene');
       });
   });
@@ -85,9 +116,10 @@ describe('subscriber projection', () => {
         event('wechat.qrcode.scanned', 'u1', 160, { scene: '7' }),
       )
       .then((docs) => {
-        const doc = docs.get(subscriberId(appId, 'u1'));
-        expect(doc?.lastActivityAt).toEqual(new Date(160_000));
-        expect(doc?.subscribedAt).toEqual(new Date(100_000));
+        expect(docs.get(id('u1'))).toMatchObject({
+          lastActivityAt: new Date(160_000),
+          firstSubscribedAt: new Date(100_000),
+        });
       });
   });
 
@@ -97,15 +129,29 @@ describe('subscriber projection', () => {
       .when(event('wechat.menu.clicked', 'u2', 150), event('wechat.message.received', 'u2', 151))
       .then((docs) => expect(docs.size).toBe(0));
   });
+});
 
-  it('keeps users of different accounts apart', () => {
-    const other = event('wechat.user.subscribed', 'u1', 100);
-    (other.data as { appId: string }).appId = 'wxother';
-    spec
-      .given(event('wechat.user.subscribed', 'u1', 100))
-      .when(other, event('wechat.user.unsubscribed', 'u1', 120))
-      .then((docs) => {
-        expect([...docs.keys()]).toEqual([subscriberId('wxother', 'u1')]);
-      });
+describe('follower counts', () => {
+  it('count follows and unfollows per day, as numbers, only for real changes', () => {
+    const projection = subscriberProjection(key);
+    const events = [
+      event('wechat.user.subscribed', 'a', 1_700_000_000),
+      event('wechat.user.subscribed', 'a', 1_700_000_100), // a repeat: no new follow
+      event('wechat.user.subscribed', 'b', 1_700_100_000),
+      event('wechat.user.unsubscribed', 'a', 1_700_110_000),
+      event('wechat.user.subscribed', 'a', 1_700_000_050), // late: before the unsubscribe
+    ].map((e, i) => ({ position: i + 1, event: e }));
+    const { transitions } = foldEvents(projection, new Map<string, SubscriberDocument>(), events);
+    const changes = transitions.flatMap((t) => {
+      const change = followerChangeOf(t, 0);
+      return change ? [{ position: t.position, event: change }] : [];
+    });
+    const counts = foldEvents(followerCountsProjection, new Map(), changes).documents.get(`${appId}:0`);
+    expect(counts).toMatchObject({
+      follows: 2,
+      unfollows: 1,
+      days: { '2023-11-15': { follows: 1, unfollows: 0 }, '2023-11-16': { follows: 1, unfollows: 1 } },
+    });
+    expect(JSON.stringify(counts)).not.toMatch(/"a"|"b"/);
   });
 });
