@@ -67,6 +67,7 @@ beforeAll(async () => {
       privacyKey,
       subscribersCollection: 'subscribers',
       countsCollection: 'follower_counts',
+      campaignCountsCollection: 'campaign_counts',
       logger,
       metrics: createMetricsRegistry('admin-api'),
     }),

@@ -19,6 +19,7 @@ export const stackServices = [
     defaultPort: 8082,
     production: true,
   },
+  { name: 'qr-attribution', portVariable: 'QR_ATTRIBUTION_PORT', defaultPort: 8083, production: true },
   { name: 'admin-api', portVariable: 'ADMIN_PORT', defaultPort: 8081, production: true },
   { name: 'gateway', portVariable: 'GATEWAY_PORT', defaultPort: 8080, production: true },
 ] as const;
@@ -91,8 +92,8 @@ export async function startLocalStack(options: {
     };
     const portOf = (service: (typeof stackServices)[number]) =>
       Number(env[service.portVariable] ?? service.defaultPort);
-    const emulator = stackServices[0];
-    const gateway = stackServices[3];
+    const [emulator] = stackServices;
+    const gateway = stackServices[stackServices.length - 1] as (typeof stackServices)[number];
     const emulatorOff = env.WECHAT_EMULATOR === 'off';
     serviceEnv.WECHAT_API_BASE ??= `http://127.0.0.1:${portOf(emulator)}`;
     serviceEnv.GATEWAY_URL ??= `http://127.0.0.1:${portOf(gateway)}`;

@@ -23,6 +23,7 @@ describe('the local stack', () => {
       admin: await freePort(),
       projection: await freePort(),
       emulator: await freePort(),
+      attribution: await freePort(),
     };
     const adminToken = 'stack-admin-token-0123456789';
     stack = spawn(process.execPath, [cli, 'up'], {
@@ -34,6 +35,8 @@ describe('the local stack', () => {
         ADMIN_PORT: String(ports.admin),
         SUBSCRIBER_PROJECTION_PORT: String(ports.projection),
         WECHAT_EMULATOR_PORT: String(ports.emulator),
+        QR_ATTRIBUTION_PORT: String(ports.attribution),
+        QR_ATTRIBUTION_GROUP: uniqueName('stack-attribution'),
         SUBSCRIBER_PROJECTION_GROUP: uniqueName('stack-projection'),
         ADMIN_TOKEN: adminToken,
       },

@@ -5,3 +5,4 @@ export * from './http-errors';
 export * from './health-routes';
 export * from './http-server';
 export * from './shutdown';
+export * from './background-service';

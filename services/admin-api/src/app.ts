@@ -3,6 +3,7 @@ import type { MongoConnection } from '@wxp/mongo';
 import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
 import Koa from 'koa';
 import { bearerAuth } from './bearer-auth';
+import { campaignRoutes } from './campaign-routes';
 import { subscriberRoutes } from './subscriber-routes';
 
 export interface AdminApiDeps {
@@ -11,6 +12,7 @@ export interface AdminApiDeps {
   privacyKey: string;
   subscribersCollection: string;
   countsCollection: string;
+  campaignCountsCollection: string;
   logger: Logger;
   metrics: Registry;
 }
@@ -29,6 +31,8 @@ export function createAdminApp(deps: AdminApiDeps): Koa {
     countsCollection: deps.countsCollection,
   });
   api.use(subscribers.routes(), subscribers.allowedMethods());
+  const campaigns = campaignRoutes(deps.mongo.db, deps.campaignCountsCollection);
+  api.use(campaigns.routes(), campaigns.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
   return app;

@@ -10,6 +10,7 @@ export function adminApiConfig(env: NodeJS.ProcessEnv = process.env) {
       PRIVACY_KEY: str({ desc: 'The secret the projections file users under (at least 16 characters)' }),
       SUBSCRIBERS_COLLECTION: str({ default: 'subscribers' }),
       FOLLOWER_COUNTS_COLLECTION: str({ default: 'follower_counts' }),
+      CAMPAIGN_COUNTS_COLLECTION: str({ default: 'campaign_counts' }),
     },
     env,
   );

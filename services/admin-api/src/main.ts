@@ -25,6 +25,7 @@ async function main(logger: Logger): Promise<void> {
     privacyKey: config.PRIVACY_KEY,
     subscribersCollection: config.SUBSCRIBERS_COLLECTION,
     countsCollection: config.FOLLOWER_COUNTS_COLLECTION,
+    campaignCountsCollection: config.CAMPAIGN_COUNTS_COLLECTION,
     logger,
     metrics,
   });

@@ -75,7 +75,8 @@ describe('a broker outage under traffic', () => {
     await broker.stop();
     const stoppedAt = acknowledged.size;
     await new Promise((r) => setTimeout(r, 5000));
-    expect(acknowledged.size - stoppedAt).toBeLessThanOrEqual(5); // only pushes already acknowledged in flight
+    // Only answers already on their way when the broker went down.
+    expect(acknowledged.size - stoppedAt).toBeLessThanOrEqual(5);
     broker = await startBroker();
     await traffic;
 
@@ -85,11 +86,21 @@ describe('a broker outage under traffic', () => {
 
     const reader = await TopicReader.start(Topics.events, broker.brokers);
     try {
-      await eventually(async () => {
-        const stored = new Set(reader.of(account.appId).map((e) => e.event.id));
-        const lost = [...acknowledged].filter((id) => !stored.has(id));
-        expect(lost).toEqual([]);
-      }, 30_000);
+      // A group's first join on a broker that has just restarted can take a while on a loaded machine.
+      await eventually(
+        async () => {
+          const stored = new Set(reader.of(account.appId).map((e) => e.event.id));
+          const lost = [...acknowledged].filter((id) => !stored.has(id));
+          if (lost.length > 0) {
+            process.stdout.write(
+              `outage: ${lost.length} acknowledged events not read yet, ${stored.size} read\n`,
+            );
+          }
+          expect(lost).toEqual([]);
+        },
+        60_000,
+        1000,
+      );
       const stored = reader.of(account.appId).map((e) => e.event.id);
       process.stdout.write(
         `outage: ${total} pushes acknowledged, ${statuses.get(503) ?? 0} answered 503 and retried, ` +
@@ -98,5 +109,5 @@ describe('a broker outage under traffic', () => {
     } finally {
       await reader.stop();
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import { createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
 import {
@@ -6,12 +5,9 @@ import {
   createLogger,
   createMetricsRegistry,
   exitOnStartupError,
-  healthRoutes,
-  startHttpServer,
-  stopOnSignals,
+  serveBackgroundService,
   type Logger,
 } from '@wxp/service-runtime';
-import Koa from 'koa';
 import { subscriberProjectionConfig } from './config';
 import { startSubscriberProjection } from './projection-service';
 
@@ -22,9 +18,8 @@ async function main(logger: Logger): Promise<void> {
   if (config.PRIVACY_KEY.length < 16) throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
   const metrics = createMetricsRegistry(SERVICE);
   const mongo = await connectMongo(config.MONGO_URL, SERVICE);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE, logger });
   const consumer = await startSubscriberProjection({
-    kafka,
+    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE, logger }),
     mongo,
     groupId: config.SUBSCRIBER_PROJECTION_GROUP,
     privacyKey: config.PRIVACY_KEY,
@@ -32,15 +27,17 @@ async function main(logger: Logger): Promise<void> {
     logger,
     metrics,
   });
-  const app = new Koa();
-  const health: Router = healthRoutes(metrics, { mongo: () => mongo.ping() });
-  app.use(health.routes());
-  const server = await startHttpServer(app, config.SUBSCRIBER_PROJECTION_PORT, config.BIND_HOST);
-  logger.info({ port: server.port, group: config.SUBSCRIBER_PROJECTION_GROUP }, 'projection running');
-  stopOnSignals(logger, async () => {
-    await consumer.stop();
-    await server.close();
-    await mongo.close();
+  await serveBackgroundService({
+    logger,
+    metrics,
+    port: config.SUBSCRIBER_PROJECTION_PORT,
+    host: config.BIND_HOST,
+    checks: { mongo: () => mongo.ping() },
+    started: { group: config.SUBSCRIBER_PROJECTION_GROUP },
+    stop: async () => {
+      await consumer.stop();
+      await mongo.close();
+    },
   });
 }
 

@@ -1,13 +1,6 @@
 import { Topics, type WechatEvent } from '@wxp/contracts';
 import { startEventConsumer, type ConsumedEvent, type Kafka, type RunningConsumer } from '@wxp/kafka';
-import {
-  foldEvents,
-  isDefined,
-  loadDocuments,
-  writeDocuments,
-  type MongoConnection,
-  type PositionedEvent,
-} from '@wxp/mongo';
+import { projectWithDerived, type MongoConnection } from '@wxp/mongo';
 import type { Logger, Registry } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
 import {
@@ -33,46 +26,28 @@ export async function ensureSubscriberIndexes(db: Db, names: SubscriberCollectio
   await db.collection(names.counts).createIndex({ appId: 1 });
 }
 
-/**
- * Applies one partition's batch to both read models. The counts are derived from the user
- * transitions and written first: if the process dies between the two writes, the redelivered batch
- * finds the users unchanged, derives the same transitions, and the counts skip what they have.
- */
+/** One partition's batch into the users and, derived from their transitions, the counts. */
 export function subscriberBatchHandler(
   db: Db,
   privacyKey: string,
   names: SubscriberCollections = defaultCollections,
 ) {
-  const users = db.collection<SubscriberDocument>(names.subscribers);
-  const counts = db.collection<FollowerCountsDocument>(names.counts);
-  const projection = subscriberProjection(privacyKey);
-  return async (events: ConsumedEvent[]): Promise<void> => {
-    const positioned = events.map((e) => ({
-      position: e.offset,
-      event: e.event as WechatEvent,
-      partition: e.partition,
-    }));
-    const loadedUsers = await loadDocuments(users, [
-      ...new Set(positioned.map((e) => projection.documentId(e.event)).filter(isDefined)),
-    ]);
-    const folded = foldEvents(projection, loadedUsers, positioned);
-    const partitionOf = new Map(positioned.map((e) => [e.position, e.partition]));
-    const changes = folded.transitions.flatMap((t) => {
-      const change = followerChangeOf(t, partitionOf.get(t.position) ?? 0);
-      return change ? [{ position: t.position, event: change } satisfies PositionedEvent<typeof change>] : [];
-    });
-    if (changes.length > 0) {
-      const loadedCounts = await loadDocuments(counts, [
-        ...new Set(changes.map((c) => followerCountsProjection.documentId(c.event)).filter(isDefined)),
-      ]);
-      await writeDocuments(
-        counts,
-        loadedCounts,
-        foldEvents(followerCountsProjection, loadedCounts, changes).documents,
-      );
-    }
-    await writeDocuments(users, loadedUsers, folded.documents);
+  const spec = {
+    primary: {
+      collection: db.collection<SubscriberDocument>(names.subscribers),
+      projection: subscriberProjection(privacyKey),
+    },
+    derived: {
+      collection: db.collection<FollowerCountsDocument>(names.counts),
+      projection: followerCountsProjection,
+      changeOf: followerChangeOf,
+    },
   };
+  return (events: ConsumedEvent[]): Promise<void> =>
+    projectWithDerived(
+      spec,
+      events.map((e) => ({ position: e.offset, partition: e.partition, event: e.event as WechatEvent })),
+    );
 }
 
 export interface ProjectionServiceOptions {

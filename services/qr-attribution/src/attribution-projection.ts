@@ -1,0 +1,167 @@
+import { chinaDayOf, userKey, type WechatEvent } from '@wxp/contracts';
+import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
+
+/**
+ * What the QR codes did for one user, filed under the keyed hash of appId and openId. While the
+ * user follows: the code that brought them in and the first and last code they touched. After an
+ * unsubscribe: a tombstone that remembers only that they once followed, and when they left.
+ */
+export type AttributionUserDocument = AttributedFollower | FormerFollower;
+
+export interface AttributedFollower extends VersionedDocument {
+  appId: string;
+  state: 'following';
+  /** The scene of the code the user followed through, if they did. */
+  broughtBy?: string;
+  firstTouchScene?: string;
+  lastTouchScene?: string;
+}
+
+export interface FormerFollower extends VersionedDocument {
+  appId: string;
+  state: 'unsubscribed';
+  unsubscribedAt: Date;
+}
+
+const time = (event: WechatEvent) => new Date(event.data.createTime * 1000);
+
+function isLate(current: AttributionUserDocument | null, event: WechatEvent): boolean {
+  return current?.state === 'unsubscribed' && time(event) <= current.unsubscribedAt;
+}
+
+export function attributionUserProjection(
+  privacyKey: string,
+): DocumentProjection<WechatEvent, AttributionUserDocument> {
+  return {
+    documentId: (event) => userKey(privacyKey, event.data.appId, event.data.openId),
+    evolve(current, event, position) {
+      if (isLate(current, event)) return current ? { ...current, position } : null;
+      const _id = userKey(privacyKey, event.data.appId, event.data.openId);
+      const follower = current?.state === 'following' ? current : null;
+      switch (event.type) {
+        case 'wechat.user.subscribed': {
+          const scene = event.data.scene;
+          if (follower) return { ...follower, position };
+          return {
+            _id,
+            appId: event.data.appId,
+            state: 'following',
+            ...(scene === undefined
+              ? {}
+              : { broughtBy: scene, firstTouchScene: scene, lastTouchScene: scene }),
+            position,
+          };
+        }
+        case 'wechat.qrcode.scanned': {
+          const base: AttributedFollower = follower ?? {
+            _id,
+            appId: event.data.appId,
+            state: 'following',
+            position,
+          };
+          return {
+            ...base,
+            firstTouchScene: base.firstTouchScene ?? event.data.scene,
+            lastTouchScene: event.data.scene,
+            position,
+          };
+        }
+        case 'wechat.user.unsubscribed':
+          return {
+            _id,
+            appId: event.data.appId,
+            state: 'unsubscribed',
+            unsubscribedAt: time(event),
+            position,
+          };
+        case 'wechat.menu.clicked':
+        case 'wechat.menu.viewed':
+        case 'wechat.message.received':
+        case 'wechat.event.received':
+          return current ? { ...current, position } : null;
+        default: {
+          const unhandled: never = event;
+          return unhandled;
+        }
+      }
+    },
+  };
+}
+
+export type CampaignMeasure = 'scans' | 'subscribes' | 'returning' | 'unsubscribes';
+export const campaignMeasures: readonly CampaignMeasure[] = [
+  'scans',
+  'subscribes',
+  'returning',
+  'unsubscribes',
+];
+
+/** One thing a code achieved, at its place in its partition. */
+export interface CampaignChange {
+  appId: string;
+  scene: string;
+  partition: number;
+  measure: CampaignMeasure;
+  day: string;
+}
+
+/**
+ * What a user transition means for the campaigns: a scan, a new follower through a code, a former
+ * follower returning through a code, or the loss of a follower a code brought in.
+ */
+export function campaignChangeOf(
+  transition: Transition<WechatEvent, AttributionUserDocument>,
+  partition: number,
+): CampaignChange | undefined {
+  const { event, before } = transition;
+  if (isLate(before, event)) return undefined;
+  const change = (scene: string | undefined, measure: CampaignMeasure): CampaignChange | undefined =>
+    scene === undefined
+      ? undefined
+      : { appId: event.data.appId, scene, partition, measure, day: chinaDayOf(event.data.createTime) };
+  switch (event.type) {
+    case 'wechat.qrcode.scanned':
+      return change(event.data.scene, 'scans');
+    case 'wechat.user.subscribed':
+      if (before?.state === 'following') return undefined;
+      return change(event.data.scene, before?.state === 'unsubscribed' ? 'returning' : 'subscribes');
+    case 'wechat.user.unsubscribed':
+      return before?.state === 'following' ? change(before.broughtBy, 'unsubscribes') : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export type CampaignFigures = Record<CampaignMeasure, number>;
+
+/** Numbers only, per account, scene and partition, in total and per China-time day. */
+export interface CampaignCountsDocument extends VersionedDocument, CampaignFigures {
+  appId: string;
+  scene: string;
+  partition: number;
+  days: Record<string, CampaignFigures>;
+}
+
+const zero = (): CampaignFigures => ({ scans: 0, subscribes: 0, returning: 0, unsubscribes: 0 });
+
+export const campaignCountsProjection: DocumentProjection<CampaignChange, CampaignCountsDocument> = {
+  documentId: (c) => `${c.appId}\n${c.scene}\n${c.partition}`,
+  evolve(current, c, position) {
+    const counts: CampaignCountsDocument = current ?? {
+      _id: `${c.appId}\n${c.scene}\n${c.partition}`,
+      appId: c.appId,
+      scene: c.scene,
+      partition: c.partition,
+      ...zero(),
+      days: {},
+      position,
+    };
+    const day = counts.days[c.day] ?? zero();
+    return {
+      ...counts,
+      [c.measure]: counts[c.measure] + 1,
+      days: { ...counts.days, [c.day]: { ...day, [c.measure]: day[c.measure] + 1 } },
+      position,
+    };
+  },
+};

@@ -1,0 +1,125 @@
+import { userKey, type WechatEvent } from '@wxp/contracts';
+import { foldEvents } from '@wxp/mongo';
+import {
+  attributionUserProjection,
+  campaignChangeOf,
+  campaignCountsProjection,
+  type AttributionUserDocument,
+  type CampaignCountsDocument,
+} from '../src/attribution-projection';
+import { projectionSpec } from '../../../test/support/projection-spec';
+
+const appId = 'wxapp';
+const key = 'unit-test-privacy-key';
+let seq = 0;
+const day = 1_700_000_000; // 2023-11-15 in China
+
+function event(
+  type: WechatEvent['type'],
+  openId: string,
+  offset: number,
+  extra: Record<string, unknown> = {},
+) {
+  seq += 1;
+  return {
+    specversion: '1.0',
+    id: `evt-${seq}`,
+    source: `/wechat/${appId}`,
+    type,
+    subject: openId,
+    time: '',
+    datacontenttype: 'application/json',
+    dataschema: '',
+    data: { appId, openId, accountId: 'gh', createTime: day + offset, fields: {}, ...extra },
+  } as unknown as WechatEvent;
+}
+
+/** Every event delivered twice, users and campaign counts folded as the service does. */
+function campaigns(...events: WechatEvent[]): Map<string, CampaignCountsDocument | null> {
+  const projection = attributionUserProjection(key);
+  const positioned = events.map((e, i) => ({ position: i + 1, event: e }));
+  const users = new Map<string, AttributionUserDocument>();
+  const counts = new Map<string, CampaignCountsDocument>();
+  for (const batch of [positioned, positioned]) {
+    const folded = foldEvents(projection, users, batch);
+    const changes = folded.transitions.flatMap((t) => {
+      const change = campaignChangeOf(t, 0);
+      return change ? [{ position: t.position, event: change }] : [];
+    });
+    for (const [id, doc] of foldEvents(campaignCountsProjection, counts, changes).documents)
+      if (doc) counts.set(id, doc);
+    for (const [id, doc] of folded.documents) if (doc) users.set(id, doc);
+  }
+  return counts;
+}
+
+const figures = (counts: Map<string, CampaignCountsDocument | null>, scene: string) => {
+  const doc = counts.get(`${appId}\n${scene}\n0`);
+  return doc
+    ? {
+        scans: doc.scans,
+        subscribes: doc.subscribes,
+        returning: doc.returning,
+        unsubscribes: doc.unsubscribes,
+      }
+    : undefined;
+};
+
+describe('QR attribution', () => {
+  it('counts new followers through a code, scans by followers, and the unfollows of those it brought', () => {
+    const counts = campaigns(
+      event('wechat.user.subscribed', 'a', 1, { scene: 'spring', ticket: 'T' }),
+      event('wechat.qrcode.scanned', 'a', 2, { scene: 'spring' }),
+      event('wechat.qrcode.scanned', 'a', 3, { scene: 'summer' }),
+      event('wechat.user.subscribed', 'b', 4),
+      event('wechat.qrcode.scanned', 'b', 5, { scene: 'spring' }),
+      event('wechat.user.unsubscribed', 'a', 6),
+      event('wechat.user.unsubscribed', 'b', 7),
+    );
+    expect(figures(counts, 'spring')).toEqual({ scans: 2, subscribes: 1, returning: 0, unsubscribes: 1 });
+    expect(figures(counts, 'summer')).toEqual({ scans: 1, subscribes: 0, returning: 0, unsubscribes: 0 });
+    expect(counts.get(`${appId}\nspring\n0`)?.days).toEqual({
+      '2023-11-15': { scans: 2, subscribes: 1, returning: 0, unsubscribes: 1 },
+    });
+  });
+
+  it('counts a former follower coming back through a code as returning, and ignores late events', () => {
+    const counts = campaigns(
+      event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }),
+      event('wechat.user.unsubscribed', 'a', 10),
+      event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }), // WeChat's late retry
+      event('wechat.qrcode.scanned', 'a', 5, { scene: 'spring' }), // from before the unsubscribe
+      event('wechat.user.subscribed', 'a', 20, { scene: 'autumn' }),
+    );
+    expect(figures(counts, 'spring')).toEqual({ scans: 0, subscribes: 1, returning: 0, unsubscribes: 1 });
+    expect(figures(counts, 'autumn')).toEqual({ scans: 0, subscribes: 0, returning: 1, unsubscribes: 0 });
+  });
+
+  it('keeps first and last touch while the user follows, and only a tombstone after', () => {
+    const spec = projectionSpec(attributionUserProjection(key));
+    spec
+      .given(event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }))
+      .when(event('wechat.qrcode.scanned', 'a', 2, { scene: 'summer' }))
+      .then((docs) => {
+        expect(docs.get(userKey(key, appId, 'a'))).toMatchObject({
+          state: 'following',
+          broughtBy: 'spring',
+          firstTouchScene: 'spring',
+          lastTouchScene: 'summer',
+        });
+      });
+    spec
+      .given(event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }))
+      .when(event('wechat.user.unsubscribed', 'a', 2))
+      .then((docs) => {
+        const doc = docs.get(userKey(key, appId, 'a'));
+        expect(Object.keys(doc ?? {}).sort()).toEqual([
+          '_id',
+          'appId',
+          'position',
+          'state',
+          'unsubscribedAt',
+        ]);
+      });
+  });
+});
