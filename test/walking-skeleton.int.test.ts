@@ -7,7 +7,8 @@ import pino from 'pino';
 import { createAdminApp } from '../services/admin-api/src/app';
 import { createGatewayApp } from '../services/gateway/src/app';
 import { wechatSignature } from '@wxp/wechat-push';
-import { startSubscriberProjection } from '../services/subscriber-projection/src/projection-service';
+import { startProjectionConsumer } from '@wxp/consumer-service';
+import { subscriberBehaviour } from '../services/subscriber-projection/src/projection-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
 
 // Push → gateway → Kafka → subscriber projection → MongoDB → admin API, all real.
@@ -38,11 +39,11 @@ let mongo: MongoConnection;
 beforeAll(async () => {
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'skeleton-test', logger });
   mongo = await connectMongo(mongoUrlFor(uniqueName('skeleton')), 'skeleton-test');
-  projection = await startSubscriberProjection({
+  projection = await startProjectionConsumer({
     kafka,
     mongo,
     groupId: uniqueName('subscriber-projection'),
-    privacyKey,
+    behaviour: subscriberBehaviour(privacyKey),
     logger,
     metrics: createMetricsRegistry('subscriber-projection'),
   });

@@ -8,3 +8,4 @@ export * from './schema-compatibility';
 export * from './published-schemas';
 export * from './asyncapi';
 export * from './user-key';
+export * from './read-models';

@@ -8,9 +8,6 @@ export function adminApiConfig(env: NodeJS.ProcessEnv = process.env) {
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
       ADMIN_TOKEN: str({ desc: 'Bearer credential every /api request must carry (at least 16 characters)' }),
       PRIVACY_KEY: str({ desc: 'The secret the projections file users under (at least 16 characters)' }),
-      SUBSCRIBERS_COLLECTION: str({ default: 'subscribers' }),
-      FOLLOWER_COUNTS_COLLECTION: str({ default: 'follower_counts' }),
-      CAMPAIGN_COUNTS_COLLECTION: str({ default: 'campaign_counts' }),
     },
     env,
   );

@@ -1,3 +1,4 @@
+import { ReadModels } from '@wxp/contracts';
 import { connectMongo } from '@wxp/mongo';
 import {
   ConfigError,
@@ -23,9 +24,9 @@ async function main(logger: Logger): Promise<void> {
     mongo,
     adminToken: config.ADMIN_TOKEN,
     privacyKey: config.PRIVACY_KEY,
-    subscribersCollection: config.SUBSCRIBERS_COLLECTION,
-    countsCollection: config.FOLLOWER_COUNTS_COLLECTION,
-    campaignCountsCollection: config.CAMPAIGN_COUNTS_COLLECTION,
+    subscribersCollection: ReadModels.subscribers,
+    countsCollection: ReadModels.followerCounts,
+    campaignCountsCollection: ReadModels.campaignCounts,
     logger,
     metrics,
   });

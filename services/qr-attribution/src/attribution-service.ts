@@ -1,8 +1,6 @@
-import { Topics, type WechatEvent } from '@wxp/contracts';
-import { startEventConsumer, type ConsumedEvent, type Kafka, type RunningConsumer } from '@wxp/kafka';
-import { projectWithDerived, type MongoConnection } from '@wxp/mongo';
-import type { Logger, Registry } from '@wxp/service-runtime';
-import type { Db } from 'mongodb';
+import { ReadModels, type WechatEvent } from '@wxp/contracts';
+import type { ConsumerBehaviour } from '@wxp/consumer-service';
+import { projectWithDerived } from '@wxp/mongo';
 import {
   attributionUserProjection,
   campaignChangeOf,
@@ -16,55 +14,34 @@ export interface AttributionCollections {
   campaigns: string;
 }
 
-export const defaultCollections: AttributionCollections = {
-  users: 'attribution_users',
-  campaigns: 'campaign_counts',
+const defaultCollections: AttributionCollections = {
+  users: ReadModels.attributionUsers,
+  campaigns: ReadModels.campaignCounts,
 };
 
-/** One partition's batch into the per-user attribution and, derived from it, the campaign figures. */
-export function attributionBatchHandler(
-  db: Db,
-  privacyKey: string,
-  names: AttributionCollections = defaultCollections,
-) {
-  const spec = {
-    primary: {
-      collection: db.collection<AttributionUserDocument>(names.users),
-      projection: attributionUserProjection(privacyKey),
+/** Per-user attribution, and the campaign figures derived from its transitions. */
+export function attributionBehaviour(privacyKey: string, names = defaultCollections): ConsumerBehaviour {
+  return {
+    async prepare(db) {
+      await db.collection(names.campaigns).createIndex({ appId: 1, scene: 1 });
     },
-    derived: {
-      collection: db.collection<CampaignCountsDocument>(names.campaigns),
-      projection: campaignCountsProjection,
-      changeOf: campaignChangeOf,
+    handler(db) {
+      const spec = {
+        primary: {
+          collection: db.collection<AttributionUserDocument>(names.users),
+          projection: attributionUserProjection(privacyKey),
+        },
+        derived: {
+          collection: db.collection<CampaignCountsDocument>(names.campaigns),
+          projection: campaignCountsProjection,
+          changeOf: campaignChangeOf,
+        },
+      };
+      return (events) =>
+        projectWithDerived(
+          spec,
+          events.map((e) => ({ position: e.offset, partition: e.partition, event: e.event as WechatEvent })),
+        );
     },
   };
-  return (events: ConsumedEvent[]): Promise<void> =>
-    projectWithDerived(
-      spec,
-      events.map((e) => ({ position: e.offset, partition: e.partition, event: e.event as WechatEvent })),
-    );
-}
-
-export interface AttributionServiceOptions {
-  kafka: Kafka;
-  mongo: MongoConnection;
-  groupId: string;
-  privacyKey: string;
-  collections?: AttributionCollections;
-  logger: Logger;
-  metrics: Registry;
-}
-
-export async function startQrAttribution(options: AttributionServiceOptions): Promise<RunningConsumer> {
-  const names = options.collections ?? defaultCollections;
-  await options.mongo.db.collection(names.campaigns).createIndex({ appId: 1, scene: 1 });
-  return startEventConsumer({
-    kafka: options.kafka,
-    groupId: options.groupId,
-    topics: [Topics.events],
-    logger: options.logger,
-    metrics: options.metrics,
-    fromBeginning: true,
-    handleBatch: attributionBatchHandler(options.mongo.db, options.privacyKey, names),
-  });
 }

@@ -3,7 +3,8 @@ import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
 import { createAdminApp } from '../../admin-api/src/app';
-import { startQrAttribution } from '../src/attribution-service';
+import { startProjectionConsumer } from '@wxp/consumer-service';
+import { attributionBehaviour } from '../src/attribution-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { eventFields, signedPush, testAccount } from '../../../test/support/wechat-push';
@@ -19,11 +20,11 @@ let admin: RunningServer;
 
 beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(uniqueName('attribution')), 'attribution-test');
-  attribution = await startQrAttribution({
+  attribution = await startProjectionConsumer({
     kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'attribution-test', logger }),
     mongo,
     groupId: uniqueName('qr-attribution'),
-    privacyKey,
+    behaviour: attributionBehaviour(privacyKey),
     logger,
     metrics: createMetricsRegistry('qr-attribution'),
   });

@@ -1,0 +1,109 @@
+import { Topics } from '@wxp/contracts';
+import {
+  createKafka,
+  startEventConsumer,
+  type ConsumedEvent,
+  type Kafka,
+  type RunningConsumer,
+} from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import {
+  brokerList,
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  exitOnStartupError,
+  loadConfig,
+  mongoUrl,
+  port,
+  serveBackgroundService,
+  str,
+  type Logger,
+  type Registry,
+} from '@wxp/service-runtime';
+import type { Db } from 'mongodb';
+
+/** What makes one consumer service: its collections' indexes and how it applies a batch. */
+export interface ConsumerBehaviour {
+  prepare(db: Db): Promise<void>;
+  handler(db: Db): (events: ConsumedEvent[]) => Promise<void>;
+}
+
+export interface ProjectionConsumerOptions {
+  kafka: Kafka;
+  mongo: MongoConnection;
+  groupId: string;
+  behaviour: ConsumerBehaviour;
+  logger: Logger;
+  metrics: Registry;
+}
+
+/** Reads wechat.events.v1 from the start with the service's group and applies every batch. */
+export async function startProjectionConsumer(options: ProjectionConsumerOptions): Promise<RunningConsumer> {
+  await options.behaviour.prepare(options.mongo.db);
+  return startEventConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [Topics.events],
+    logger: options.logger,
+    metrics: options.metrics,
+    fromBeginning: true,
+    handleBatch: options.behaviour.handler(options.mongo.db),
+  });
+}
+
+/**
+ * The whole life of a consumer service: its variables (`<PREFIX>_PORT`, `<PREFIX>_GROUP` and the
+ * shared ones) checked at start, the store and the broker connected, /healthz and /metrics served,
+ * and a stop on SIGTERM that leaves the group before closing the store.
+ */
+export function runConsumerService(
+  service: string,
+  defaults: { port: number },
+  behaviourFor: (privacyKey: string) => ConsumerBehaviour,
+): void {
+  const prefix = service.toUpperCase().replace(/-/g, '_');
+  const logger = createLogger(service);
+  const main = async () => {
+    const config = loadConfig({
+      [`${prefix}_PORT`]: port({ default: defaults.port, desc: 'Port of /healthz and /metrics' }),
+      [`${prefix}_GROUP`]: str({ default: service, desc: 'Kafka consumer group' }),
+      BIND_HOST: str({ default: '127.0.0.1' }),
+      KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
+      MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
+      PRIVACY_KEY: str({
+        desc: 'Secret for the keyed hash read models file users under (at least 16 characters)',
+      }),
+    }) as Record<string, unknown> & {
+      BIND_HOST: string;
+      KAFKA_BROKERS: string[];
+      MONGO_URL: string;
+      PRIVACY_KEY: string;
+    };
+    if (config.PRIVACY_KEY.length < 16) throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
+    const groupId = String(config[`${prefix}_GROUP`]);
+    const metrics = createMetricsRegistry(service);
+    const mongo = await connectMongo(config.MONGO_URL, service);
+    const consumer = await startProjectionConsumer({
+      kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger }),
+      mongo,
+      groupId,
+      behaviour: behaviourFor(config.PRIVACY_KEY),
+      logger,
+      metrics,
+    });
+    await serveBackgroundService({
+      logger,
+      metrics,
+      port: Number(config[`${prefix}_PORT`]),
+      host: config.BIND_HOST,
+      checks: { mongo: () => mongo.ping() },
+      started: { group: groupId },
+      stop: async () => {
+        await consumer.stop();
+        await mongo.close();
+      },
+    });
+  };
+  main().catch((error: unknown) => exitOnStartupError(service, logger, error));
+}
