@@ -4,11 +4,11 @@ import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
-import { createAdminApp } from '../services/admin-api/src/app';
 import { createGatewayApp } from '../services/gateway/src/app';
 import { wechatSignature } from '@wxp/wechat-push';
 import { startProjectionConsumer } from '@wxp/consumer-service';
 import { subscriberBehaviour } from '../services/subscriber-projection/src/projection-service';
+import { startAdmin } from './support/running-admin';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
 
 // Push → gateway → Kafka → subscriber projection → MongoDB → admin API, all real.
@@ -61,19 +61,7 @@ beforeAll(async () => {
     }),
     0,
   );
-  admin = await startHttpServer(
-    createAdminApp({
-      mongo,
-      adminToken,
-      privacyKey,
-      subscribersCollection: 'subscribers',
-      countsCollection: 'follower_counts',
-      campaignCountsCollection: 'campaign_counts',
-      logger,
-      metrics: createMetricsRegistry('admin-api'),
-    }),
-    0,
-  );
+  admin = await startAdmin(mongo, { adminToken, privacyKey });
   await projection.joined;
 });
 

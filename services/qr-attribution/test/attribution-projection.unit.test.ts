@@ -8,10 +8,10 @@ import {
   type CampaignCountsDocument,
 } from '../src/attribution-projection';
 import { projectionSpec } from '../../../test/support/projection-spec';
+import { wechatEvent } from '../../../test/support/wechat-events';
 
 const appId = 'wxapp';
 const key = 'unit-test-privacy-key';
-let seq = 0;
 const day = 1_700_000_000; // 2023-11-15 in China
 
 function event(
@@ -20,18 +20,7 @@ function event(
   offset: number,
   extra: Record<string, unknown> = {},
 ) {
-  seq += 1;
-  return {
-    specversion: '1.0',
-    id: `evt-${seq}`,
-    source: `/wechat/${appId}`,
-    type,
-    subject: openId,
-    time: '',
-    datacontenttype: 'application/json',
-    dataschema: '',
-    data: { appId, openId, accountId: 'gh', createTime: day + offset, fields: {}, ...extra },
-  } as unknown as WechatEvent;
+  return wechatEvent(type, appId, openId, day + offset, extra);
 }
 
 /** Every event delivered twice, users and campaign counts folded as the service does. */

@@ -1,8 +1,8 @@
 import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
+import { createMetricsRegistry, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
-import { createAdminApp } from '../../admin-api/src/app';
+import { startAdmin } from '../../../test/support/running-admin';
 import { startProjectionConsumer } from '@wxp/consumer-service';
 import { attributionBehaviour } from '../src/attribution-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
@@ -29,19 +29,7 @@ beforeAll(async () => {
     metrics: createMetricsRegistry('qr-attribution'),
   });
   gateway = await startGateway([account]);
-  admin = await startHttpServer(
-    createAdminApp({
-      mongo,
-      adminToken,
-      privacyKey,
-      subscribersCollection: 'subscribers',
-      countsCollection: 'follower_counts',
-      campaignCountsCollection: 'campaign_counts',
-      logger,
-      metrics: createMetricsRegistry('admin-api'),
-    }),
-    0,
-  );
+  admin = await startAdmin(mongo, { adminToken, privacyKey });
   await attribution.joined;
 });
 

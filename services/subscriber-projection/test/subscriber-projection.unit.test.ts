@@ -7,10 +7,10 @@ import {
   type SubscriberDocument,
 } from '../src/subscriber-projection';
 import { projectionSpec } from '../../../test/support/projection-spec';
+import { wechatEvent } from '../../../test/support/wechat-events';
 
 const appId = 'wxapp';
 const key = 'unit-test-privacy-key';
-let seq = 0;
 
 function event(
   type: WechatEvent['type'],
@@ -18,28 +18,7 @@ function event(
   createTime: number,
   extra: Record<string, unknown> = {},
 ) {
-  seq += 1;
-  return {
-    specversion: '1.0',
-    id: `evt-${seq}`,
-    source: `/wechat/${appId}`,
-    type,
-    subject: openId,
-    time: new Date(createTime * 1000).toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: `urn:wxp:schema:${type}:v1`,
-    data: {
-      appId,
-      openId,
-      accountId: 'gh_test',
-      createTime,
-      fields: {},
-      msgType: 'event',
-      key: 'k',
-      url: 'u',
-      ...extra,
-    },
-  } as unknown as WechatEvent;
+  return wechatEvent(type, appId, openId, createTime, extra);
 }
 
 const spec = projectionSpec(subscriberProjection(key));
