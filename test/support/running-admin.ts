@@ -1,14 +1,25 @@
 import { ReadModels } from '@wxp/contracts';
+import { EventPublisher, createKafka } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
 import { createAdminApp } from '../../services/admin-api/src/app';
+import { kafkaBrokers } from './infrastructure';
 
-/** The admin API over the test's own database, on a free port. */
+export interface RunningAdmin extends RunningServer {
+  request(method: string, path: string, body?: unknown, token?: string): Promise<Response>;
+  get(path: string, token?: string): Promise<Response>;
+}
+
+/** The admin API over the test's own database and the run's broker, on a free port. */
 export async function startAdmin(
   mongo: MongoConnection,
   secrets: { adminToken: string; privacyKey: string },
-): Promise<RunningServer & { get(path: string, token?: string): Promise<Response> }> {
+): Promise<RunningAdmin> {
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const publisher = await EventPublisher.connect(
+    createKafka({ brokers: kafkaBrokers(), clientId: 'admin-test', logger }),
+  );
   const server = await startHttpServer(
     createAdminApp({
       mongo,
@@ -16,13 +27,27 @@ export async function startAdmin(
       subscribersCollection: ReadModels.subscribers,
       countsCollection: ReadModels.followerCounts,
       campaignCountsCollection: ReadModels.campaignCounts,
-      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      replyRulesCollection: ReadModels.replyRules,
+      publish: (event) => publisher.publish(event),
+      logger,
       metrics: createMetricsRegistry('admin-api'),
     }),
     0,
   );
-  return Object.assign(server, {
-    get: (path: string, token = secrets.adminToken) =>
-      fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { authorization: `Bearer ${token}` } }),
-  });
+  const request = (method: string, path: string, body?: unknown, token = secrets.adminToken) =>
+    fetch(`http://127.0.0.1:${server.port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return {
+    server: server.server,
+    port: server.port,
+    request,
+    get: (path, token) => request('GET', path, undefined, token),
+    async close(graceMs) {
+      await server.close(graceMs);
+      await publisher.disconnect();
+    },
+  };
 }

@@ -23,10 +23,23 @@ import {
 } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
 
-/** What makes one consumer service: its collections' indexes and how it applies a batch. */
+/** What makes one consumer of a service: what it reads, its collections' indexes, how it applies a batch. */
 export interface ConsumerBehaviour {
+  /** Default wechat.events.v1. */
+  topic?: string;
+  /** Where a new group starts: the beginning (read models) or the end (side effects). Default: beginning. */
+  fromBeginning?: boolean;
+  /** Appended to the service's group when a service runs more than one consumer. */
+  groupSuffix?: string;
   prepare(db: Db): Promise<void>;
   handler(db: Db): (events: ConsumedEvent[]) => Promise<void>;
+}
+
+/** What a service's behaviours are built from, once the store is connected. */
+export interface ServiceContext {
+  privacyKey: string;
+  db: Db;
+  logger: Logger;
 }
 
 export interface ProjectionConsumerOptions {
@@ -44,10 +57,10 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
   return startEventConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
-    topics: [Topics.events],
+    topics: [options.behaviour.topic ?? Topics.events],
     logger: options.logger,
     metrics: options.metrics,
-    fromBeginning: true,
+    fromBeginning: options.behaviour.fromBeginning ?? true,
     handleBatch: options.behaviour.handler(options.mongo.db),
   });
 }
@@ -60,7 +73,7 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
 export function runConsumerService(
   service: string,
   defaults: { port: number },
-  behaviourFor: (privacyKey: string) => ConsumerBehaviour,
+  behavioursFor: (context: ServiceContext) => ConsumerBehaviour | ConsumerBehaviour[],
 ): void {
   const prefix = service.toUpperCase().replace(/-/g, '_');
   const logger = createLogger(service);
@@ -84,14 +97,20 @@ export function runConsumerService(
     const groupId = String(config[`${prefix}_GROUP`]);
     const metrics = createMetricsRegistry(service);
     const mongo = await connectMongo(config.MONGO_URL, service);
-    const consumer = await startProjectionConsumer({
-      kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger }),
-      mongo,
-      groupId,
-      behaviour: behaviourFor(config.PRIVACY_KEY),
-      logger,
-      metrics,
-    });
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger });
+    const behaviours = [behavioursFor({ privacyKey: config.PRIVACY_KEY, db: mongo.db, logger })].flat();
+    const consumers = await Promise.all(
+      behaviours.map((behaviour) =>
+        startProjectionConsumer({
+          kafka,
+          mongo,
+          groupId: `${groupId}${behaviour.groupSuffix ?? ''}`,
+          behaviour,
+          logger,
+          metrics,
+        }),
+      ),
+    );
     await serveBackgroundService({
       logger,
       metrics,
@@ -100,7 +119,7 @@ export function runConsumerService(
       checks: { mongo: () => mongo.ping() },
       started: { group: groupId },
       stop: async () => {
-        await consumer.stop();
+        await Promise.all(consumers.map((consumer) => consumer.stop()));
         await mongo.close();
       },
     });

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { CLOUD_EVENT_CONTENT_TYPE, EventHeaders } from './cloud-event';
 import type { EventDefinition } from './event-definition';
 import { topicCatalogue } from './topics';
-import { wechatEventDefinitions } from './wechat-events';
+import { allEventDefinitions } from './event-catalogue';
 
 const messageName = (definition: EventDefinition) => definition.type.replace(/\./g, '_');
 
@@ -10,7 +10,7 @@ const messageName = (definition: EventDefinition) => definition.type.replace(/\.
  * The AsyncAPI 3 description of every topic, its key and the event types on it, built from the
  * same declarations the code uses; `npm run schemas` writes it to docs/asyncapi.yaml.
  */
-export function asyncApiDocument(definitions: readonly EventDefinition[] = wechatEventDefinitions) {
+export function asyncApiDocument(definitions: readonly EventDefinition[] = allEventDefinitions) {
   const channels: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};
   for (const topic of topicCatalogue) {

@@ -2,11 +2,20 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { CloudEvent } from './cloud-event';
 import type { EventDefinition } from './event-definition';
+import { adminEventDefinitions } from './admin-events';
+import { profileEventDefinitions } from './profile-events';
 import { wechatEventDefinitions } from './wechat-events';
+
+/** Every event type the platform publishes, on every topic. */
+export const allEventDefinitions: readonly EventDefinition[] = [
+  ...wechatEventDefinitions,
+  ...profileEventDefinitions,
+  ...adminEventDefinitions,
+];
 
 /** Every event type the platform publishes, by type name. */
 export const eventCatalogue: ReadonlyMap<string, EventDefinition> = new Map(
-  [...wechatEventDefinitions].map((definition) => [definition.type, definition as EventDefinition]),
+  allEventDefinitions.map((definition) => [definition.type, definition]),
 );
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });

@@ -9,3 +9,5 @@ export * from './published-schemas';
 export * from './asyncapi';
 export * from './user-key';
 export * from './read-models';
+export * from './admin-events';
+export * from './profile-events';

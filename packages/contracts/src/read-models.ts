@@ -4,4 +4,6 @@ export const ReadModels = {
   followerCounts: 'follower_counts',
   attributionUsers: 'attribution_users',
   campaignCounts: 'campaign_counts',
+  replyRules: 'reply_rules',
+  profiles: 'profiles',
 } as const;

@@ -14,11 +14,11 @@ import {
   schemaDocument,
   schemaProblems,
   topicCatalogue,
-  wechatEventDefinitions,
+  allEventDefinitions,
 } from '@wxp/contracts';
 
 describe('published schemas', () => {
-  it.each(wechatEventDefinitions.map((d) => [d.type, d] as const))(
+  it.each(allEventDefinitions.map((d) => [d.type, d] as const))(
     '%s is published and unchanged (run `npm run schemas` after a compatible change)',
     (_type, definition) => {
       const published = readPublishedSchema(definition);
@@ -144,7 +144,7 @@ describe('the AsyncAPI document', () => {
     const document = parse(readFileSync(file, 'utf8')) as ReturnType<typeof asyncApiDocument>;
     const addresses = Object.values(document.channels).map((c) => (c as { address: string }).address);
     expect(addresses.sort()).toEqual(topicCatalogue.map((t) => t.name).sort());
-    for (const definition of wechatEventDefinitions) {
+    for (const definition of allEventDefinitions) {
       const message = Object.values(document.components.messages).find((m) => m.name === definition.type);
       const ref = message?.payload.properties.data.$ref ?? '';
       expect(existsSync(join(dirname(file), ref))).toBe(true);

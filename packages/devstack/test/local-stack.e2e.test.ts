@@ -24,6 +24,7 @@ describe('the local stack', () => {
       projection: await freePort(),
       emulator: await freePort(),
       attribution: await freePort(),
+      responder: await freePort(),
     };
     const adminToken = 'stack-admin-token-0123456789';
     stack = spawn(process.execPath, [cli, 'up'], {
@@ -37,6 +38,8 @@ describe('the local stack', () => {
         WECHAT_EMULATOR_PORT: String(ports.emulator),
         QR_ATTRIBUTION_PORT: String(ports.attribution),
         QR_ATTRIBUTION_GROUP: uniqueName('stack-attribution'),
+        MENU_RESPONDER_PORT: String(ports.responder),
+        MENU_RESPONDER_GROUP: uniqueName('stack-responder'),
         SUBSCRIBER_PROJECTION_GROUP: uniqueName('stack-projection'),
         ADMIN_TOKEN: adminToken,
       },

@@ -5,7 +5,15 @@ import {
   schemaProblems,
   type CloudEvent,
 } from '@wxp/contracts';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -95,28 +103,46 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const budget: RetryBudget = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000, ...options.retry };
   const isOutage = options.isOutage ?? isInfrastructureOutage;
   const log = logger.child({ component: 'consumer', groupId });
-  const registers = options.metrics ? [options.metrics] : [];
-  const consumed = new Counter({
-    name: 'wxp_consumer_events_total',
-    help: 'Events read by the consumer, by outcome',
-    labelNames: ['group', 'outcome'] as const,
-    registers,
-  });
-  const lag = new Gauge({
-    name: 'wxp_consumer_lag',
-    help: 'Messages between the last one handled and the end of the partition',
-    labelNames: ['group', 'topic', 'partition'] as const,
-    registers,
-  });
-  const batchSeconds = new Histogram({
-    name: 'wxp_consumer_batch_seconds',
-    help: 'Time to handle one batch',
-    labelNames: ['group'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
+  // Several consumers of one service share its registry and so its metrics, told apart by group.
+  const registry = options.metrics;
+  const shared = <M>(name: string, make: (registers: Registry[]) => M): M =>
+    (registry?.getSingleMetric(name) as M | undefined) ?? make(registry ? [registry] : []);
+  const consumed = shared(
+    'wxp_consumer_events_total',
+    (registers) =>
+      new Counter({
+        name: 'wxp_consumer_events_total',
+        help: 'Events read by the consumer, by outcome',
+        labelNames: ['group', 'outcome'] as const,
+        registers,
+      }),
+  );
+  const lag = shared(
+    'wxp_consumer_lag',
+    (registers) =>
+      new Gauge({
+        name: 'wxp_consumer_lag',
+        help: 'Messages between the last one handled and the end of the partition',
+        labelNames: ['group', 'topic', 'partition'] as const,
+        registers,
+      }),
+  );
+  const batchSeconds = shared(
+    'wxp_consumer_batch_seconds',
+    (registers) =>
+      new Histogram({
+        name: 'wxp_consumer_batch_seconds',
+        help: 'Time to handle one batch',
+        labelNames: ['group'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers,
+      }),
+  );
 
-  const deadLetters: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  const deadLetters: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await deadLetters.connect();
   const consumer: Consumer = kafka.consumer({
     groupId,

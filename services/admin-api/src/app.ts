@@ -3,7 +3,9 @@ import type { MongoConnection } from '@wxp/mongo';
 import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
 import Koa from 'koa';
 import { bearerAuth } from './bearer-auth';
+import type { OutgoingEvent } from '@wxp/kafka';
 import { campaignRoutes } from './campaign-routes';
+import { replyRoutes } from './reply-routes';
 import { subscriberRoutes } from './subscriber-routes';
 
 export interface AdminApiDeps {
@@ -13,6 +15,9 @@ export interface AdminApiDeps {
   subscribersCollection: string;
   countsCollection: string;
   campaignCountsCollection: string;
+  replyRulesCollection: string;
+  /** Writes a command's event to Kafka; resolves once the broker acknowledged it. */
+  publish(event: OutgoingEvent): Promise<void>;
   logger: Logger;
   metrics: Registry;
 }
@@ -33,6 +38,8 @@ export function createAdminApp(deps: AdminApiDeps): Koa {
   api.use(subscribers.routes(), subscribers.allowedMethods());
   const campaigns = campaignRoutes(deps.mongo.db, deps.campaignCountsCollection);
   api.use(campaigns.routes(), campaigns.allowedMethods());
+  const replies = replyRoutes(deps.mongo.db, deps.publish, deps.replyRulesCollection);
+  api.use(replies.routes(), replies.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
   return app;

@@ -1,3 +1,4 @@
+import { EventPublisher, createKafka } from '@wxp/kafka';
 import { ReadModels } from '@wxp/contracts';
 import { connectMongo } from '@wxp/mongo';
 import {
@@ -20,6 +21,9 @@ async function main(logger: Logger): Promise<void> {
   if (short.length > 0) throw new ConfigError(short.map((name) => `${name} must be at least 16 characters`));
   const metrics = createMetricsRegistry(SERVICE);
   const mongo = await connectMongo(config.MONGO_URL, SERVICE);
+  const publisher = await EventPublisher.connect(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE, logger }),
+  );
   const app = createAdminApp({
     mongo,
     adminToken: config.ADMIN_TOKEN,
@@ -27,6 +31,8 @@ async function main(logger: Logger): Promise<void> {
     subscribersCollection: ReadModels.subscribers,
     countsCollection: ReadModels.followerCounts,
     campaignCountsCollection: ReadModels.campaignCounts,
+    replyRulesCollection: ReadModels.replyRules,
+    publish: (event) => publisher.publish(event),
     logger,
     metrics,
   });
@@ -34,6 +40,7 @@ async function main(logger: Logger): Promise<void> {
   logger.info({ port: server.port }, 'admin API listening');
   stopOnSignals(logger, async () => {
     await server.close();
+    await publisher.disconnect();
     await mongo.close();
   });
 }

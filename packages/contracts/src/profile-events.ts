@@ -1,0 +1,60 @@
+import { Type } from '@sinclair/typebox';
+import type { CloudEvent } from './cloud-event';
+import { defineEvent, type DataOf } from './event-definition';
+import { Topics } from './topics';
+
+const who = {
+  appId: Type.String({ minLength: 1 }),
+  openId: Type.String({ minLength: 1 }),
+  /** The wechat.events.v1 event this result answers. */
+  causedBy: Type.String(),
+  at: Type.Integer({ minimum: 0, description: 'Seconds since the epoch' }),
+};
+
+export const ProfileFetched = defineEvent(
+  'wechat.profile.fetched',
+  1,
+  Topics.profiles,
+  Type.Object({
+    ...who,
+    subscribe: Type.Integer({ minimum: 0, maximum: 1 }),
+    unionId: Type.Optional(Type.String()),
+    language: Type.Optional(Type.String()),
+    subscribeTime: Type.Optional(Type.Integer()),
+    subscribeScene: Type.Optional(Type.String()),
+    qrScene: Type.Optional(Type.Integer({ minimum: 0 })),
+    qrSceneStr: Type.Optional(Type.String()),
+    tags: Type.Array(Type.Integer()),
+    remark: Type.Optional(Type.String()),
+  }),
+);
+
+export const ProfileFetchFailed = defineEvent(
+  'wechat.profile.fetch_failed',
+  1,
+  Topics.profiles,
+  Type.Object({ ...who, errcode: Type.Integer(), errmsg: Type.String() }),
+);
+
+/**
+ * The user unfollowed: whatever is known about them must go. Written to this topic by the enricher,
+ * in order after their other profile events, so that the profile read model needs no other topic.
+ */
+export const ProfileErased = defineEvent(
+  'wechat.profile.erased',
+  1,
+  Topics.profiles,
+  Type.Object({
+    appId: Type.String({ minLength: 1 }),
+    openId: Type.String({ minLength: 1 }),
+    causedBy: Type.String(),
+    at: Type.Integer({ minimum: 0 }),
+  }),
+);
+
+export const profileEventDefinitions = [ProfileFetched, ProfileFetchFailed, ProfileErased] as const;
+
+type Definitions = (typeof profileEventDefinitions)[number];
+export type ProfileEvent = {
+  [D in Definitions as D['type']]: CloudEvent<D['type'], DataOf<D>>;
+}[Definitions['type']];

@@ -1,0 +1,85 @@
+import { ReadModels, Topics, type AdminEvent, type WechatEvent } from '@wxp/contracts';
+import type { ConsumerBehaviour } from '@wxp/consumer-service';
+import { isDuplicateKeyError, projectIntoCollection } from '@wxp/mongo';
+import type { Logger } from '@wxp/service-runtime';
+import { WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
+import { replyFor, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
+
+export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent_replies' } as const;
+
+/** One reply per event, ever: the marker is written before the message is sent. */
+interface SentReply {
+  _id: string;
+  appId: string;
+  status: 'sending' | 'sent' | 'refused';
+  at: Date;
+  errcode?: number;
+}
+
+/** Keeps the reply rules of every account from wechat.admin.v1. */
+export function replyRulesBehaviour(): ConsumerBehaviour {
+  return {
+    topic: Topics.admin,
+    groupSuffix: '-rules',
+    async prepare() {},
+    handler(db) {
+      const rules = db.collection<ReplyRulesDocument>(RESPONDER_COLLECTIONS.rules);
+      return async (events) => {
+        await projectIntoCollection(
+          rules,
+          replyRulesProjection,
+          events.map((e) => ({ position: e.offset, event: e.event as AdminEvent })),
+        );
+      };
+    },
+  };
+}
+
+/**
+ * Answers menu clicks and follows with the configured message through message/custom/send. New
+ * groups start at the end of the topic (a history is not something to answer), events older than
+ * `maxAgeSeconds` are let go, and a reply is sent at most once per event: the marker is written
+ * first, so a crash between marker and send loses that reply rather than sending it twice.
+ */
+export function responderBehaviour(
+  api: WechatApiClient,
+  logger: Logger,
+  maxAgeSeconds: number,
+): ConsumerBehaviour {
+  return {
+    fromBeginning: false,
+    async prepare() {},
+    handler(db) {
+      const rules = db.collection<ReplyRulesDocument>(RESPONDER_COLLECTIONS.rules);
+      const sent = db.collection<SentReply>(RESPONDER_COLLECTIONS.sent);
+      return async (events) => {
+        for (const { event: raw } of events) {
+          const event = raw as WechatEvent;
+          if (Date.now() / 1000 - event.data.createTime > maxAgeSeconds) continue;
+          const message = replyFor(await rules.findOne({ _id: event.data.appId }), event);
+          if (!message) continue;
+          try {
+            await sent.insertOne({
+              _id: event.id,
+              appId: event.data.appId,
+              status: 'sending',
+              at: new Date(),
+            });
+          } catch (error) {
+            if (isDuplicateKeyError(error)) continue;
+            throw error;
+          }
+          try {
+            await api.sendCustomMessage(event.data.appId, event.data.openId, message);
+            await sent.updateOne({ _id: event.id }, { $set: { status: 'sent' } });
+          } catch (error) {
+            if (!(error instanceof WechatApiError)) throw error;
+            // WeChat refused for good (48-hour window, unfollowed, quota): recorded, not retried.
+            logger.warn({ eventId: event.id, errcode: error.errcode }, 'reply refused by WeChat');
+            await sent.updateOne({ _id: event.id }, { $set: { status: 'refused', errcode: error.errcode } });
+          }
+        }
+      };
+    },
+  };
+}

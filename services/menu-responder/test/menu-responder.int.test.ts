@@ -1,0 +1,118 @@
+import { startProjectionConsumer } from '@wxp/consumer-service';
+import { createKafka, type RunningConsumer } from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { createMetricsRegistry } from '@wxp/service-runtime';
+import { WechatApiClient } from '@wxp/wechat-api';
+import pino from 'pino';
+import { replyRulesBehaviour, responderBehaviour } from '../src/responder';
+import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import { startAdmin, type RunningAdmin } from '../../../test/support/running-admin';
+import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
+import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
+import { testAccount } from '../../../test/support/wechat-push';
+
+const logger = pino({ level: 'silent' });
+const account = testAccount({ encryptMode: 'safe' });
+const secrets = { adminToken: 'responder-test-admin-token', privacyKey: 'responder-test-privacy-key' };
+let mongo: MongoConnection;
+let gateway: RunningGateway;
+let emulator: RunningEmulator;
+let admin: RunningAdmin;
+let api: WechatApiClient;
+const consumers: RunningConsumer[] = [];
+
+beforeAll(async () => {
+  mongo = await connectMongo(mongoUrlFor(uniqueName('responder')), 'responder-test');
+  gateway = await startGateway([account]);
+  emulator = await startEmulator([account], { gatewayUrl: gateway.url });
+  admin = await startAdmin(mongo, secrets);
+  api = new WechatApiClient({
+    baseUrl: emulator.baseUrl,
+    secretOf: () => account.appSecret,
+    tokenCollection: mongo.db.collection('wechat_access_tokens'),
+  });
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'responder-test', logger });
+  const group = uniqueName('menu-responder');
+  for (const behaviour of [replyRulesBehaviour(), responderBehaviour(api, logger, 3600)]) {
+    consumers.push(
+      await startProjectionConsumer({
+        kafka,
+        mongo,
+        groupId: `${group}${behaviour.groupSuffix ?? ''}`,
+        behaviour,
+        logger,
+        metrics: createMetricsRegistry('menu-responder'),
+      }),
+    );
+  }
+  await Promise.all(consumers.map((c) => c.joined));
+});
+
+afterAll(async () => {
+  await Promise.all(consumers.map((c) => c.stop()));
+  await admin?.close();
+  await emulator?.close();
+  await gateway?.close();
+  await mongo?.close();
+});
+
+const text = (content: string) => ({ msgtype: 'text', text: { content } });
+
+describe('menu responder', () => {
+  it('refuses reply rules that WeChat could not send, naming the field', async () => {
+    const bad = await admin.request('PUT', `/api/apps/${account.appId}/replies`, {
+      menu: { K: { msgtype: 'text' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain('menu.K');
+    const unknown = await admin.request('PUT', `/api/apps/${account.appId}/replies`, {
+      menu: { K: { msgtype: 'fax' } },
+    });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('welcomes a follow through a code and answers a menu click, once per event', async () => {
+    const rules = {
+      menu: { V1001_GOOD: text('谢谢点赞') },
+      welcome: { '2024': text('欢迎来到春季活动'), default: text('欢迎') },
+    };
+    const accepted = await admin.request('PUT', `/api/apps/${account.appId}/replies`, rules);
+    expect(accepted.status).toBe(202);
+    await eventually(async () => {
+      expect(await (await admin.get(`/api/apps/${account.appId}/replies`)).json()).toMatchObject(rules);
+    }, 15_000);
+
+    await api.createMenu(account.appId, {
+      button: [{ type: 'click', name: '赞一下我们', key: 'V1001_GOOD' }],
+    });
+    const { ticket } = await api.createQrCode(account.appId, {
+      kind: 'temporary',
+      scene: 2024,
+      expireSeconds: 600,
+    });
+    const user = uniqueName('alice');
+    const act = async (body: Record<string, unknown>) => {
+      const result = await emulator.control('simulate', { appId: account.appId, user, ...body });
+      expect(result.body).toMatchObject({ delivered: true });
+      return result.body as { openId: string };
+    };
+    const { openId } = await act({ action: 'scan', ticket });
+    await act({ action: 'click', key: 'V1001_GOOD' });
+    // The same click in the same second is the same push to WeChat's dedupe rule; wait for the next one.
+    await new Promise((r) => setTimeout(r, 1100));
+    await act({ action: 'click', key: 'V1001_GOOD' });
+
+    await eventually(async () => {
+      const messages = (await emulator.state(account.appId)).messages.filter((m) => m.touser === openId);
+      expect(messages.map((m) => (m.message.text as { content: string }).content)).toEqual([
+        '欢迎来到春季活动',
+        '谢谢点赞',
+        '谢谢点赞',
+      ]);
+    }, 15_000);
+    // Every push answered once: one marker per event, each sent.
+    const sent = await mongo.db.collection('sent_replies').find({ appId: account.appId }).toArray();
+    expect(sent.map((s) => s.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(JSON.stringify(sent)).not.toContain(openId);
+  });
+});

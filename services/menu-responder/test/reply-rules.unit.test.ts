@@ -1,0 +1,48 @@
+import type { AdminEvent } from '@wxp/contracts';
+import { replyFor, replyRulesProjection, type ReplyRulesDocument } from '../src/reply-rules';
+import { projectionSpec } from '../../../test/support/projection-spec';
+import { wechatEvent } from '../../../test/support/wechat-events';
+
+const text = (content: string) => ({ msgtype: 'text' as const, text: { content } });
+const rulesSet = (menu: object, welcome: object) =>
+  ({
+    type: 'wechat.admin.reply_rules.set',
+    id: 'x',
+    data: { appId: 'wx1', menu, welcome },
+  }) as unknown as AdminEvent;
+
+describe('reply rules', () => {
+  it('keep the last rules the admin API set', () => {
+    projectionSpec(replyRulesProjection)
+      .given(rulesSet({ a: text('1') }, {}))
+      .when(rulesSet({ b: text('2') }, { default: text('hi') }))
+      .then((docs) =>
+        expect(docs.get('wx1')).toMatchObject({ menu: { b: text('2') }, welcome: { default: text('hi') } }),
+      );
+  });
+
+  it('choose the reply for a menu key, the welcome for a scene, or the default welcome', () => {
+    const rules = {
+      _id: 'wx1',
+      appId: 'wx1',
+      position: 1,
+      menu: { V1001: text('song') },
+      welcome: { spring: text('spring welcome'), default: text('welcome') },
+    } as ReplyRulesDocument;
+    expect(replyFor(rules, wechatEvent('wechat.menu.clicked', 'wx1', 'o', 1, { key: 'V1001' }))).toEqual(
+      text('song'),
+    );
+    expect(
+      replyFor(rules, wechatEvent('wechat.menu.clicked', 'wx1', 'o', 1, { key: 'other' })),
+    ).toBeUndefined();
+    expect(
+      replyFor(rules, wechatEvent('wechat.user.subscribed', 'wx1', 'o', 1, { scene: 'spring' })),
+    ).toEqual(text('spring welcome'));
+    expect(
+      replyFor(rules, wechatEvent('wechat.user.subscribed', 'wx1', 'o', 1, { scene: 'autumn' })),
+    ).toEqual(text('welcome'));
+    expect(replyFor(rules, wechatEvent('wechat.user.subscribed', 'wx1', 'o', 1))).toEqual(text('welcome'));
+    expect(replyFor(null, wechatEvent('wechat.user.subscribed', 'wx1', 'o', 1))).toBeUndefined();
+    expect(replyFor(rules, wechatEvent('wechat.menu.viewed', 'wx1', 'o', 1))).toBeUndefined();
+  });
+});
