@@ -39,7 +39,10 @@ export interface ConsumerBehaviour {
 export interface ServiceContext {
   privacyKey: string;
   db: Db;
+  kafka: Kafka;
   logger: Logger;
+  /** Run on stop, after the consumers have left their groups (publishers, say). */
+  onStop(close: () => Promise<void>): void;
 }
 
 export interface ProjectionConsumerOptions {
@@ -73,7 +76,9 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
 export function runConsumerService(
   service: string,
   defaults: { port: number },
-  behavioursFor: (context: ServiceContext) => ConsumerBehaviour | ConsumerBehaviour[],
+  behavioursFor: (
+    context: ServiceContext,
+  ) => ConsumerBehaviour | ConsumerBehaviour[] | Promise<ConsumerBehaviour[]>,
 ): void {
   const prefix = service.toUpperCase().replace(/-/g, '_');
   const logger = createLogger(service);
@@ -98,7 +103,16 @@ export function runConsumerService(
     const metrics = createMetricsRegistry(service);
     const mongo = await connectMongo(config.MONGO_URL, service);
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger });
-    const behaviours = [behavioursFor({ privacyKey: config.PRIVACY_KEY, db: mongo.db, logger })].flat();
+    const closers: Array<() => Promise<void>> = [];
+    const behaviours = [
+      await behavioursFor({
+        privacyKey: config.PRIVACY_KEY,
+        db: mongo.db,
+        kafka,
+        logger,
+        onStop: (close) => closers.push(close),
+      }),
+    ].flat();
     const consumers = await Promise.all(
       behaviours.map((behaviour) =>
         startProjectionConsumer({
@@ -120,6 +134,7 @@ export function runConsumerService(
       started: { group: groupId },
       stop: async () => {
         await Promise.all(consumers.map((consumer) => consumer.stop()));
+        for (const close of closers) await close();
         await mongo.close();
       },
     });

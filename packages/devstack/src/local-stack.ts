@@ -21,6 +21,7 @@ export const stackServices = [
   },
   { name: 'qr-attribution', portVariable: 'QR_ATTRIBUTION_PORT', defaultPort: 8083, production: true },
   { name: 'menu-responder', portVariable: 'MENU_RESPONDER_PORT', defaultPort: 8084, production: true },
+  { name: 'profile-enricher', portVariable: 'PROFILE_ENRICHER_PORT', defaultPort: 8085, production: true },
   { name: 'admin-api', portVariable: 'ADMIN_PORT', defaultPort: 8081, production: true },
   { name: 'gateway', portVariable: 'GATEWAY_PORT', defaultPort: 8080, production: true },
 ] as const;

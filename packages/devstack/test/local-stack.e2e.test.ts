@@ -25,6 +25,7 @@ describe('the local stack', () => {
       emulator: await freePort(),
       attribution: await freePort(),
       responder: await freePort(),
+      enricher: await freePort(),
     };
     const adminToken = 'stack-admin-token-0123456789';
     stack = spawn(process.execPath, [cli, 'up'], {
@@ -40,6 +41,8 @@ describe('the local stack', () => {
         QR_ATTRIBUTION_GROUP: uniqueName('stack-attribution'),
         MENU_RESPONDER_PORT: String(ports.responder),
         MENU_RESPONDER_GROUP: uniqueName('stack-responder'),
+        PROFILE_ENRICHER_PORT: String(ports.enricher),
+        PROFILE_ENRICHER_GROUP: uniqueName('stack-enricher'),
         SUBSCRIBER_PROJECTION_GROUP: uniqueName('stack-projection'),
         ADMIN_TOKEN: adminToken,
       },

@@ -5,3 +5,4 @@ export * from './qr-codes';
 export * from './menu';
 export * from './shared-access-tokens';
 export * from './wechat-api-client';
+export * from './client-from-env';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDuplicateKeyError } from '@wxp/mongo';
 import type { Collection } from 'mongodb';
 
-/** One account's access_token as every process sees it, with the lease that guards its refresh. */
+/** One account's access_token as every process sees it. */
 export interface AccessTokenDocument {
   _id: string;
   token?: string;
@@ -11,8 +11,15 @@ export interface AccessTokenDocument {
   refreshAt?: Date;
   /** Set when a caller saw the token refused: the next refresh must not hand it out again. */
   forceRefresh?: boolean;
-  leaseOwner?: string;
-  leaseUntil?: Date;
+  /** Counts refreshes; the lease for the next one is named after it. */
+  generation?: number;
+}
+
+/** The right to make refresh number `generation` of an account: whoever inserts it first. */
+interface RefreshLease {
+  _id: string;
+  owner: string;
+  at: Date;
 }
 
 export interface FetchedToken {
@@ -42,8 +49,8 @@ const EPOCH = new Date(0);
 /**
  * One access_token per account, shared by every process through the store: WeChat replaces the
  * old token whenever a new one is fetched and allows about 2,000 fetches a day, so a fleet must
- * not fetch per process. Exactly one process refreshes at a time (a lease on the account's
- * document); the others keep using the current token while it is valid, or wait for the new one.
+ * not fetch per process. Exactly one process makes each refresh (whoever first inserts
+ * that refresh's lease); the others keep using the current token while it is valid, or wait for the new one.
  * Within a process, concurrent callers share one look-up.
  */
 export class SharedAccessTokens {
@@ -56,11 +63,14 @@ export class SharedAccessTokens {
   private readonly pollMs: number;
   private readonly now: () => number;
 
+  private readonly leases: Collection<RefreshLease>;
+
   constructor(
     private readonly collection: Collection<AccessTokenDocument>,
     private readonly fetchToken: TokenFetcher,
     options: SharedAccessTokensOptions = {},
   ) {
+    this.leases = collection.db.collection<RefreshLease>(`${collection.collectionName}_leases`);
     this.refreshAheadMs = options.refreshAheadMs ?? 5 * 60_000;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.waitMs = options.waitMs ?? 20_000;
@@ -105,7 +115,10 @@ export class SharedAccessTokens {
     for (;;) {
       const document = await this.collection.findOne({ _id: appId });
       if (this.usable(document, 'refresh')) return this.remember(appId, document as AccessTokenDocument);
-      if (await this.acquireLease(appId)) return this.refresh(appId, document?.forceRefresh === true);
+      const generation = (document?.generation ?? 0) + 1;
+      if (await this.acquireLease(appId, generation)) {
+        return this.refresh(appId, generation, document?.forceRefresh === true);
+      }
       // Someone else is refreshing: the current token is still good until it expires.
       const stillValid = this.usable(document, 'expiry');
       if (stillValid) return stillValid;
@@ -116,23 +129,27 @@ export class SharedAccessTokens {
     }
   }
 
-  private async acquireLease(appId: string): Promise<boolean> {
-    const now = new Date(this.now());
+  /**
+   * Only an insert decides who refreshes: a unique key is the one thing both MongoDB and FerretDB
+   * make atomic between processes. A lease whose holder died is removed after leaseMs and raced for
+   * again the same way.
+   */
+  private async acquireLease(appId: string, generation: number): Promise<boolean> {
+    const _id = `${appId}#${generation}`;
     try {
-      const result = await this.collection.findOneAndUpdate(
-        { _id: appId, $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lt: now } }] },
-        { $set: { leaseOwner: this.owner, leaseUntil: new Date(this.now() + this.leaseMs) } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      return result?.leaseOwner === this.owner;
+      await this.leases.insertOne({ _id, owner: this.owner, at: new Date(this.now()) });
+      return true;
     } catch (error) {
-      // The document exists and its lease is held: the upsert's insert collided with it.
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
+      if (!isDuplicateKeyError(error)) throw error;
     }
+    const held = await this.leases.findOne({ _id });
+    if (held && this.now() - held.at.getTime() > this.leaseMs) {
+      await this.leases.deleteOne({ _id, at: held.at });
+    }
+    return false;
   }
 
-  private async refresh(appId: string, forceRefresh: boolean): Promise<string> {
+  private async refresh(appId: string, generation: number, forceRefresh: boolean): Promise<string> {
     try {
       const fetched = await this.fetchToken(appId, forceRefresh);
       const lifetimeMs = fetched.expiresInSeconds * 1000;
@@ -143,16 +160,16 @@ export class SharedAccessTokens {
         expiresAt: new Date(issuedAt + lifetimeMs),
         refreshAt: new Date(issuedAt + lifetimeMs - Math.min(this.refreshAheadMs, lifetimeMs / 4)),
         forceRefresh: false,
-        leaseOwner: this.owner,
-        leaseUntil: EPOCH,
+        generation,
       };
-      await this.collection.replaceOne({ _id: appId, leaseOwner: this.owner }, document);
+      await this.collection.replaceOne({ _id: appId }, document, { upsert: true });
+      await this.leases.deleteMany({
+        _id: { $in: [`${appId}#${generation - 1}`, `${appId}#${generation - 2}`] },
+      });
       return this.remember(appId, document);
     } catch (error) {
-      await this.collection.updateOne(
-        { _id: appId, leaseOwner: this.owner },
-        { $set: { leaseUntil: EPOCH } },
-      );
+      // Let the next caller try at once rather than after the lease times out.
+      await this.leases.deleteOne({ _id: `${appId}#${generation}`, owner: this.owner });
       throw error;
     }
   }

@@ -45,6 +45,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await emulator.control('reset', {});
   await mongo.db.collection('tokens').deleteMany({});
+  await mongo.db.collection('tokens_leases').deleteMany({});
 });
 
 describe('WeChat API client against the emulator', () => {

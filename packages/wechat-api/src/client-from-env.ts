@@ -1,0 +1,24 @@
+import { loadAccounts } from '@wxp/accounts';
+import { loadConfig, str, url } from '@wxp/service-runtime';
+import { WechatApiClient } from './wechat-api-client';
+import type { Db } from 'mongodb';
+
+/** The WeChat API client as every service builds it: WECHAT_API_BASE, the accounts file, the shared token. */
+export function wechatApiFromEnv(db: Db, env: NodeJS.ProcessEnv = process.env): WechatApiClient {
+  const config = loadConfig(
+    {
+      WECHAT_API_BASE: url({
+        default: 'http://127.0.0.1:8089',
+        desc: 'https://api.weixin.qq.com in production',
+      }),
+      WECHAT_ACCOUNTS_FILE: str({ desc: 'The accounts, with the secrets the API needs' }),
+    },
+    env,
+  );
+  const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
+  return new WechatApiClient({
+    baseUrl: config.WECHAT_API_BASE,
+    secretOf: (appId) => accounts.get(appId)?.appSecret,
+    tokenCollection: db.collection('wechat_access_tokens'),
+  });
+}
