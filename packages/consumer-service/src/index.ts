@@ -141,3 +141,4 @@ export function runConsumerService(
   };
   main().catch((error: unknown) => exitOnStartupError(service, logger, error));
 }
+export * from './replay';

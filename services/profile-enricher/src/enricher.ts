@@ -44,15 +44,18 @@ export function enricherBehaviour(api: WechatApiClient, publisher: EventPublishe
 }
 
 /** The profiles read model, from wechat.profiles.v1 alone. */
-export function profilesBehaviour(privacyKey: string): ConsumerBehaviour {
+export function profilesBehaviour(
+  privacyKey: string,
+  names: { profiles: string } = { profiles: ReadModels.profiles },
+): ConsumerBehaviour {
   return {
     topic: Topics.profiles,
     groupSuffix: '-profiles',
     async prepare(db) {
-      await db.collection(ReadModels.profiles).createIndex({ appId: 1, state: 1 });
+      await db.collection(names.profiles).createIndex({ appId: 1, state: 1 });
     },
     handler(db) {
-      const profiles = db.collection<ProfileDocument>(ReadModels.profiles);
+      const profiles = db.collection<ProfileDocument>(names.profiles);
       const projection = profileProjection(privacyKey);
       return async (events) => {
         await projectIntoCollection(

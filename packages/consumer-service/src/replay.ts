@@ -1,0 +1,203 @@
+import { Topics } from '@wxp/contracts';
+import { createKafka, type Kafka } from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import {
+  brokerList,
+  createLogger,
+  createMetricsRegistry,
+  loadConfig,
+  mongoUrl,
+  str,
+  type Logger,
+  type Registry,
+} from '@wxp/service-runtime';
+import { SingleBar } from 'cli-progress';
+import { startProjectionConsumer, type ConsumerBehaviour } from './index';
+
+export interface ReplayOptions<N extends Record<string, string>> {
+  kafka: Kafka;
+  mongo: MongoConnection;
+  service: string;
+  /** The live collections, by role: the replay builds fresh ones and swaps them in. */
+  collections: N;
+  behaviourFor(collections: N): ConsumerBehaviour;
+  logger: Logger;
+  metrics: Registry;
+  /** Progress lines go here (a bar on a terminal, a line every two seconds otherwise). */
+  stream?: NodeJS.WriteStream;
+}
+
+export interface ReplayResult {
+  events: number;
+  seconds: number;
+  swapped: string[];
+}
+
+type Offsets = Map<number, number>;
+
+async function endOffsets(kafka: Kafka, topic: string): Promise<{ low: Offsets; high: Offsets }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return {
+      low: new Map(offsets.map((o) => [o.partition, Number(o.low)])),
+      high: new Map(offsets.map((o) => [o.partition, Number(o.high)])),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function committed(kafka: Kafka, groupId: string, topic: string): Promise<Offsets> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Drops the replay's consumer group: it has done its work. */
+async function forgetGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([groupId]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Rebuilds a read model from offset 0 into fresh collections while the live consumer keeps running,
+ * then swaps them in. A second pass, on the swapped-in collections with the same group, applies what
+ * the live consumer handled in between; both apply the same events under position guards, so the
+ * model converges. Only projections replay: they make no WeChat call and send nothing.
+ *
+ * The swap renames each fresh collection over the live one. MongoDB does that atomically
+ * (dropTarget); FerretDB 1.24 lacks dropTarget, so there the live collection is dropped first and a
+ * read in that instant can find it empty.
+ */
+export async function replayReadModel<N extends Record<string, string>>(
+  options: ReplayOptions<N>,
+): Promise<ReplayResult> {
+  const { kafka, mongo, service } = options;
+  const started = Date.now();
+  const stamp = started.toString(36);
+  const fresh = Object.fromEntries(
+    Object.entries(options.collections).map(([role, name]) => [role, `${name}__replay_${stamp}`]),
+  ) as N;
+  const groupId = `${service}-replay-${stamp}`;
+  const topic = options.behaviourFor(fresh).topic ?? Topics.events;
+  const { low, high } = await endOffsets(kafka, topic);
+  const total = [...high].reduce((sum, [p, h]) => sum + h - (low.get(p) ?? 0), 0);
+
+  const bar = new SingleBar({
+    format: `replay ${service} |{bar}| {value}/{total} events | {speed}/s | ETA {eta_formatted}`,
+    noTTYOutput: true,
+    notTTYSchedule: 2000,
+    stream: options.stream ?? process.stderr,
+  });
+  bar.start(total, 0, { speed: 0 });
+
+  const catchUp = async (collections: N, until: Offsets) => {
+    const consumer = await startProjectionConsumer({
+      kafka,
+      mongo,
+      groupId,
+      behaviour: options.behaviourFor(collections),
+      logger: options.logger,
+      metrics: options.metrics,
+    });
+    try {
+      for (;;) {
+        const done = await committed(kafka, groupId, topic);
+        const handled = [...until].reduce(
+          (sum, [p]) => sum + Math.max(0, (done.get(p) ?? 0) - (low.get(p) ?? 0)),
+          0,
+        );
+        bar.update(Math.min(handled, total), {
+          speed: Math.round(handled / Math.max(0.001, (Date.now() - started) / 1000)),
+        });
+        if ([...until].every(([p, h]) => h <= (low.get(p) ?? 0) || (done.get(p) ?? -1) >= h)) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      await consumer.stop();
+    }
+  };
+
+  try {
+    await catchUp(fresh, high);
+    const swapped: string[] = [];
+    for (const [role, liveName] of Object.entries(options.collections)) {
+      const freshName = fresh[role] as string;
+      const exists = (await mongo.db.listCollections({ name: freshName }).toArray()).length > 0;
+      if (!exists) await mongo.db.createCollection(freshName);
+      try {
+        await mongo.db.renameCollection(freshName, liveName, { dropTarget: true });
+      } catch (error) {
+        if (!/dropTarget/.test((error as Error).message)) throw error;
+        await mongo.db
+          .collection(liveName)
+          .drop()
+          .catch(() => undefined);
+        await mongo.db.renameCollection(freshName, liveName);
+      }
+      swapped.push(liveName);
+    }
+    // What the live consumer applied while the replay ran, applied again to what is now live.
+    await catchUp(options.collections, (await endOffsets(kafka, topic)).high);
+    bar.stop();
+    return { events: total, seconds: (Date.now() - started) / 1000, swapped };
+  } finally {
+    bar.stop();
+    await forgetGroup(kafka, groupId).catch(() => undefined);
+  }
+}
+
+/**
+ * The replay command of a consumer service: `node services/<name>/dist/replay.js`. It reads the
+ * same variables as the service (KAFKA_BROKERS, MONGO_URL, PRIVACY_KEY) and runs beside it.
+ */
+export function runReplayCli<N extends Record<string, string>>(
+  service: string,
+  collections: N,
+  behaviourFor: (privacyKey: string, collections: N) => ConsumerBehaviour,
+): void {
+  const main = async () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
+      MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
+      PRIVACY_KEY: str({ desc: 'The same secret the service uses' }),
+    });
+    const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
+    const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
+    try {
+      const result = await replayReadModel({
+        kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${service}-replay`, logger }),
+        mongo,
+        service,
+        collections,
+        behaviourFor: (names) => behaviourFor(config.PRIVACY_KEY, names),
+        logger,
+        metrics: createMetricsRegistry(`${service}-replay`),
+      });
+      process.stdout.write(
+        `replayed ${result.events} events in ${result.seconds.toFixed(1)} s; swapped in ${result.swapped.join(', ')}\n`,
+      );
+    } finally {
+      await mongo.close();
+    }
+  };
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${service} replay: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,6 @@
+import { ReadModels } from '@wxp/contracts';
+import { runReplayCli } from '@wxp/consumer-service';
+import { profilesBehaviour } from './enricher';
+
+// Replays the profiles read model from wechat.profiles.v1; WeChat is not asked again.
+runReplayCli('profile-enricher', { profiles: ReadModels.profiles }, profilesBehaviour);

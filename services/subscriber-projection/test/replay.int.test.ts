@@ -1,0 +1,110 @@
+import { ReadModels, Topics } from '@wxp/contracts';
+import { replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
+import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { createMetricsRegistry } from '@wxp/service-runtime';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
+import { subscriberBehaviour } from '../src/projection-service';
+import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+
+const logger = pino({ level: 'silent' });
+const privacyKey = 'replay-test-privacy-key-0123';
+const appId = `wxreplay${Date.now().toString(16)}`;
+const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'replay-test', logger });
+const collections = { subscribers: ReadModels.subscribers, counts: ReadModels.followerCounts };
+let live: { mongo: MongoConnection; consumer: RunningConsumer } | undefined;
+let clean: { mongo: MongoConnection; consumer: RunningConsumer } | undefined;
+let publisher: EventPublisher;
+
+async function project(database: string) {
+  const mongo = await connectMongo(mongoUrlFor(database), 'replay-test');
+  const consumer = await startProjectionConsumer({
+    kafka,
+    mongo,
+    groupId: uniqueName('projection'),
+    behaviour: subscriberBehaviour(privacyKey),
+    logger,
+    metrics: createMetricsRegistry('replay-test'),
+  });
+  return { mongo, consumer };
+}
+
+async function publishUsers(from: number, to: number) {
+  const events = [];
+  for (let user = from; user < to; user++) {
+    const base = { ToUserName: 'gh_replay', FromUserName: `oReplay${user}`, MsgType: 'event' };
+    events.push(
+      toCanonicalEvent(appId, {
+        ...base,
+        CreateTime: String(1_700_000_000 + user),
+        Event: 'subscribe',
+        EventKey: `qrscene_${user % 4}`,
+      }),
+    );
+    if (user % 3 === 0)
+      events.push(
+        toCanonicalEvent(appId, { ...base, CreateTime: String(1_700_000_100 + user), Event: 'unsubscribe' }),
+      );
+  }
+  await Promise.all(
+    events.map((event) => publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
+  );
+}
+
+const snapshot = async (mongo: MongoConnection) => ({
+  subscribers: await mongo.db.collection(collections.subscribers).find({ appId }).sort({ _id: 1 }).toArray(),
+  counts: await mongo.db.collection(collections.counts).find({ appId }).sort({ _id: 1 }).toArray(),
+});
+
+afterAll(async () => {
+  for (const run of [live, clean]) {
+    await run?.consumer.stop();
+    await run?.mongo.close();
+  }
+  await publisher?.disconnect();
+});
+
+describe('replay', () => {
+  it('rebuilds the read model from offset 0 beside the live consumer, swaps it in, and equals a clean run', async () => {
+    publisher = await EventPublisher.connect(kafka);
+    live = await project(uniqueName('live'));
+    await publishUsers(0, 120);
+    await eventually(async () => expect((await snapshot(live!.mongo)).subscribers).toHaveLength(120), 20_000);
+
+    let progress = '';
+    const sink = Object.assign(
+      new Writable({ write: (chunk, _e, done) => ((progress += String(chunk)), done()) }),
+      { isTTY: false },
+    );
+    const replaying = replayReadModel({
+      kafka,
+      mongo: live.mongo,
+      service: 'subscriber-projection',
+      collections,
+      behaviourFor: (names) => subscriberBehaviour(privacyKey, names),
+      logger,
+      metrics: createMetricsRegistry('replay'),
+      stream: sink as unknown as NodeJS.WriteStream,
+    });
+    await publishUsers(120, 150); // the live consumer keeps working meanwhile
+    const result = await replaying;
+    expect(result.swapped).toEqual([collections.subscribers, collections.counts]);
+    expect(progress).toMatch(/replay subscriber-projection .*\d+\/\d+ events/);
+    const names = (await live.mongo.db.listCollections().toArray()).map((c) => c.name);
+    expect(names.filter((n) => n.includes('__replay_'))).toEqual([]);
+
+    await publishUsers(150, 160); // and after the swap, into the swapped-in collections
+    clean = await project(uniqueName('clean'));
+    await eventually(
+      async () => {
+        const expected = await snapshot(clean!.mongo);
+        expect(expected.subscribers).toHaveLength(160);
+        expect(await snapshot(live!.mongo)).toEqual(expected);
+      },
+      60_000,
+      500,
+    );
+  }, 120_000);
+});
