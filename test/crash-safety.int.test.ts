@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ReadModels, Topics } from '@wxp/contracts';
+import { startProjectionConsumer, type ConsumerBehaviour } from '@wxp/consumer-service';
+import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { createMetricsRegistry } from '@wxp/service-runtime';
+import pino from 'pino';
+import { partitionKeyOf, toCanonicalEvent } from '../services/gateway/src/canonical-event';
+import { attributionBehaviour } from '../services/qr-attribution/src/attribution-service';
+import { subscriberBehaviour } from '../services/subscriber-projection/src/projection-service';
+import { freePort } from '../packages/devstack/src/free-port';
+import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+
+// Each projection service runs as its own process and is killed with SIGKILL at random moments
+// while events flow, then started again. Its read models must end equal to those of a clean,
+// uninterrupted run over the same events: nothing lost, nothing counted twice.
+const logger = pino({ level: 'silent' });
+const privacyKey = 'crash-test-privacy-key-0123';
+const appId = `wxcrash${Date.now().toString(16)}`;
+const crashedDb = uniqueName('crashed');
+const cleanDb = uniqueName('clean');
+
+interface ServiceUnderTest {
+  name: string;
+  prefix: string;
+  behaviour: ConsumerBehaviour;
+  collections: string[];
+  process?: ChildProcess;
+  port?: number;
+  group?: string;
+}
+
+const services: ServiceUnderTest[] = [
+  {
+    name: 'subscriber-projection',
+    prefix: 'SUBSCRIBER_PROJECTION',
+    behaviour: subscriberBehaviour(privacyKey),
+    collections: [ReadModels.subscribers, ReadModels.followerCounts],
+  },
+  {
+    name: 'qr-attribution',
+    prefix: 'QR_ATTRIBUTION',
+    behaviour: attributionBehaviour(privacyKey),
+    collections: [ReadModels.attributionUsers, ReadModels.campaignCounts],
+  },
+];
+const clean: RunningConsumer[] = [];
+let mongo: { crashed: MongoConnection; clean: MongoConnection } | undefined;
+
+function start(service: ServiceUnderTest): void {
+  service.process = spawn(
+    process.execPath,
+    [join(__dirname, '..', 'services', service.name, 'dist', 'main.js')],
+    {
+      env: {
+        ...process.env,
+        MONGO_URL: mongoUrlFor(crashedDb),
+        PRIVACY_KEY: privacyKey,
+        [`${service.prefix}_GROUP`]: service.group,
+        [`${service.prefix}_PORT`]: String(service.port),
+        LOG_LEVEL: 'error',
+      },
+      stdio: 'ignore',
+    },
+  );
+}
+
+/** A realistic mix for one user: follows (some through codes), clicks, scans, unfollows, re-follows. */
+function pushesFor(user: number, round: number): Record<string, string>[] {
+  const base = { ToUserName: 'gh_crash', FromUserName: `oCrash${user}`, MsgType: 'event' };
+  const at = (n: number) => String(1_700_000_000 + round * 10 + n);
+  const pushes: Record<string, string>[] = [
+    {
+      ...base,
+      CreateTime: at(0),
+      Event: 'subscribe',
+      ...(user % 3 === 0 ? { EventKey: `qrscene_${user % 7}` } : {}),
+    },
+  ];
+  pushes.push({ ...base, CreateTime: at(1), Event: 'CLICK', EventKey: 'k' });
+  if (user % 2 === 0)
+    pushes.push({ ...base, CreateTime: at(2), Event: 'SCAN', EventKey: String((user % 5) + 1) });
+  if (user % 4 === 0) pushes.push({ ...base, CreateTime: at(3), Event: 'unsubscribe' });
+  if (user % 8 === 0)
+    pushes.push({ ...base, CreateTime: at(4), Event: 'subscribe', EventKey: 'qrscene_back' });
+  return pushes;
+}
+
+afterAll(async () => {
+  for (const service of services) service.process?.kill('SIGKILL');
+  await Promise.all(clean.map((c) => c.stop()));
+  await mongo?.crashed.close();
+  await mongo?.clean.close();
+});
+
+describe('crash safety', () => {
+  it('projections SIGKILLed at random moments end equal to a clean run', async () => {
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'crash-test', logger });
+    mongo = {
+      crashed: await connectMongo(mongoUrlFor(crashedDb), 'crash-test'),
+      clean: await connectMongo(mongoUrlFor(cleanDb), 'crash-test'),
+    };
+    for (const service of services) {
+      service.port = await freePort();
+      service.group = uniqueName(`crashing-${service.name}`);
+      start(service);
+    }
+
+    const publisher = await EventPublisher.connect(kafka);
+    const publishing = (async () => {
+      for (let round = 0; round < 20; round++) {
+        const events = Array.from({ length: 25 }, (_, i) => round * 25 + i).flatMap((user) =>
+          pushesFor(user, round).map((fields) => toCanonicalEvent(appId, fields)),
+        );
+        await Promise.all(
+          events.map((event) =>
+            publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }),
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    for (let kill = 0; kill < 3; kill++) {
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
+      for (const service of services) {
+        service.process?.kill('SIGKILL');
+        start(service);
+      }
+    }
+    await publishing;
+    await publisher.disconnect();
+
+    for (const service of services) {
+      clean.push(
+        await startProjectionConsumer({
+          kafka,
+          mongo: mongo.clean,
+          groupId: uniqueName(`clean-${service.name}`),
+          behaviour: service.behaviour,
+          logger,
+          metrics: createMetricsRegistry(`clean-${service.name}`),
+        }),
+      );
+    }
+    const snapshot = async (db: MongoConnection) =>
+      Object.fromEntries(
+        await Promise.all(
+          services
+            .flatMap((s) => s.collections)
+            .map(
+              async (name) =>
+                [
+                  name,
+                  await db.db
+                    .collection(name)
+                    .find({ appId } as never)
+                    .sort({ _id: 1 })
+                    .toArray(),
+                ] as const,
+            ),
+        ),
+      );
+    await eventually(
+      async () => {
+        const expected = await snapshot(mongo!.clean);
+        expect(expected[ReadModels.subscribers]).toHaveLength(500);
+        expect(await snapshot(mongo!.crashed)).toEqual(expected);
+      },
+      90_000,
+      500,
+    );
+
+    const crashed = await snapshot(mongo.crashed);
+    const sum = (name: string, field: string) =>
+      (crashed[name] ?? []).reduce((total, doc) => total + ((doc as Record<string, number>)[field] ?? 0), 0);
+    // What the traffic implies: 500 follows, 63 re-follows, 125 unfollows; 167 follows and 63
+    // returns through codes, 42 unfollows of followers a code brought in, 250 scans.
+    expect({
+      follows: sum(ReadModels.followerCounts, 'follows'),
+      unfollows: sum(ReadModels.followerCounts, 'unfollows'),
+      subscribes: sum(ReadModels.campaignCounts, 'subscribes'),
+      returning: sum(ReadModels.campaignCounts, 'returning'),
+      unsubscribes: sum(ReadModels.campaignCounts, 'unsubscribes'),
+      scans: sum(ReadModels.campaignCounts, 'scans'),
+    }).toEqual({
+      follows: 563,
+      unfollows: 125,
+      subscribes: 167,
+      returning: 63,
+      unsubscribes: 42,
+      scans: 250,
+    });
+  }, 180_000);
+});
