@@ -36,10 +36,12 @@ export function replyRulesBehaviour(): ConsumerBehaviour {
 }
 
 /**
- * Answers menu clicks and follows with the configured message through message/custom/send. New
- * groups start at the end of the topic (a history is not something to answer), events older than
- * `maxAgeSeconds` are let go, and a reply is sent at most once per event: the marker is written
- * first, so a crash between marker and send loses that reply rather than sending it twice.
+ * Answers menu clicks and follows with the configured message through message/custom/send. The
+ * group reads from the start, but events older than `maxAgeSeconds` are let go before anything else
+ * is done with them, so a new deployment skims the history without answering it, and a restart
+ * never skips what arrived before the group's first commit. A reply is sent at most once per event:
+ * the marker is written first, so a crash between marker and send loses that reply rather than
+ * sending it twice.
  */
 export function responderBehaviour(
   api: WechatApiClient,
@@ -47,7 +49,6 @@ export function responderBehaviour(
   maxAgeSeconds: number,
 ): ConsumerBehaviour {
   return {
-    fromBeginning: false,
     async prepare() {},
     handler(db) {
       const rules = db.collection<ReplyRulesDocument>(RESPONDER_COLLECTIONS.rules);

@@ -12,13 +12,18 @@ const publishProfile = (publisher: EventPublisher, event: ProfileEvent) =>
 /**
  * On a follow, asks user/info and writes what it learnt (or WeChat's refusal) to wechat.profiles.v1;
  * on an unfollow, writes that the profile must go. A user's events are handled in order, so their
- * profile events reach the topic in order too. New groups start at the end of wechat.events.v1:
- * profiles of existing followers come from the backfill command, not from re-reading the history.
- * Rate limits and busy answers retry with backoff inside the client; nothing is fetched in parallel.
+ * profile events reach the topic in order too. The group reads from the start so that a restart
+ * never skips anything, but follows older than `maxAgeSeconds` are not looked up: profiles of
+ * existing followers come from the backfill command, not from re-reading the history. Erasures are
+ * always written. Rate limits and busy answers retry with backoff inside the client; nothing is
+ * fetched in parallel.
  */
-export function enricherBehaviour(api: WechatApiClient, publisher: EventPublisher): ConsumerBehaviour {
+export function enricherBehaviour(
+  api: WechatApiClient,
+  publisher: EventPublisher,
+  maxAgeSeconds: number,
+): ConsumerBehaviour {
   return {
-    fromBeginning: false,
     async prepare() {},
     handler() {
       return async (events) => {
@@ -27,7 +32,10 @@ export function enricherBehaviour(api: WechatApiClient, publisher: EventPublishe
           const { appId, openId } = event.data;
           if (event.type === 'wechat.user.unsubscribed') {
             await publishProfile(publisher, profileErased(appId, openId, event.id, event.data.createTime));
-          } else if (event.type === 'wechat.user.subscribed') {
+          } else if (
+            event.type === 'wechat.user.subscribed' &&
+            Date.now() / 1000 - event.data.createTime <= maxAgeSeconds
+          ) {
             let profile: ProfileEvent;
             try {
               profile = profileFetched(appId, await api.getUserInfo(appId, openId), event.id);

@@ -37,7 +37,7 @@ beforeAll(async () => {
     tokenCollection: mongo.db.collection('wechat_access_tokens'),
   });
   const group = uniqueName('profile-enricher');
-  for (const behaviour of [enricherBehaviour(api, publisher), profilesBehaviour(privacyKey)]) {
+  for (const behaviour of [enricherBehaviour(api, publisher, 3600), profilesBehaviour(privacyKey)]) {
     consumers.push(
       await startProjectionConsumer({
         kafka,
