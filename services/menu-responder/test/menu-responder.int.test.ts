@@ -1,10 +1,9 @@
-import { startProjectionConsumer } from '@wxp/consumer-service';
 import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { createMetricsRegistry } from '@wxp/service-runtime';
 import { WechatApiClient } from '@wxp/wechat-api';
 import pino from 'pino';
 import { replyRulesBehaviour, responderBehaviour } from '../src/responder';
+import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startAdmin, type RunningAdmin } from '../../../test/support/running-admin';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
@@ -32,20 +31,12 @@ beforeAll(async () => {
     tokenCollection: mongo.db.collection('wechat_access_tokens'),
   });
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'responder-test', logger });
-  const group = uniqueName('menu-responder');
-  for (const behaviour of [replyRulesBehaviour(), responderBehaviour(api, logger, 3600)]) {
-    consumers.push(
-      await startProjectionConsumer({
-        kafka,
-        mongo,
-        groupId: `${group}${behaviour.groupSuffix ?? ''}`,
-        behaviour,
-        logger,
-        metrics: createMetricsRegistry('menu-responder'),
-      }),
-    );
-  }
-  await Promise.all(consumers.map((c) => c.joined));
+  consumers.push(
+    ...(await startConsumers('menu-responder', kafka, mongo, [
+      replyRulesBehaviour(),
+      responderBehaviour(api, logger, 3600),
+    ])),
+  );
 });
 
 afterAll(async () => {

@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ReadModels, userKey } from '@wxp/contracts';
-import { startProjectionConsumer } from '@wxp/consumer-service';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { createMetricsRegistry } from '@wxp/service-runtime';
 import { WechatApiClient } from '@wxp/wechat-api';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pino from 'pino';
 import { enricherBehaviour, profilesBehaviour } from '../src/enricher';
+import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
@@ -36,20 +35,12 @@ beforeAll(async () => {
     secretOf: () => account.appSecret,
     tokenCollection: mongo.db.collection('wechat_access_tokens'),
   });
-  const group = uniqueName('profile-enricher');
-  for (const behaviour of [enricherBehaviour(api, publisher, 3600), profilesBehaviour(privacyKey)]) {
-    consumers.push(
-      await startProjectionConsumer({
-        kafka,
-        mongo,
-        groupId: `${group}${behaviour.groupSuffix ?? ''}`,
-        behaviour,
-        logger,
-        metrics: createMetricsRegistry('profile-enricher'),
-      }),
-    );
-  }
-  await Promise.all(consumers.map((c) => c.joined));
+  consumers.push(
+    ...(await startConsumers('profile-enricher', kafka, mongo, [
+      enricherBehaviour(api, publisher, 3600),
+      profilesBehaviour(privacyKey),
+    ])),
+  );
 });
 
 afterAll(async () => {

@@ -1,0 +1,33 @@
+import { startProjectionConsumer, type ConsumerBehaviour } from '@wxp/consumer-service';
+import type { Kafka, RunningConsumer } from '@wxp/kafka';
+import type { MongoConnection } from '@wxp/mongo';
+import { createMetricsRegistry } from '@wxp/service-runtime';
+import pino from 'pino';
+import { uniqueName } from './infrastructure';
+
+/** A service's consumers, in process, with a group of the test's own; resolves once all have joined. */
+export async function startConsumers(
+  service: string,
+  kafka: Kafka,
+  mongo: MongoConnection,
+  behaviours: ConsumerBehaviour[],
+): Promise<RunningConsumer[]> {
+  const group = uniqueName(service);
+  const metrics = createMetricsRegistry(service);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const consumers: RunningConsumer[] = [];
+  for (const behaviour of behaviours) {
+    consumers.push(
+      await startProjectionConsumer({
+        kafka,
+        mongo,
+        groupId: `${group}${behaviour.groupSuffix ?? ''}`,
+        behaviour,
+        logger,
+        metrics,
+      }),
+    );
+  }
+  await Promise.all(consumers.map((c) => c.joined));
+  return consumers;
+}
