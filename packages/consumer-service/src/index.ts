@@ -6,7 +6,7 @@ import {
   type Kafka,
   type RunningConsumer,
 } from '@wxp/kafka';
-import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
 import {
   brokerList,
   ConfigError,
@@ -33,6 +33,37 @@ export interface ConsumerBehaviour {
   groupSuffix?: string;
   prepare(db: Db): Promise<void>;
   handler(db: Db): (events: ConsumedEvent[]) => Promise<void>;
+}
+
+/**
+ * A behaviour whose collections follow the service's read-model pointer: every batch looks the
+ * names up, so when a replay points at fresh collections, the next batch writes there.
+ */
+export function pointedBehaviour<N extends Record<string, string>>(
+  service: string,
+  defaults: N,
+  build: (collections: N) => ConsumerBehaviour,
+): ConsumerBehaviour {
+  const shape = build(defaults);
+  return {
+    ...(shape.topic === undefined ? {} : { topic: shape.topic }),
+    ...(shape.fromBeginning === undefined ? {} : { fromBeginning: shape.fromBeginning }),
+    ...(shape.groupSuffix === undefined ? {} : { groupSuffix: shape.groupSuffix }),
+    prepare: async (db) => build(await activeCollections(db, service, defaults)).prepare(db),
+    handler(db) {
+      const handlers = new Map<string, (events: ConsumedEvent[]) => Promise<void>>();
+      return async (events) => {
+        const names = await activeCollections(db, service, defaults);
+        const key = JSON.stringify(names);
+        let handler = handlers.get(key);
+        if (!handler) {
+          handler = build(names).handler(db);
+          handlers.set(key, handler);
+        }
+        await handler(events);
+      };
+    },
+  };
 }
 
 /** What a service's behaviours are built from, once the store is connected. */

@@ -1,6 +1,6 @@
 import { Topics } from '@wxp/contracts';
 import { createKafka, type Kafka } from '@wxp/kafka';
-import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { activeCollections, connectMongo, pointReadModelAt, type MongoConnection } from '@wxp/mongo';
 import {
   brokerList,
   createLogger,
@@ -73,13 +73,10 @@ async function forgetGroup(kafka: Kafka, groupId: string): Promise<void> {
 
 /**
  * Rebuilds a read model from offset 0 into fresh collections while the live consumer keeps running,
- * then swaps them in. A second pass, on the swapped-in collections with the same group, applies what
- * the live consumer handled in between; both apply the same events under position guards, so the
- * model converges. Only projections replay: they make no WeChat call and send nothing.
- *
- * The swap renames each fresh collection over the live one. MongoDB does that atomically
- * (dropTarget); FerretDB 1.24 lacks dropTarget, so there the live collection is dropped first and a
- * read in that instant can find it empty.
+ * points the service's read-model pointer at them in one update (readers and the live consumer
+ * look it up per request and per batch), applies again whatever the live consumer had begun before
+ * the switch, and drops the old collections. Both consumers apply the same events under position
+ * guards, so the model converges. Only projections replay: they make no WeChat call and send nothing.
  */
 export async function replayReadModel<N extends Record<string, string>>(
   options: ReplayOptions<N>,
@@ -132,27 +129,18 @@ export async function replayReadModel<N extends Record<string, string>>(
 
   try {
     await catchUp(fresh, high);
-    const swapped: string[] = [];
-    for (const [role, liveName] of Object.entries(options.collections)) {
-      const freshName = fresh[role] as string;
-      const exists = (await mongo.db.listCollections({ name: freshName }).toArray()).length > 0;
-      if (!exists) await mongo.db.createCollection(freshName);
-      try {
-        await mongo.db.renameCollection(freshName, liveName, { dropTarget: true });
-      } catch (error) {
-        if (!/dropTarget/.test((error as Error).message)) throw error;
-        await mongo.db
-          .collection(liveName)
-          .drop()
-          .catch(() => undefined);
-        await mongo.db.renameCollection(freshName, liveName);
-      }
-      swapped.push(liveName);
-    }
-    // What the live consumer applied while the replay ran, applied again to what is now live.
-    await catchUp(options.collections, (await endOffsets(kafka, topic)).high);
+    const previous = await activeCollections(mongo.db, service, options.collections);
+    await pointReadModelAt(mongo.db, service, fresh);
+    // Batches the live consumer began before the switch wrote to the old collections: apply
+    // everything up to the end of the topic again to the new ones.
+    await catchUp(fresh, (await endOffsets(kafka, topic)).high);
     bar.stop();
-    return { events: total, seconds: (Date.now() - started) / 1000, swapped };
+    for (const name of Object.values(previous))
+      await mongo.db
+        .collection(name)
+        .drop()
+        .catch(() => undefined);
+    return { events: total, seconds: (Date.now() - started) / 1000, swapped: Object.values(fresh) };
   } finally {
     bar.stop();
     await forgetGroup(kafka, groupId).catch(() => undefined);

@@ -2,3 +2,4 @@ export * from './mongo-connection';
 export * from './mongo-errors';
 export * from './document-projection';
 export * from './derived-projection';
+export * from './read-model-pointer';

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { activeCollections } from '@wxp/mongo';
 import type { Db } from 'mongodb';
 
 const measures = ['scans', 'subscribes', 'returning', 'unsubscribes'] as const;
@@ -17,13 +18,17 @@ function add(into: Figures, more: Figures): Figures {
 }
 
 export function campaignRoutes(db: Db, countsCollection: string): Router {
-  const counts = db.collection<CampaignCountsView>(countsCollection);
   const router = new Router();
 
   /** What one QR scene achieved: scans, new and returning followers, and their unfollows, per day. */
   router.get('/apps/:appId/campaigns/:scene/stats', async (ctx) => {
     const { appId = '', scene = '' } = ctx.params;
-    const parts = await counts.find({ appId, scene } as never).toArray();
+    // The attribution's collection as its read-model pointer names it now (a replay moves it).
+    const { campaigns } = await activeCollections(db, 'qr-attribution', { campaigns: countsCollection });
+    const parts = await db
+      .collection<CampaignCountsView>(campaigns)
+      .find({ appId, scene } as never)
+      .toArray();
     let total = zero();
     const days = new Map<string, Figures>();
     for (const part of parts) {

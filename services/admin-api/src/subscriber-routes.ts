@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { userKey } from '@wxp/contracts';
+import { activeCollections } from '@wxp/mongo';
 import { HttpError } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
 
@@ -29,12 +30,22 @@ export interface SubscriberRouteOptions {
 }
 
 export function subscriberRoutes(options: SubscriberRouteOptions): Router {
-  const subscribers = options.db.collection<SubscriberView>(options.subscribersCollection);
-  const counts = options.db.collection<CountsView>(options.countsCollection);
+  // The projection's collections as its read-model pointer names them now (a replay moves them).
+  const collections = async () => {
+    const names = await activeCollections(options.db, 'subscriber-projection', {
+      subscribers: options.subscribersCollection,
+      counts: options.countsCollection,
+    });
+    return {
+      subscribers: options.db.collection<SubscriberView>(names.subscribers),
+      counts: options.db.collection<CountsView>(names.counts),
+    };
+  };
   const router = new Router();
 
   router.get('/apps/:appId/subscribers/:openId', async (ctx) => {
     const { appId = '', openId = '' } = ctx.params;
+    const { subscribers } = await collections();
     const found = await subscribers.findOne({ _id: userKey(options.privacyKey, appId, openId), appId });
     if (!found || found.state !== 'following')
       throw new HttpError(404, 'not_found', `${openId} does not follow ${appId}`);
@@ -53,6 +64,7 @@ export function subscriberRoutes(options: SubscriberRouteOptions): Router {
   /** Follows and unfollows the platform has seen, in total and per day (China time), as numbers only. */
   router.get('/apps/:appId/follower-stats', async (ctx) => {
     const { appId = '' } = ctx.params;
+    const { counts } = await collections();
     const parts = await counts.find({ appId } as never).toArray();
     const days = new Map<string, { follows: number; unfollows: number }>();
     let follows = 0;

@@ -1,5 +1,6 @@
 import { loadConfig, num } from '@wxp/service-runtime';
-import { runConsumerService } from '@wxp/consumer-service';
+import { ReadModels } from '@wxp/contracts';
+import { pointedBehaviour, runConsumerService } from '@wxp/consumer-service';
 import { EventPublisher } from '@wxp/kafka';
 import { wechatApiFromEnv } from '@wxp/wechat-api';
 import { enricherBehaviour, profilesBehaviour } from './enricher';

@@ -9,18 +9,18 @@ import {
   type CampaignCountsDocument,
 } from './attribution-projection';
 
-export interface AttributionCollections {
+export type AttributionCollections = {
   users: string;
   campaigns: string;
-}
+};
 
-const defaultCollections: AttributionCollections = {
+export const attributionCollections: AttributionCollections = {
   users: ReadModels.attributionUsers,
   campaigns: ReadModels.campaignCounts,
 };
 
 /** Per-user attribution, and the campaign figures derived from its transitions. */
-export function attributionBehaviour(privacyKey: string, names = defaultCollections): ConsumerBehaviour {
+export function attributionBehaviour(privacyKey: string, names = attributionCollections): ConsumerBehaviour {
   return {
     async prepare(db) {
       await db.collection(names.campaigns).createIndex({ appId: 1, scene: 1 });

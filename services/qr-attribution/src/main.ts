@@ -1,4 +1,8 @@
-import { runConsumerService } from '@wxp/consumer-service';
-import { attributionBehaviour } from './attribution-service';
+import { pointedBehaviour, runConsumerService } from '@wxp/consumer-service';
+import { attributionBehaviour, attributionCollections } from './attribution-service';
 
-runConsumerService('qr-attribution', { port: 8083 }, ({ privacyKey }) => attributionBehaviour(privacyKey));
+runConsumerService('qr-attribution', { port: 8083 }, ({ privacyKey }) =>
+  pointedBehaviour('qr-attribution', attributionCollections, (names) =>
+    attributionBehaviour(privacyKey, names),
+  ),
+);

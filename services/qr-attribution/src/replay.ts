@@ -1,9 +1,4 @@
-import { ReadModels } from '@wxp/contracts';
 import { runReplayCli } from '@wxp/consumer-service';
-import { attributionBehaviour } from './attribution-service';
+import { attributionBehaviour, attributionCollections } from './attribution-service';
 
-runReplayCli(
-  'qr-attribution',
-  { users: ReadModels.attributionUsers, campaigns: ReadModels.campaignCounts },
-  attributionBehaviour,
-);
+runReplayCli('qr-attribution', attributionCollections, attributionBehaviour);

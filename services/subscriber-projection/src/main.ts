@@ -1,6 +1,8 @@
-import { runConsumerService } from '@wxp/consumer-service';
-import { subscriberBehaviour } from './projection-service';
+import { pointedBehaviour, runConsumerService } from '@wxp/consumer-service';
+import { subscriberBehaviour, subscriberCollections } from './projection-service';
 
 runConsumerService('subscriber-projection', { port: 8082 }, ({ privacyKey }) =>
-  subscriberBehaviour(privacyKey),
+  pointedBehaviour('subscriber-projection', subscriberCollections, (names) =>
+    subscriberBehaviour(privacyKey, names),
+  ),
 );

@@ -9,18 +9,18 @@ import {
   type SubscriberDocument,
 } from './subscriber-projection';
 
-export interface SubscriberCollections {
+export type SubscriberCollections = {
   subscribers: string;
   counts: string;
-}
+};
 
-const defaultCollections: SubscriberCollections = {
+export const subscriberCollections: SubscriberCollections = {
   subscribers: ReadModels.subscribers,
   counts: ReadModels.followerCounts,
 };
 
 /** Users, and the follower counts derived from their transitions, one partition's batch at a time. */
-export function subscriberBehaviour(privacyKey: string, names = defaultCollections): ConsumerBehaviour {
+export function subscriberBehaviour(privacyKey: string, names = subscriberCollections): ConsumerBehaviour {
   return {
     async prepare(db) {
       await db.collection(names.subscribers).createIndex({ appId: 1, state: 1, scene: 1 });

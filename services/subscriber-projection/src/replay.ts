@@ -1,9 +1,4 @@
-import { ReadModels } from '@wxp/contracts';
 import { runReplayCli } from '@wxp/consumer-service';
-import { subscriberBehaviour } from './projection-service';
+import { subscriberBehaviour, subscriberCollections } from './projection-service';
 
-runReplayCli(
-  'subscriber-projection',
-  { subscribers: ReadModels.subscribers, counts: ReadModels.followerCounts },
-  subscriberBehaviour,
-);
+runReplayCli('subscriber-projection', subscriberCollections, subscriberBehaviour);

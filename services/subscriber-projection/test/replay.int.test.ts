@@ -1,7 +1,7 @@
 import { ReadModels, Topics } from '@wxp/contracts';
-import { replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
+import { pointedBehaviour, replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
-import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry } from '@wxp/service-runtime';
 import pino from 'pino';
 import { Writable } from 'node:stream';
@@ -24,7 +24,9 @@ async function project(database: string) {
     kafka,
     mongo,
     groupId: uniqueName('projection'),
-    behaviour: subscriberBehaviour(privacyKey),
+    behaviour: pointedBehaviour('subscriber-projection', collections, (names) =>
+      subscriberBehaviour(privacyKey, names),
+    ),
     logger,
     metrics: createMetricsRegistry('replay-test'),
   });
@@ -53,10 +55,13 @@ async function publishUsers(from: number, to: number) {
   );
 }
 
-const snapshot = async (mongo: MongoConnection) => ({
-  subscribers: await mongo.db.collection(collections.subscribers).find({ appId }).sort({ _id: 1 }).toArray(),
-  counts: await mongo.db.collection(collections.counts).find({ appId }).sort({ _id: 1 }).toArray(),
-});
+const snapshot = async (mongo: MongoConnection) => {
+  const names = await activeCollections(mongo.db, 'subscriber-projection', collections);
+  return {
+    subscribers: await mongo.db.collection(names.subscribers).find({ appId }).sort({ _id: 1 }).toArray(),
+    counts: await mongo.db.collection(names.counts).find({ appId }).sort({ _id: 1 }).toArray(),
+  };
+};
 
 afterAll(async () => {
   for (const run of [live, clean]) {
@@ -90,10 +95,14 @@ describe('replay', () => {
     });
     await publishUsers(120, 150); // the live consumer keeps working meanwhile
     const result = await replaying;
-    expect(result.swapped).toEqual([collections.subscribers, collections.counts]);
     expect(progress).toMatch(/replay subscriber-projection .*\d+\/\d+ events/);
+    // Readers now find the rebuilt collections; the old ones are gone.
+    const active = await activeCollections(live.mongo.db, 'subscriber-projection', collections);
+    expect(Object.values(active)).toEqual(result.swapped);
+    expect(result.swapped.every((name) => name.includes('__replay_'))).toBe(true);
     const names = (await live.mongo.db.listCollections().toArray()).map((c) => c.name);
-    expect(names.filter((n) => n.includes('__replay_'))).toEqual([]);
+    expect(names).not.toContain(collections.subscribers);
+    expect(names).not.toContain(collections.counts);
 
     await publishUsers(150, 160); // and after the swap, into the swapped-in collections
     clean = await project(uniqueName('clean'));
