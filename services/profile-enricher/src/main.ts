@@ -13,6 +13,8 @@ runConsumerService('profile-enricher', { port: 8085 }, async ({ db, kafka, priva
   onStop(() => publisher.disconnect());
   return [
     enricherBehaviour(wechatApiFromEnv(db), publisher, config.ENRICHER_MAX_AGE_SECONDS),
-    profilesBehaviour(privacyKey),
+    pointedBehaviour('profile-enricher', { profiles: ReadModels.profiles }, (names) =>
+      profilesBehaviour(privacyKey, names),
+    ),
   ];
 });
