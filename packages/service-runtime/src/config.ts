@@ -50,7 +50,8 @@ export function loadConfig<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = p
           const value = env[name];
           const reason =
             value === undefined || value === '' ? 'is required' : `${error?.message ?? 'is invalid'}`;
-          return `${name} ${reason}${value === undefined ? '' : ` (got "${value}")`}`;
+          const shown = value === undefined || reason.includes(value) ? '' : ` (got "${value}")`;
+          return `${name} ${reason}${shown}`;
         }),
       );
     },

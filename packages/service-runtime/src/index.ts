@@ -6,3 +6,4 @@ export * from './health-routes';
 export * from './http-server';
 export * from './shutdown';
 export * from './background-service';
+export * from './http-service';

@@ -1,18 +1,9 @@
 import { loadAccounts } from '@wxp/accounts';
-import {
-  createLogger,
-  createMetricsRegistry,
-  exitOnStartupError,
-  startHttpServer,
-  stopOnSignals,
-  type Logger,
-} from '@wxp/service-runtime';
+import { runHttpService } from '@wxp/service-runtime';
 import { createEmulatorApp } from './app';
 import { emulatorConfig } from './config';
 
-const SERVICE = 'wechat-emulator';
-
-async function main(logger: Logger): Promise<void> {
+runHttpService('wechat-emulator', async ({ logger, metrics }) => {
   const config = emulatorConfig();
   const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
   const app = createEmulatorApp({
@@ -23,12 +14,12 @@ async function main(logger: Logger): Promise<void> {
     pushTimeoutMs: config.EMULATOR_PUSH_TIMEOUT_MS,
     pushRetryDelayMs: config.EMULATOR_PUSH_RETRY_DELAY_MS,
     logger,
-    metrics: createMetricsRegistry(SERVICE),
+    metrics,
   });
-  const server = await startHttpServer(app, config.WECHAT_EMULATOR_PORT, config.BIND_HOST);
-  logger.info({ port: server.port, accounts: [...accounts.keys()] }, 'WeChat emulator listening');
-  stopOnSignals(logger, () => server.close());
-}
-
-const logger = createLogger(SERVICE);
-main(logger).catch((error: unknown) => exitOnStartupError(SERVICE, logger, error));
+  return {
+    app,
+    port: config.WECHAT_EMULATOR_PORT,
+    host: config.BIND_HOST,
+    started: { accounts: [...accounts.keys()] },
+  };
+});

@@ -1,0 +1,39 @@
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { startHttpServer } from './http-server';
+import { createLogger } from './logger';
+import { createMetricsRegistry } from './metrics';
+import { exitOnStartupError, stopOnSignals } from './shutdown';
+
+export interface HttpServiceParts {
+  app: Koa;
+  port: number;
+  host: string;
+  /** Logged once the service listens. */
+  started?: Record<string, unknown>;
+  /** Closes what the app uses, after the server has stopped taking requests. */
+  stop?(): Promise<void>;
+}
+
+/**
+ * The life of a service with an HTTP API: logger and metrics, `build` (which reads and checks the
+ * configuration and connects what it needs), listening, and a clean stop on SIGTERM or SIGINT.
+ * A configuration problem prints its lines and exits non-zero.
+ */
+export function runHttpService(
+  service: string,
+  build: (context: { logger: Logger; metrics: Registry }) => Promise<HttpServiceParts>,
+): void {
+  const logger = createLogger(service);
+  const main = async () => {
+    const parts = await build({ logger, metrics: createMetricsRegistry(service) });
+    const server = await startHttpServer(parts.app, parts.port, parts.host);
+    logger.info({ port: server.port, ...parts.started }, 'listening');
+    stopOnSignals(logger, async () => {
+      await server.close();
+      await parts.stop?.();
+    });
+  };
+  main().catch((error: unknown) => exitOnStartupError(service, logger, error));
+}
