@@ -1,4 +1,3 @@
-import { ReadModels } from '@wxp/contracts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
@@ -24,10 +23,6 @@ export async function startAdmin(
     createAdminApp({
       mongo,
       ...secrets,
-      subscribersCollection: ReadModels.subscribers,
-      countsCollection: ReadModels.followerCounts,
-      campaignCountsCollection: ReadModels.campaignCounts,
-      replyRulesCollection: ReadModels.replyRules,
       publish: (event) => publisher.publish(event),
       logger,
       metrics: createMetricsRegistry('admin-api'),

@@ -1,14 +1,19 @@
 import { WechatValidationError } from './api-errors';
 
-export const leafButtonTypes = [
+/** Button types that carry a `key` (WeChat pushes it back with the event). */
+const keyedButtonTypes = [
   'click',
-  'view',
   'scancode_push',
   'scancode_waitmsg',
   'pic_sysphoto',
   'pic_photo_or_album',
   'pic_weixin',
   'location_select',
+] as const;
+
+export const leafButtonTypes = [
+  ...keyedButtonTypes,
+  'view',
   'media_id',
   'article_id',
   'article_view_limited',
@@ -34,15 +39,7 @@ export interface Menu {
 }
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
-const keyTypes = new Set([
-  'click',
-  'scancode_push',
-  'scancode_waitmsg',
-  'pic_sysphoto',
-  'pic_photo_or_album',
-  'pic_weixin',
-  'location_select',
-]);
+const keyTypes = new Set<string>(keyedButtonTypes);
 
 function checkButton(button: unknown, path: string, top: boolean, problems: string[]): void {
   if (button === null || typeof button !== 'object') {

@@ -1,3 +1,4 @@
+import { ReadModels } from '@wxp/contracts';
 import Router from '@koa/router';
 import type { MongoConnection } from '@wxp/mongo';
 import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
@@ -12,10 +13,6 @@ export interface AdminApiDeps {
   mongo: MongoConnection;
   adminToken: string;
   privacyKey: string;
-  subscribersCollection: string;
-  countsCollection: string;
-  campaignCountsCollection: string;
-  replyRulesCollection: string;
   /** Writes a command's event to Kafka; resolves once the broker acknowledged it. */
   publish(event: OutgoingEvent): Promise<void>;
   logger: Logger;
@@ -32,13 +29,13 @@ export function createAdminApp(deps: AdminApiDeps): Koa {
   const subscribers = subscriberRoutes({
     db: deps.mongo.db,
     privacyKey: deps.privacyKey,
-    subscribersCollection: deps.subscribersCollection,
-    countsCollection: deps.countsCollection,
+    subscribersCollection: ReadModels.subscribers,
+    countsCollection: ReadModels.followerCounts,
   });
   api.use(subscribers.routes(), subscribers.allowedMethods());
-  const campaigns = campaignRoutes(deps.mongo.db, deps.campaignCountsCollection);
+  const campaigns = campaignRoutes(deps.mongo.db, ReadModels.campaignCounts);
   api.use(campaigns.routes(), campaigns.allowedMethods());
-  const replies = replyRoutes(deps.mongo.db, deps.publish, deps.replyRulesCollection);
+  const replies = replyRoutes(deps.mongo.db, deps.publish, ReadModels.replyRules);
   api.use(replies.routes(), replies.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());

@@ -1,4 +1,3 @@
-import { ReadModels } from '@wxp/contracts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
 import { ConfigError, runHttpService } from '@wxp/service-runtime';
@@ -17,10 +16,6 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
     mongo,
     adminToken: config.ADMIN_TOKEN,
     privacyKey: config.PRIVACY_KEY,
-    subscribersCollection: ReadModels.subscribers,
-    countsCollection: ReadModels.followerCounts,
-    campaignCountsCollection: ReadModels.campaignCounts,
-    replyRulesCollection: ReadModels.replyRules,
     publish: (event) => publisher.publish(event),
     logger,
     metrics,
