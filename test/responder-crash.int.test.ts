@@ -35,7 +35,7 @@ describe('menu responder crash safety', () => {
   it('never sends a reply twice across SIGKILLs', async () => {
     mongo = await connectMongo(mongoUrlFor(database), 'responder-crash');
     emulator = await startEmulator([account]);
-    admin = await startAdmin(mongo, secrets);
+    admin = await startAdmin(mongo, secrets, { accounts: [account], wechatApiBase: emulator.baseUrl });
     expect(
       (
         await admin.request('PUT', `/api/apps/${account.appId}/replies`, {

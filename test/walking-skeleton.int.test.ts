@@ -61,7 +61,7 @@ beforeAll(async () => {
     }),
     0,
   );
-  admin = await startAdmin(mongo, { adminToken, privacyKey });
+  admin = await startAdmin(mongo, { adminToken, privacyKey }, { accounts: [...accounts.values()] });
   await projection.joined;
 });
 

@@ -1,6 +1,8 @@
+import type { Account } from '@wxp/accounts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
+import { WechatApiClient } from '@wxp/wechat-api';
 import pino from 'pino';
 import { createAdminApp } from '../../services/admin-api/src/app';
 import { kafkaBrokers } from './infrastructure';
@@ -10,11 +12,22 @@ export interface RunningAdmin extends RunningServer {
   get(path: string, token?: string): Promise<Response>;
 }
 
-/** The admin API over the test's own database and the run's broker, on a free port. */
+/**
+ * The admin API over the test's own database and the run's broker, on a free port, calling the
+ * WeChat API at `wechatApiBase` (an emulator) for `accounts`.
+ */
 export async function startAdmin(
   mongo: MongoConnection,
   secrets: { adminToken: string; privacyKey: string },
+  options: { accounts: Account[]; wechatApiBase?: string; dashboardDir?: string },
 ): Promise<RunningAdmin> {
+  const accounts = new Map(options.accounts.map((a) => [a.appId, a]));
+  const wechat = new WechatApiClient({
+    baseUrl: options.wechatApiBase ?? 'http://127.0.0.1:9',
+    secretOf: (appId) => accounts.get(appId)?.appSecret,
+    tokenCollection: mongo.db.collection('wechat_access_tokens'),
+    retry: { deadlineMs: 2000, baseDelayMs: 20, maxDelayMs: 200 },
+  });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: kafkaBrokers(), clientId: 'admin-test', logger }),
@@ -23,6 +36,9 @@ export async function startAdmin(
     createAdminApp({
       mongo,
       ...secrets,
+      accounts,
+      wechat,
+      ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
       publish: (event) => publisher.publish(event),
       logger,
       metrics: createMetricsRegistry('admin-api'),

@@ -28,6 +28,54 @@ export const ReplyRulesSet = defineEvent(
   }),
 );
 
-export const adminEventDefinitions = [ReplyRulesSet] as const;
+/**
+ * A parametric QR code created for a campaign. The scene is kept as the text WeChat pushes back in
+ * EventKey, so the campaign joins its scans and follows on equal strings.
+ */
+export const CampaignCreated = defineEvent(
+  'wechat.admin.campaign.created',
+  1,
+  Topics.admin,
+  Type.Object({
+    appId: Type.String({ minLength: 1 }),
+    scene: Type.String({ minLength: 1, maxLength: 64 }),
+    sceneId: Type.Optional(Type.Integer({ minimum: 1, description: 'Set when the scene is numeric' })),
+    kind: Type.Union([Type.Literal('temporary'), Type.Literal('permanent')]),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    ticket: Type.String({ minLength: 1 }),
+    url: Type.String({ minLength: 1, description: 'What the code encodes' }),
+    expireSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+    createdAt: Type.String({ format: 'date-time' }),
+  }),
+);
 
-export type AdminEvent = CloudEvent<typeof ReplyRulesSet.type, DataOf<typeof ReplyRulesSet>>;
+/** A custom menu WeChat accepted through menu/create. */
+export const MenuPublished = defineEvent(
+  'wechat.admin.menu.published',
+  1,
+  Topics.admin,
+  Type.Object({
+    appId: Type.String({ minLength: 1 }),
+    menu: Type.Object(
+      { button: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: 3 }) },
+      { additionalProperties: true, description: 'The menu/create body' },
+    ),
+  }),
+);
+
+/** The custom menu removed through menu/delete. */
+export const MenuDeleted = defineEvent(
+  'wechat.admin.menu.deleted',
+  1,
+  Topics.admin,
+  Type.Object({ appId: Type.String({ minLength: 1 }) }),
+);
+
+export const adminEventDefinitions = [ReplyRulesSet, CampaignCreated, MenuPublished, MenuDeleted] as const;
+
+export type AdminEvent =
+  | CloudEvent<typeof ReplyRulesSet.type, DataOf<typeof ReplyRulesSet>>
+  | CloudEvent<typeof CampaignCreated.type, DataOf<typeof CampaignCreated>>
+  | CloudEvent<typeof MenuPublished.type, DataOf<typeof MenuPublished>>
+  | CloudEvent<typeof MenuDeleted.type, DataOf<typeof MenuDeleted>>;

@@ -4,6 +4,7 @@ export const ReadModels = {
   followerCounts: 'follower_counts',
   attributionUsers: 'attribution_users',
   campaignCounts: 'campaign_counts',
+  campaigns: 'campaigns',
   replyRules: 'reply_rules',
   profiles: 'profiles',
 } as const;

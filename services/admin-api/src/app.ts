@@ -1,22 +1,54 @@
-import { ReadModels } from '@wxp/contracts';
 import Router from '@koa/router';
+import type { Account } from '@wxp/accounts';
+import { ReadModels } from '@wxp/contracts';
+import type { OutgoingEvent } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
 import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
 import Koa from 'koa';
+import { accountOperations } from './account-routes';
+import type { AdminWechatApi, CommandContext } from './admin-commands';
 import { bearerAuth } from './bearer-auth';
-import type { OutgoingEvent } from '@wxp/kafka';
-import { campaignRoutes } from './campaign-routes';
-import { replyRoutes } from './reply-routes';
-import { subscriberRoutes } from './subscriber-routes';
+import { campaignOperations } from './campaign-routes';
+import { dashboard } from './dashboard';
+import { menuOperations } from './menu-routes';
+import { openApiDocument, openApiYaml } from './openapi';
+import { mountOperations, type BoundOperation } from './operation';
+import { qrCodeOperations } from './qr-code-routes';
+import { replyOperations } from './reply-routes';
+import { subscriberOperations } from './subscriber-routes';
+import { wechatErrors } from './wechat-errors';
 
 export interface AdminApiDeps {
   mongo: MongoConnection;
   adminToken: string;
   privacyKey: string;
+  accounts: ReadonlyMap<string, Account>;
+  wechat: AdminWechatApi;
   /** Writes a command's event to Kafka; resolves once the broker acknowledged it. */
   publish(event: OutgoingEvent): Promise<void>;
   logger: Logger;
   metrics: Registry;
+  /** Where the built dashboard is; the default is the package's dist/dashboard. */
+  dashboardDir?: string;
+}
+
+/** Every /api operation, bound to its dependencies. */
+export function adminOperations(deps: AdminApiDeps): BoundOperation[] {
+  const db = deps.mongo.db;
+  const commands: CommandContext = { accounts: deps.accounts, wechat: deps.wechat, publish: deps.publish };
+  return [
+    ...accountOperations(deps.accounts),
+    ...qrCodeOperations(db, commands),
+    ...campaignOperations(db),
+    ...menuOperations(commands),
+    ...replyOperations(db, commands, ReadModels.replyRules),
+    ...subscriberOperations({
+      db,
+      privacyKey: deps.privacyKey,
+      subscribersCollection: ReadModels.subscribers,
+      countsCollection: ReadModels.followerCounts,
+    }),
+  ];
 }
 
 export function createAdminApp(deps: AdminApiDeps): Koa {
@@ -24,20 +56,22 @@ export function createAdminApp(deps: AdminApiDeps): Koa {
   app.use(errorMapper(deps.logger));
   app.use(healthRoutes(deps.metrics, { mongo: () => deps.mongo.ping() }).routes());
 
+  const documents = new Router();
+  documents.get('/openapi.json', (ctx) => {
+    ctx.body = openApiDocument();
+  });
+  documents.get('/openapi.yaml', (ctx) => {
+    ctx.type = 'application/yaml';
+    ctx.body = openApiYaml();
+  });
+  app.use(documents.routes());
+
   const api = new Router({ prefix: '/api' });
   api.use(bearerAuth(deps.adminToken));
-  const subscribers = subscriberRoutes({
-    db: deps.mongo.db,
-    privacyKey: deps.privacyKey,
-    subscribersCollection: ReadModels.subscribers,
-    countsCollection: ReadModels.followerCounts,
-  });
-  api.use(subscribers.routes(), subscribers.allowedMethods());
-  const campaigns = campaignRoutes(deps.mongo.db, ReadModels.campaignCounts);
-  api.use(campaigns.routes(), campaigns.allowedMethods());
-  const replies = replyRoutes(deps.mongo.db, deps.publish, ReadModels.replyRules);
-  api.use(replies.routes(), replies.allowedMethods());
+  api.use(wechatErrors());
+  mountOperations(api, adminOperations(deps));
   app.use(api.routes());
   app.use(api.allowedMethods());
+  app.use(dashboard(deps.dashboardDir));
   return app;
 }

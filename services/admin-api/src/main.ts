@@ -1,6 +1,7 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
 import { ConfigError, runHttpService } from '@wxp/service-runtime';
+import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
 import { createAdminApp } from './app';
 import { adminApiConfig } from './config';
 
@@ -9,6 +10,7 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
   const short = (['ADMIN_TOKEN', 'PRIVACY_KEY'] as const).filter((name) => config[name].length < 16);
   if (short.length > 0) throw new ConfigError(short.map((name) => `${name} must be at least 16 characters`));
   const mongo = await connectMongo(config.MONGO_URL, 'admin-api');
+  const { api: wechat, accounts } = wechatApiSetupFromEnv(mongo.db);
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'admin-api', logger }),
   );
@@ -16,6 +18,8 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
     mongo,
     adminToken: config.ADMIN_TOKEN,
     privacyKey: config.PRIVACY_KEY,
+    accounts,
+    wechat,
     publish: (event) => publisher.publish(event),
     logger,
     metrics,

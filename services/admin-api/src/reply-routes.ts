@@ -1,10 +1,9 @@
-import Router from '@koa/router';
-import { ReplyRulesSet, Topics, schemaProblems, sourceOfApp, type CloudEvent } from '@wxp/contracts';
-import type { OutgoingEvent } from '@wxp/kafka';
+import { ReplyRulesSet, schemaProblems } from '@wxp/contracts';
 import { HttpError } from '@wxp/service-runtime';
-import { koaBody } from 'koa-body';
 import type { Db } from 'mongodb';
-import { randomUUID } from 'node:crypto';
+import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
+import { getReplies, setReplies } from './api-operations';
+import { operation, type BoundOperation } from './operation';
 
 interface RulesView {
   _id: string;
@@ -12,14 +11,15 @@ interface RulesView {
   welcome: Record<string, unknown>;
 }
 
+/** A message's body must be there under its msgtype, and a text needs its content. */
 function messageProblems(group: string, messages: Record<string, unknown>): string[] {
   return Object.entries(messages).flatMap(([name, message]) => {
     const type = (message as { msgtype?: unknown })?.msgtype;
     const body = typeof type === 'string' ? (message as Record<string, unknown>)[type] : undefined;
     if (body === null || typeof body !== 'object')
-      return [`${group}.${name}: a "${String(type)}" message needs a "${String(type)}" object`];
+      return [`body.${group}.${name}: a "${String(type)}" message needs a "${String(type)}" object`];
     if (type === 'text' && typeof (body as { content?: unknown }).content !== 'string')
-      return [`${group}.${name}.text.content must be text`];
+      return [`body.${group}.${name}.text.content must be text`];
     return [];
   });
 }
@@ -28,49 +28,29 @@ function messageProblems(group: string, messages: Record<string, unknown>): stri
  * Reply rules are a command: the admin API checks them and writes them as an event on
  * wechat.admin.v1; the menu responder projects that event, and reads here come from its projection.
  */
-export function replyRoutes(
-  db: Db,
-  publish: (event: OutgoingEvent) => Promise<void>,
-  rulesCollection: string,
-): Router {
+export function replyOperations(db: Db, commands: CommandContext, rulesCollection: string): BoundOperation[] {
   const rules = db.collection<RulesView>(rulesCollection);
-  const router = new Router();
 
-  router.put(
-    '/apps/:appId/replies',
-    koaBody({ json: true, jsonLimit: '256kb', text: false, urlencoded: false }),
-    async (ctx) => {
-      const appId = ctx.params.appId ?? '';
-      const body = (ctx.request.body ?? {}) as { menu?: unknown; welcome?: unknown };
-      const data = { appId, menu: body.menu ?? {}, welcome: body.welcome ?? {} };
-      const problems = schemaProblems(ReplyRulesSet.type, data);
-      if (problems.length === 0) {
-        problems.push(
-          ...messageProblems('menu', data.menu as Record<string, unknown>),
-          ...messageProblems('welcome', data.welcome as Record<string, unknown>),
-        );
-      }
-      if (problems.length > 0) throw new HttpError(400, 'invalid_replies', problems.join('; '));
-      const event: CloudEvent = {
-        specversion: '1.0',
-        id: randomUUID(),
-        source: sourceOfApp(appId),
-        type: ReplyRulesSet.type,
-        time: new Date().toISOString(),
-        datacontenttype: 'application/json',
-        dataschema: ReplyRulesSet.dataschema,
-        data,
-      };
-      await publish({ topic: Topics.admin, key: appId, event });
-      ctx.status = 202;
-      ctx.body = { accepted: event.id, ...data };
-    },
-  );
+  const set = operation(setReplies, async (ctx, { params, body }) => {
+    const { appId } = params;
+    requireAccount(commands.accounts, appId);
+    const data = { appId, menu: body.menu ?? {}, welcome: body.welcome ?? {} };
+    const problems = [
+      ...messageProblems('menu', data.menu),
+      ...messageProblems('welcome', data.welcome),
+      ...schemaProblems(ReplyRulesSet.type, data),
+    ];
+    if (problems.length > 0) throw new HttpError(400, 'invalid_request', problems.join('; '));
+    const event = await recordAdminEvent(commands.publish, ReplyRulesSet, data);
+    ctx.status = 202;
+    ctx.body = { accepted: event.id, ...data };
+  });
 
-  router.get('/apps/:appId/replies', async (ctx) => {
-    const appId = ctx.params.appId ?? '';
+  const show = operation(getReplies, async (ctx, { params }) => {
+    const { appId } = params;
     const found = await rules.findOne({ _id: appId });
     ctx.body = { appId, menu: found?.menu ?? {}, welcome: found?.welcome ?? {} };
   });
-  return router;
+
+  return [set, show];
 }

@@ -1,8 +1,9 @@
-import Router from '@koa/router';
 import { userKey } from '@wxp/contracts';
 import { activeCollections } from '@wxp/mongo';
 import { HttpError } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
+import { followerStats, getSubscriber, listSubscribers } from './api-operations';
+import { operation, type BoundOperation } from './operation';
 
 interface SubscriberView {
   _id: string;
@@ -29,7 +30,18 @@ export interface SubscriberRouteOptions {
   countsCollection: string;
 }
 
-export function subscriberRoutes(options: SubscriberRouteOptions): Router {
+const asFollower = (found: SubscriberView) => ({
+  appId: found.appId,
+  openId: found.openId,
+  subscribed: true,
+  subscribedAt: found.lastSubscribedAt,
+  firstSubscribedAt: found.firstSubscribedAt,
+  scene: found.scene ?? null,
+  sceneId: found.sceneId ?? null,
+  lastActivityAt: found.lastActivityAt,
+});
+
+export function subscriberOperations(options: SubscriberRouteOptions): BoundOperation[] {
   // The projection's collections as its read-model pointer names them now (a replay moves them).
   const collections = async () => {
     const names = await activeCollections(options.db, 'subscriber-projection', {
@@ -41,29 +53,45 @@ export function subscriberRoutes(options: SubscriberRouteOptions): Router {
       counts: options.db.collection<CountsView>(names.counts),
     };
   };
-  const router = new Router();
 
-  router.get('/apps/:appId/subscribers/:openId', async (ctx) => {
-    const { appId = '', openId = '' } = ctx.params;
+  const list = operation(listSubscribers, async (ctx, { params, query }) => {
+    const { appId } = params;
+    const { subscribers } = await collections();
+    const filter = {
+      appId,
+      state: 'following' as const,
+      ...(query.scene === undefined ? {} : { scene: query.scene }),
+    };
+    const [total, page] = await Promise.all([
+      subscribers.countDocuments(filter),
+      subscribers
+        .find(filter)
+        .sort({ lastSubscribedAt: -1, _id: 1 })
+        .skip((query.page - 1) * query.pageSize)
+        .limit(query.pageSize)
+        .toArray(),
+    ]);
+    ctx.body = {
+      appId,
+      total,
+      page: query.page,
+      pageSize: query.pageSize,
+      subscribers: page.map(asFollower),
+    };
+  });
+
+  const one = operation(getSubscriber, async (ctx, { params }) => {
+    const { appId, openId } = params;
     const { subscribers } = await collections();
     const found = await subscribers.findOne({ _id: userKey(options.privacyKey, appId, openId), appId });
     if (!found || found.state !== 'following')
       throw new HttpError(404, 'not_found', `${openId} does not follow ${appId}`);
-    ctx.body = {
-      appId: found.appId,
-      openId: found.openId,
-      subscribed: true,
-      subscribedAt: found.lastSubscribedAt,
-      firstSubscribedAt: found.firstSubscribedAt,
-      scene: found.scene ?? null,
-      sceneId: found.sceneId ?? null,
-      lastActivityAt: found.lastActivityAt,
-    };
+    ctx.body = asFollower(found);
   });
 
   /** Follows and unfollows the platform has seen, in total and per day (China time), as numbers only. */
-  router.get('/apps/:appId/follower-stats', async (ctx) => {
-    const { appId = '' } = ctx.params;
+  const stats = operation(followerStats, async (ctx, { params }) => {
+    const { appId } = params;
     const { counts } = await collections();
     const parts = await counts.find({ appId } as never).toArray();
     const days = new Map<string, { follows: number; unfollows: number }>();
@@ -90,5 +118,6 @@ export function subscriberRoutes(options: SubscriberRouteOptions): Router {
         .map(([day, figures]) => ({ day, ...figures })),
     };
   });
-  return router;
+
+  return [list, one, stats];
 }

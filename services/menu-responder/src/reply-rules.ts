@@ -11,13 +11,16 @@ export interface ReplyRulesDocument extends VersionedDocument {
 
 export const replyRulesProjection: DocumentProjection<AdminEvent, ReplyRulesDocument> = {
   documentId: (event) => (event.type === 'wechat.admin.reply_rules.set' ? event.data.appId : undefined),
-  evolve: (_current, event, position) => ({
-    _id: event.data.appId,
-    appId: event.data.appId,
-    menu: event.data.menu as Record<string, CustomMessage>,
-    welcome: event.data.welcome as Record<string, CustomMessage>,
-    position,
-  }),
+  evolve: (current, event, position) =>
+    event.type === 'wechat.admin.reply_rules.set'
+      ? {
+          _id: event.data.appId,
+          appId: event.data.appId,
+          menu: event.data.menu as Record<string, CustomMessage>,
+          welcome: event.data.welcome as Record<string, CustomMessage>,
+          position,
+        }
+      : current,
 };
 
 /** The message an event calls for: the reply to a menu key, or the welcome for a follow's scene. */

@@ -24,7 +24,7 @@ beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(uniqueName('responder')), 'responder-test');
   gateway = await startGateway([account]);
   emulator = await startEmulator([account], { gatewayUrl: gateway.url });
-  admin = await startAdmin(mongo, secrets);
+  admin = await startAdmin(mongo, secrets, { accounts: [account], wechatApiBase: emulator.baseUrl });
   api = new WechatApiClient({
     baseUrl: emulator.baseUrl,
     secretOf: () => account.appSecret,

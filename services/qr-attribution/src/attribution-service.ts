@@ -1,6 +1,7 @@
-import { ReadModels, type WechatEvent } from '@wxp/contracts';
+import { ReadModels, Topics, type AdminEvent, type WechatEvent } from '@wxp/contracts';
 import type { ConsumerBehaviour } from '@wxp/consumer-service';
-import { projectWithDerived } from '@wxp/mongo';
+import { projectIntoCollection, projectWithDerived } from '@wxp/mongo';
+import { campaignProjection, type CampaignDocument } from './campaign-projection';
 import {
   attributionUserProjection,
   campaignChangeOf,
@@ -42,6 +43,26 @@ export function attributionBehaviour(privacyKey: string, names = attributionColl
           spec,
           events.map((e) => ({ position: e.offset, partition: e.partition, event: e.event as WechatEvent })),
         );
+    },
+  };
+}
+
+/** The QR codes the admin API created, from wechat.admin.v1, for listing campaigns beside their figures. */
+export function campaignsBehaviour(collection: string = ReadModels.campaigns): ConsumerBehaviour {
+  return {
+    topic: Topics.admin,
+    groupSuffix: '-campaigns',
+    async prepare(db) {
+      await db.collection(collection).createIndex({ appId: 1, createdAt: -1 });
+    },
+    handler(db) {
+      const campaigns = db.collection<CampaignDocument>(collection);
+      return (events) =>
+        projectIntoCollection(
+          campaigns,
+          campaignProjection,
+          events.map((e) => ({ position: e.offset, event: e.event as AdminEvent })),
+        ).then(() => undefined);
     },
   };
 }

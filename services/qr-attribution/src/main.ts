@@ -1,8 +1,9 @@
 import { pointedBehaviour, runConsumerService } from '@wxp/consumer-service';
-import { attributionBehaviour, attributionCollections } from './attribution-service';
+import { attributionBehaviour, attributionCollections, campaignsBehaviour } from './attribution-service';
 
-runConsumerService('qr-attribution', { port: 8083 }, ({ privacyKey }) =>
+runConsumerService('qr-attribution', { port: 8083 }, ({ privacyKey }) => [
   pointedBehaviour('qr-attribution', attributionCollections, (names) =>
     attributionBehaviour(privacyKey, names),
   ),
-);
+  campaignsBehaviour(),
+]);

@@ -29,7 +29,7 @@ beforeAll(async () => {
     metrics: createMetricsRegistry('qr-attribution'),
   });
   gateway = await startGateway([account]);
-  admin = await startAdmin(mongo, { adminToken, privacyKey });
+  admin = await startAdmin(mongo, { adminToken, privacyKey }, { accounts: [account] });
   await attribution.joined;
 });
 

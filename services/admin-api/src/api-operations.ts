@@ -1,0 +1,195 @@
+import * as S from './api-schemas';
+import type { OperationSpec, ResponseSpec } from './operation';
+
+const json = (description: string, schema: ResponseSpec['schema']): ResponseSpec => ({ description, schema });
+const problem = (description: string): ResponseSpec => ({ description, schema: S.ErrorBody });
+const invalid = problem('The input is invalid; the message names each field');
+const unknownApp = problem('The appId is not one of the configured accounts');
+const wechatFailed = problem('WeChat refused the call (502, with its errcode) or could not be reached (503)');
+
+export const listApps = {
+  operationId: 'listApps',
+  method: 'get',
+  path: '/apps',
+  tag: 'accounts',
+  summary: 'The Official Accounts this deployment serves',
+  params: S.NoParams,
+  responses: { 200: json('The accounts, without their secrets', S.AppList) },
+} satisfies OperationSpec;
+
+export const createQrCode = {
+  operationId: 'createQrCode',
+  method: 'post',
+  path: '/apps/{appId}/qrcodes',
+  tag: 'campaigns',
+  summary: 'Create a parametric QR code for a campaign',
+  description:
+    'Checks the scene and expiry against WeChat’s limits before calling qrcode/create, then records the ' +
+    'campaign as a wechat.admin.campaign.created event on wechat.admin.v1. Numeric scenes are 1 to ' +
+    '4294967295 for temporary codes and 1 to 100000 for permanent ones; text scenes are 1 to 64 characters.',
+  params: S.AppParams,
+  body: S.QrCodeRequest,
+  responses: {
+    201: json('The code, with where to get its image', S.QrCodeCreated),
+    400: invalid,
+    404: unknownApp,
+    502: wechatFailed,
+  },
+} satisfies OperationSpec;
+
+export const listQrCodes = {
+  operationId: 'listQrCodes',
+  method: 'get',
+  path: '/apps/{appId}/qrcodes',
+  tag: 'campaigns',
+  summary: 'The campaigns’ QR codes, newest first, with their figures',
+  params: S.AppParams,
+  responses: { 200: json('The codes', S.QrCodeList), 400: invalid, 404: unknownApp },
+} satisfies OperationSpec;
+
+export const qrCodeImage = {
+  operationId: 'qrCodeImage',
+  method: 'get',
+  path: '/apps/{appId}/qrcodes/{scene}/image',
+  tag: 'campaigns',
+  summary: 'The QR code of a campaign as an image, rendered locally from its URL',
+  params: S.SceneParams,
+  query: S.QrImageQuery,
+  responses: {
+    200: { description: 'The image', contentTypes: ['image/png', 'image/svg+xml'] },
+    400: invalid,
+    404: problem('No code was created for this scene'),
+  },
+} satisfies OperationSpec;
+
+export const campaignStats = {
+  operationId: 'campaignStats',
+  method: 'get',
+  path: '/apps/{appId}/campaigns/{scene}/stats',
+  tag: 'campaigns',
+  summary: 'What one QR scene achieved, in total and per day',
+  params: S.SceneParams,
+  responses: { 200: json('The attribution read model’s figures', S.CampaignStats), 400: invalid },
+} satisfies OperationSpec;
+
+export const publishMenu = {
+  operationId: 'publishMenu',
+  method: 'put',
+  path: '/apps/{appId}/menu',
+  tag: 'menu',
+  summary: 'Publish the custom menu (menu/create)',
+  description:
+    'Checks the menu against WeChat’s rules (1 to 3 buttons, up to 5 sub-buttons, name lengths, the ' +
+    'fields each type needs) before the call, then records a wechat.admin.menu.published event.',
+  params: S.AppParams,
+  body: S.Menu,
+  responses: {
+    200: json('WeChat accepted the menu', S.MenuPublishedView),
+    400: invalid,
+    404: unknownApp,
+    502: wechatFailed,
+  },
+} satisfies OperationSpec;
+
+export const getMenu = {
+  operationId: 'getMenu',
+  method: 'get',
+  path: '/apps/{appId}/menu',
+  tag: 'menu',
+  summary: 'The custom menu WeChat has now (menu/get)',
+  params: S.AppParams,
+  responses: {
+    200: json('The menu', S.MenuView),
+    400: invalid,
+    404: problem('The account is unknown or has no menu'),
+    502: wechatFailed,
+  },
+} satisfies OperationSpec;
+
+export const deleteMenu = {
+  operationId: 'deleteMenu',
+  method: 'delete',
+  path: '/apps/{appId}/menu',
+  tag: 'menu',
+  summary: 'Remove the custom menu (menu/delete)',
+  params: S.AppParams,
+  responses: { 204: { description: 'Removed' }, 400: invalid, 404: unknownApp, 502: wechatFailed },
+} satisfies OperationSpec;
+
+export const setReplies = {
+  operationId: 'setReplies',
+  method: 'put',
+  path: '/apps/{appId}/replies',
+  tag: 'replies',
+  summary: 'Set the replies to menu clicks and the welcome per QR scene',
+  description:
+    'Replaces all rules of the account. Accepted rules become a wechat.admin.reply_rules.set event; the ' +
+    'menu responder applies them from there, so GET shows them a moment later.',
+  params: S.AppParams,
+  body: S.ReplyRulesRequest,
+  responses: { 202: json('Accepted', S.ReplyRulesAccepted), 400: invalid, 404: unknownApp },
+} satisfies OperationSpec;
+
+export const getReplies = {
+  operationId: 'getReplies',
+  method: 'get',
+  path: '/apps/{appId}/replies',
+  tag: 'replies',
+  summary: 'The reply rules in effect',
+  params: S.AppParams,
+  responses: { 200: json('The rules', S.ReplyRulesView), 400: invalid },
+} satisfies OperationSpec;
+
+export const listSubscribers = {
+  operationId: 'listSubscribers',
+  method: 'get',
+  path: '/apps/{appId}/subscribers',
+  tag: 'subscribers',
+  summary: 'The followers, newest first, a page at a time, optionally only those a QR scene brought',
+  params: S.AppParams,
+  query: S.SubscriberQuery,
+  responses: { 200: json('One page', S.SubscriberPage), 400: invalid },
+} satisfies OperationSpec;
+
+export const getSubscriber = {
+  operationId: 'getSubscriber',
+  method: 'get',
+  path: '/apps/{appId}/subscribers/{openId}',
+  tag: 'subscribers',
+  summary: 'One follower',
+  params: S.OpenIdParams,
+  responses: {
+    200: json('The follower', S.Subscriber),
+    400: invalid,
+    404: problem('The user does not follow the account (or left: nothing is kept)'),
+  },
+} satisfies OperationSpec;
+
+export const followerStats = {
+  operationId: 'followerStats',
+  method: 'get',
+  path: '/apps/{appId}/follower-stats',
+  tag: 'subscribers',
+  summary: 'Follows and unfollows, in total and per day (China time)',
+  params: S.AppParams,
+  responses: { 200: json('The figures', S.FollowerStats), 400: invalid },
+} satisfies OperationSpec;
+
+/** Every route under /api, in the order the document lists them. */
+export const apiOperations: readonly OperationSpec[] = [
+  listApps,
+  createQrCode,
+  listQrCodes,
+  qrCodeImage,
+  campaignStats,
+  publishMenu,
+  getMenu,
+  deleteMenu,
+  setReplies,
+  getReplies,
+  listSubscribers,
+  getSubscriber,
+  followerStats,
+];
+
+export const unauthorized = problem('No valid bearer token');

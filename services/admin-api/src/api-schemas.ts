@@ -1,0 +1,203 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { CustomMessage } from '@wxp/contracts';
+import { MAX_EXPIRE_SECONDS, MAX_TEMPORARY_SCENE_ID, leafButtonTypes } from '@wxp/wechat-api';
+
+/** The bodies and parameters of the admin API, each declared once for validation and the document. */
+
+export const AppId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The Official Account' });
+export const SceneText = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'The scene as WeChat pushes it back: a number as text, or the text scene',
+});
+const DateTime = Type.String({ format: 'date-time' });
+const Count = Type.Integer({ minimum: 0 });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const AppParams = Type.Object({ appId: AppId });
+export const SceneParams = Type.Object({ appId: AppId, scene: SceneText });
+export const OpenIdParams = Type.Object({
+  appId: AppId,
+  openId: Type.String({ minLength: 1, maxLength: 128 }),
+});
+export const NoParams = Type.Object({});
+
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: 'A stable code' }),
+  message: Type.String(),
+});
+
+export const AppList = Type.Object({
+  apps: Type.Array(
+    Type.Object({
+      appId: AppId,
+      encryptMode: Type.Union([Type.Literal('plain'), Type.Literal('compat'), Type.Literal('safe')]),
+      format: Type.Union([Type.Literal('xml'), Type.Literal('json')]),
+    }),
+  ),
+});
+
+export const CampaignFigures = Type.Object({
+  scans: Count,
+  subscribes: Type.Integer({ minimum: 0, description: 'New followers through the code' }),
+  returning: Type.Integer({ minimum: 0, description: 'Former followers who came back through the code' }),
+  unsubscribes: Type.Integer({ minimum: 0, description: 'Followers the code brought who left again' }),
+});
+
+const QrKind = Type.Union([Type.Literal('temporary'), Type.Literal('permanent')]);
+
+export const QrCodeRequest = Type.Object(
+  {
+    kind: QrKind,
+    scene: Type.Union([
+      Type.Integer({ minimum: 1, maximum: MAX_TEMPORARY_SCENE_ID }),
+      Type.String({ minLength: 1, maxLength: 64 }),
+    ]),
+    expireSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_EXPIRE_SECONDS,
+        description: 'Temporary codes only; WeChat applies its short default when absent',
+      }),
+    ),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The campaign's name" })),
+  },
+  { additionalProperties: false },
+);
+
+export const QrCodeCreated = Type.Object({
+  appId: AppId,
+  scene: Type.Union([Type.Integer(), Type.String()]),
+  kind: QrKind,
+  name: Type.Optional(Type.String()),
+  ticket: Type.String(),
+  url: Type.String({ description: 'What the code encodes' }),
+  expireSeconds: Type.Optional(Type.Integer()),
+  expiresAt: Type.Optional(DateTime),
+  imageUrl: Type.String({ description: 'This API’s rendering of the code (PNG; add ?format=svg for SVG)' }),
+  wechatImageUrl: Type.String({ description: 'WeChat’s own image of the code (showqrcode)' }),
+  event: Type.String({ description: 'The id of the campaign event on wechat.admin.v1' }),
+});
+
+export const QrCodeList = Type.Object({
+  appId: AppId,
+  qrcodes: Type.Array(
+    Type.Object({
+      scene: Type.String(),
+      sceneId: Type.Optional(Type.Integer()),
+      kind: QrKind,
+      name: Type.Optional(Type.String()),
+      ticket: Type.String(),
+      url: Type.String(),
+      expireSeconds: Type.Optional(Type.Integer()),
+      expiresAt: Type.Optional(DateTime),
+      expired: Type.Boolean(),
+      createdAt: DateTime,
+      imageUrl: Type.String(),
+      stats: CampaignFigures,
+    }),
+  ),
+});
+
+export const QrImageQuery = Type.Object({
+  format: Type.Union([Type.Literal('png'), Type.Literal('svg')], { default: 'png' }),
+  size: Type.Integer({
+    minimum: 64,
+    maximum: 2048,
+    default: 430,
+    description: 'Pixels (PNG) or width (SVG)',
+  }),
+  download: Type.Boolean({ default: false, description: 'Sent as an attachment with a file name' }),
+});
+
+export const CampaignStats = Type.Object({
+  appId: AppId,
+  scene: Type.String(),
+  name: Type.Optional(Type.String()),
+  ...CampaignFigures.properties,
+  days: Type.Array(
+    Type.Object({
+      day: Type.String({ description: 'China time, YYYY-MM-DD' }),
+      ...CampaignFigures.properties,
+    }),
+    { description: 'Every day from the first to the last with activity, zeros included' },
+  ),
+});
+
+const buttonFields = {
+  name: Type.String({ minLength: 1 }),
+  type: Type.Optional(Type.Union(leafButtonTypes.map((t) => Type.Literal(t)))),
+  key: Type.Optional(Type.String()),
+  url: Type.Optional(Type.String()),
+  media_id: Type.Optional(Type.String()),
+  article_id: Type.Optional(Type.String()),
+  appid: Type.Optional(Type.String()),
+  pagepath: Type.Optional(Type.String()),
+};
+const LeafButton = Type.Object(buttonFields, { additionalProperties: true });
+
+export const Menu = Type.Object(
+  {
+    button: Type.Array(Type.Object({ ...buttonFields, sub_button: Type.Optional(Type.Array(LeafButton)) }), {
+      description: '1 to 3 buttons, each with up to 5 sub-buttons',
+    }),
+  },
+  { description: "WeChat's menu/create body" },
+);
+
+export const MenuView = Type.Object({ appId: AppId, menu: Menu });
+export const MenuPublishedView = Type.Object({ appId: AppId, menu: Menu, event: Type.String() });
+
+const Messages = (description: string) =>
+  Type.Record(Type.String({ minLength: 1 }), CustomMessage, { description });
+export const ReplyRulesRequest = Type.Object(
+  {
+    menu: Type.Optional(Messages('The message sent for each menu key clicked')),
+    welcome: Type.Optional(
+      Messages('The message sent on a follow through each QR scene, and "default" for other follows'),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const ReplyRulesView = Type.Object({
+  appId: AppId,
+  menu: Type.Record(Type.String(), CustomMessage),
+  welcome: Type.Record(Type.String(), CustomMessage),
+});
+export const ReplyRulesAccepted = Type.Object({
+  accepted: Type.String({ description: 'The id of the event on wechat.admin.v1' }),
+  ...ReplyRulesView.properties,
+});
+
+export const Subscriber = Type.Object({
+  appId: AppId,
+  openId: Type.String(),
+  subscribed: Type.Literal(true),
+  subscribedAt: Type.Optional(DateTime),
+  firstSubscribedAt: Type.Optional(DateTime),
+  scene: Nullable(Type.String()),
+  sceneId: Nullable(Type.Integer()),
+  lastActivityAt: Type.Optional(DateTime),
+});
+
+export const SubscriberQuery = Type.Object({
+  scene: Type.Optional(SceneText),
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+});
+
+export const SubscriberPage = Type.Object({
+  appId: AppId,
+  total: Count,
+  page: Type.Integer({ minimum: 1 }),
+  pageSize: Type.Integer({ minimum: 1 }),
+  subscribers: Type.Array(Subscriber),
+});
+
+export const FollowerStats = Type.Object({
+  appId: AppId,
+  followers: Type.Integer(),
+  follows: Count,
+  unfollows: Count,
+  days: Type.Array(Type.Object({ day: Type.String(), follows: Count, unfollows: Count })),
+});

@@ -1,0 +1,123 @@
+import { CampaignCreated, ReadModels } from '@wxp/contracts';
+import { activeCollections } from '@wxp/mongo';
+import { HttpError } from '@wxp/service-runtime';
+import { renderQrCode } from '@wxp/wechat-api';
+import type { Db } from 'mongodb';
+import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
+import { createQrCode, listQrCodes, qrCodeImage } from './api-operations';
+import { addFigures, noFigures, type Figures } from './campaign-figures';
+import { operation, type BoundOperation } from './operation';
+
+/** The campaigns collection as the QR attribution service projects it from wechat.admin.v1. */
+interface CampaignView {
+  appId: string;
+  scene: string;
+  sceneId?: number;
+  kind: 'temporary' | 'permanent';
+  name?: string;
+  ticket: string;
+  url: string;
+  expireSeconds?: number;
+  expiresAt?: Date;
+  createdAt: Date;
+}
+
+const imagePath = (appId: string, scene: string) =>
+  `/api/apps/${encodeURIComponent(appId)}/qrcodes/${encodeURIComponent(scene)}/image`;
+
+export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperation[] {
+  const campaigns = db.collection<CampaignView>(ReadModels.campaigns);
+
+  const create = operation(createQrCode, async (ctx, { params, body }) => {
+    const { appId } = params;
+    requireAccount(commands.accounts, appId);
+    const code = await commands.wechat.createQrCode(appId, body);
+    const createdAt = new Date();
+    const scene = String(body.scene);
+    const expiresAt =
+      code.expireSeconds === undefined
+        ? undefined
+        : new Date(createdAt.getTime() + code.expireSeconds * 1000).toISOString();
+    const event = await recordAdminEvent(commands.publish, CampaignCreated, {
+      appId,
+      scene,
+      ...(typeof body.scene === 'number' ? { sceneId: body.scene } : {}),
+      kind: body.kind,
+      ...(body.name === undefined ? {} : { name: body.name }),
+      ticket: code.ticket,
+      url: code.url,
+      ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds }),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      createdAt: createdAt.toISOString(),
+    });
+    ctx.status = 201;
+    ctx.set('Location', imagePath(appId, scene));
+    ctx.body = {
+      appId,
+      scene: body.scene,
+      kind: body.kind,
+      ...(body.name === undefined ? {} : { name: body.name }),
+      ticket: code.ticket,
+      url: code.url,
+      ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds, expiresAt }),
+      imageUrl: imagePath(appId, scene),
+      wechatImageUrl: code.imageUrl,
+      event: event.id,
+    };
+  });
+
+  const list = operation(listQrCodes, async (ctx, { params }) => {
+    const { appId } = params;
+    requireAccount(commands.accounts, appId);
+    const { campaigns: countsName } = await activeCollections(db, 'qr-attribution', {
+      campaigns: ReadModels.campaignCounts,
+    });
+    const [codes, parts] = await Promise.all([
+      campaigns.find({ appId }).sort({ createdAt: -1 }).toArray(),
+      db
+        .collection<Figures & { scene: string }>(countsName)
+        .find({ appId } as never, { projection: { days: 0 } })
+        .toArray(),
+    ]);
+    const figures = new Map<string, Figures>();
+    for (const part of parts)
+      figures.set(part.scene, addFigures(figures.get(part.scene) ?? noFigures(), part));
+    const now = Date.now();
+    ctx.body = {
+      appId,
+      qrcodes: codes.map((code) => ({
+        scene: code.scene,
+        ...(code.sceneId === undefined ? {} : { sceneId: code.sceneId }),
+        kind: code.kind,
+        ...(code.name === undefined ? {} : { name: code.name }),
+        ticket: code.ticket,
+        url: code.url,
+        ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds }),
+        ...(code.expiresAt === undefined ? {} : { expiresAt: code.expiresAt }),
+        expired: code.expiresAt !== undefined && code.expiresAt.getTime() <= now,
+        createdAt: code.createdAt,
+        imageUrl: imagePath(appId, code.scene),
+        stats: figures.get(code.scene) ?? noFigures(),
+      })),
+    };
+  });
+
+  const image = operation(qrCodeImage, async (ctx, { params, query }) => {
+    const { appId, scene } = params;
+    const code = await campaigns.findOne({ appId, scene });
+    if (!code) throw new HttpError(404, 'not_found', `no QR code was created for scene ${scene} of ${appId}`);
+    const file = `qrcode-${appId}-${scene.replace(/[^\w.-]+/g, '_')}.${query.format}`;
+    ctx.type = query.format === 'png' ? 'image/png' : 'image/svg+xml';
+    ctx.set('Content-Disposition', `${query.download ? 'attachment' : 'inline'}; filename="${file}"`);
+    // A ticket's URL never changes, so its image may be kept; a new code for the scene has a new ETag.
+    ctx.set('Cache-Control', 'private, max-age=300');
+    ctx.etag = `${code.ticket}-${query.format}-${query.size}`;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = await renderQrCode(code.url, query.format, query.size);
+  });
+
+  return [create, list, image];
+}

@@ -1,0 +1,379 @@
+import { Topics } from '@wxp/contracts';
+import * as ops from '../src/api-operations';
+import type { OperationSpec } from '../src/operation';
+import { eventually, uniqueName } from '../../../test/support/infrastructure';
+import { documented } from '../../../test/support/openapi-conformance';
+import { startCampaignStack, type CampaignStack } from '../../../test/support/running-campaign-stack';
+import { TopicReader } from '../../../test/support/topic-reader';
+
+let stack: CampaignStack;
+let adminTopic: TopicReader;
+let appId: string;
+
+beforeAll(async () => {
+  stack = await startCampaignStack();
+  appId = stack.account.appId;
+  adminTopic = await TopicReader.start(Topics.admin);
+});
+
+afterAll(async () => {
+  await adminTopic?.stop();
+  await stack?.close();
+});
+
+const api = (method: string, path: string, body?: unknown, token?: string) =>
+  stack.admin.request(method, path, body, token);
+const message = async (response: Response, spec: OperationSpec) =>
+  (await documented<{ error: string; message: string }>(response, spec)).message;
+const qrCodesCreated = async () => (await stack.emulator.state(appId)).qrcodes.length;
+
+describe('admin API: credentials', () => {
+  it('answers 401 on every /api route without the bearer token or with a wrong one', async () => {
+    for (const spec of ops.apiOperations) {
+      const path = `/api${spec.path}`
+        .replace('{appId}', appId)
+        .replace('{scene}', '1')
+        .replace('{openId}', 'o1');
+      for (const headers of [
+        {},
+        { authorization: 'Bearer wrong-token' },
+        { authorization: 'Basic eDp5' },
+      ] as Record<string, string>[]) {
+        const response = await fetch(`${stack.adminUrl}${path}`, {
+          method: spec.method.toUpperCase(),
+          headers,
+        });
+        expect([spec.operationId, response.status]).toEqual([spec.operationId, 401]);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+        await documented(response, spec);
+      }
+    }
+  });
+
+  it('serves its OpenAPI document without credentials', async () => {
+    const document = (await (await fetch(`${stack.adminUrl}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(document.paths)).toContain('/api/apps/{appId}/qrcodes');
+    expect((await fetch(`${stack.adminUrl}/openapi.yaml`)).headers.get('content-type')).toContain('yaml');
+  });
+});
+
+describe('admin API: accounts', () => {
+  it('lists the configured accounts without their secrets', async () => {
+    const body = await documented(await api('GET', '/api/apps'), ops.listApps);
+    expect(body).toEqual({ apps: [{ appId, encryptMode: 'plain', format: 'xml' }] });
+    expect(JSON.stringify(body)).not.toContain(stack.account.appSecret);
+  });
+});
+
+describe('admin API: QR codes', () => {
+  it('creates a temporary code, records the campaign on wechat.admin.v1 and lists it', async () => {
+    const response = await api('POST', `/api/apps/${appId}/qrcodes`, {
+      kind: 'temporary',
+      scene: 4201,
+      expireSeconds: 3600,
+      name: 'Spring fair',
+    });
+    expect(response.status).toBe(201);
+    const created = await documented(response, ops.createQrCode);
+    expect(created).toMatchObject({
+      appId,
+      scene: 4201,
+      kind: 'temporary',
+      name: 'Spring fair',
+      expireSeconds: 3600,
+      imageUrl: `/api/apps/${appId}/qrcodes/4201/image`,
+    });
+    expect(response.headers.get('location')).toBe(created.imageUrl);
+    const expiresIn = Date.parse(created.expiresAt as string) - Date.now();
+    expect(expiresIn).toBeGreaterThan(3590_000);
+    expect(expiresIn).toBeLessThanOrEqual(3600_000);
+    expect((await stack.emulator.state(appId)).qrcodes).toContainEqual(
+      expect.objectContaining({ ticket: created.ticket, sceneId: 4201 }),
+    );
+
+    const event = await eventually(async () => {
+      const found = adminTopic.of(appId).find((e) => e.event.id === created.event);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(event.key).toBe(appId);
+    expect(event.event).toMatchObject({
+      type: 'wechat.admin.campaign.created',
+      data: {
+        appId,
+        scene: '4201',
+        sceneId: 4201,
+        kind: 'temporary',
+        ticket: created.ticket,
+        url: created.url,
+      },
+    });
+
+    const listed = await eventually(async () => {
+      const body = await documented<{ qrcodes: { scene: string }[] }>(
+        await api('GET', `/api/apps/${appId}/qrcodes`),
+        ops.listQrCodes,
+      );
+      expect(body.qrcodes.map((q) => q.scene)).toContain('4201');
+      return body;
+    });
+    expect(listed.qrcodes.find((q) => q.scene === '4201')).toMatchObject({
+      name: 'Spring fair',
+      kind: 'temporary',
+      expired: false,
+      stats: { scans: 0, subscribes: 0, returning: 0, unsubscribes: 0 },
+    });
+  });
+
+  it('creates a permanent code with a text scene', async () => {
+    const response = await api('POST', `/api/apps/${appId}/qrcodes`, {
+      kind: 'permanent',
+      scene: 'poster-A',
+    });
+    expect(response.status).toBe(201);
+    const created = await documented(response, ops.createQrCode);
+    expect(created).toMatchObject({ scene: 'poster-A', kind: 'permanent' });
+    expect(created.expiresAt).toBeUndefined();
+  });
+
+  it.each([
+    [{ kind: 'temporary', scene: 0 }, 'body.scene'],
+    [{ kind: 'temporary', scene: 1.5 }, 'body.scene'],
+    [{ kind: 'temporary', scene: 'x'.repeat(65) }, 'body.scene'],
+    [{ kind: 'temporary', scene: true }, 'body.scene must be an integer or a string'],
+    [{ kind: 'permanent', scene: 100001 }, 'scene must be an integer from 1 to 100000'],
+    [{ kind: 'permanent', scene: 7, expireSeconds: 60 }, 'expireSeconds applies to temporary codes only'],
+    [{ kind: 'temporary', scene: 7, expireSeconds: 0 }, 'body.expireSeconds'],
+    [{ kind: 'temporary', scene: 7, expireSeconds: 2592001 }, 'body.expireSeconds'],
+    [{ scene: 7 }, 'body.kind is required'],
+    [{ kind: 'forever', scene: 7 }, 'body.kind must be "temporary" or "permanent"'],
+    [{ kind: 'temporary', scene: 7, colour: 'red' }, 'body.colour is not a known field'],
+  ])('refuses %j with a 400 naming the field, without calling WeChat', async (body, expected) => {
+    const before = await qrCodesCreated();
+    const response = await api('POST', `/api/apps/${appId}/qrcodes`, body);
+    expect(response.status).toBe(400);
+    expect(await message(response, ops.createQrCode)).toContain(expected);
+    expect(await qrCodesCreated()).toBe(before);
+  });
+
+  it('refuses a body that is not JSON, and unknown accounts', async () => {
+    const notJson = await fetch(`${stack.adminUrl}/api/apps/${appId}/qrcodes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      body: '{"kind":',
+    });
+    expect(notJson.status).toBe(400);
+    const unknown = await api('POST', '/api/apps/wxnobody/qrcodes', { kind: 'temporary', scene: 1 });
+    expect(unknown.status).toBe(404);
+    expect(await message(unknown, ops.createQrCode)).toContain('wxnobody');
+  });
+
+  it('answers 502 with WeChat’s errcode when WeChat refuses', async () => {
+    await stack.emulator.control('faults', { appId, api: 'qrcode/create', errcode: 45029 });
+    const response = await api('POST', `/api/apps/${appId}/qrcodes`, { kind: 'permanent', scene: 99 });
+    expect(response.status).toBe(502);
+    expect(await message(response, ops.createQrCode)).toContain('45029');
+  });
+
+  it('renders the image as PNG or SVG from the code’s URL, for viewing or download', async () => {
+    await api('POST', `/api/apps/${appId}/qrcodes`, { kind: 'temporary', scene: 4202, expireSeconds: 600 });
+    const png = await eventually(async () => {
+      const response = await api('GET', `/api/apps/${appId}/qrcodes/4202/image`);
+      expect(response.status).toBe(200);
+      return response;
+    });
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(png.headers.get('content-disposition')).toMatch(/^inline; filename="qrcode-.*-4202\.png"$/);
+    expect(Buffer.from(await png.arrayBuffer()).subarray(0, 8)).toEqual(
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    );
+
+    const svg = await api('GET', `/api/apps/${appId}/qrcodes/4202/image?format=svg&download=true`);
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    expect(svg.headers.get('content-disposition')).toMatch(/^attachment; filename=".*\.svg"$/);
+    expect(await documented(svg, ops.qrCodeImage)).toContain('<svg');
+
+    const bad = await api('GET', `/api/apps/${appId}/qrcodes/4202/image?format=gif`);
+    expect(bad.status).toBe(400);
+    expect(await message(bad, ops.qrCodeImage)).toContain('query.format');
+    const tiny = await api('GET', `/api/apps/${appId}/qrcodes/4202/image?size=3`);
+    expect(await message(tiny, ops.qrCodeImage)).toContain('query.size');
+    const missing = await api('GET', `/api/apps/${appId}/qrcodes/nope/image`);
+    expect(missing.status).toBe(404);
+    await documented(missing, ops.qrCodeImage);
+  });
+});
+
+describe('admin API: campaign figures and subscribers', () => {
+  it('counts scans and follows per campaign and day, and pages the followers it brought', async () => {
+    const created = await documented(
+      await api('POST', `/api/apps/${appId}/qrcodes`, { kind: 'temporary', scene: 4203, expireSeconds: 600 }),
+      ops.createQrCode,
+    );
+    const ticket = created.ticket as string;
+    const users = ['ann', 'ben', 'cai'].map((name) => uniqueName(name));
+    for (const user of users)
+      expect((await stack.simulate(user, { action: 'scan', ticket })).delivered).toBe(true);
+    await stack.simulate(users[0] as string, { action: 'scan', ticket });
+    const loner = await stack.simulate(uniqueName('dan'), { action: 'follow' });
+
+    const stats = await eventually(async () => {
+      const body = await documented(
+        await api('GET', `/api/apps/${appId}/campaigns/4203/stats`),
+        ops.campaignStats,
+      );
+      expect(body).toMatchObject({ scans: 1, subscribes: 3, unsubscribes: 0 });
+      return body;
+    }, 15_000);
+    expect(stats.days).toHaveLength(1);
+
+    await eventually(async () => {
+      const listed = await documented<{ qrcodes: { scene: string; stats: object }[] }>(
+        await api('GET', `/api/apps/${appId}/qrcodes`),
+        ops.listQrCodes,
+      );
+      expect(listed.qrcodes.find((q) => q.scene === '4203')?.stats).toEqual({
+        scans: 1,
+        subscribes: 3,
+        returning: 0,
+        unsubscribes: 0,
+      });
+    });
+
+    const page = async (query: string) =>
+      documented<{ total: number; subscribers: { openId: string; scene: string | null }[] }>(
+        await api('GET', `/api/apps/${appId}/subscribers?${query}`),
+        ops.listSubscribers,
+      );
+    await eventually(async () => expect((await page('scene=4203')).total).toBe(3));
+    const first = await page('scene=4203&pageSize=2');
+    const second = await page('scene=4203&pageSize=2&page=2');
+    expect(first.subscribers).toHaveLength(2);
+    expect(second.subscribers).toHaveLength(1);
+    const everyone = [...first.subscribers, ...second.subscribers];
+    expect(new Set(everyone.map((s) => s.openId)).size).toBe(3);
+    expect(everyone.every((s) => s.scene === '4203')).toBe(true);
+    expect((await page('pageSize=200')).subscribers.map((s) => s.openId)).toContain(loner.openId);
+
+    const one = await documented(
+      await api('GET', `/api/apps/${appId}/subscribers/${everyone[0]?.openId}`),
+      ops.getSubscriber,
+    );
+    expect(one).toMatchObject({ subscribed: true, scene: '4203', sceneId: 4203 });
+    const stranger = await api('GET', `/api/apps/${appId}/subscribers/o-stranger`);
+    expect(stranger.status).toBe(404);
+    await documented(stranger, ops.getSubscriber);
+
+    const followers = await documented(
+      await api('GET', `/api/apps/${appId}/follower-stats`),
+      ops.followerStats,
+    );
+    expect(followers.followers).toBeGreaterThanOrEqual(4);
+
+    for (const [query, field] of [
+      ['pageSize=0', 'query.pageSize'],
+      ['pageSize=201', 'query.pageSize'],
+      ['page=zero', 'query.page'],
+    ]) {
+      const bad = await api('GET', `/api/apps/${appId}/subscribers?${query}`);
+      expect(bad.status).toBe(400);
+      expect(await message(bad, ops.listSubscribers)).toContain(field);
+    }
+  });
+
+  it('refuses malformed path parameters with a 400', async () => {
+    const bad = await api('GET', `/api/apps/${'x'.repeat(65)}/campaigns/1/stats`);
+    expect(bad.status).toBe(400);
+    expect(await message(bad, ops.campaignStats)).toContain('path.appId');
+  });
+});
+
+describe('admin API: menu', () => {
+  const menu = {
+    button: [
+      { type: 'click', name: 'Today', key: 'V1001_TODAY' },
+      {
+        name: 'More',
+        sub_button: [
+          { type: 'view', name: 'Site', url: 'https://example.com/' },
+          { type: 'click', name: 'Like us', key: 'V1001_GOOD' },
+        ],
+      },
+    ],
+  };
+
+  it('publishes through menu/create, records the event, shows and deletes it', async () => {
+    const published = await api('PUT', `/api/apps/${appId}/menu`, menu);
+    expect(published.status).toBe(200);
+    const body = await documented(published, ops.publishMenu);
+    expect((await stack.emulator.state(appId)).menu).toMatchObject(menu);
+    await eventually(async () =>
+      expect(adminTopic.of(appId).find((e) => e.event.id === body.event)?.event).toMatchObject({
+        type: 'wechat.admin.menu.published',
+        data: { appId, menu },
+      }),
+    );
+
+    const shown = await documented(await api('GET', `/api/apps/${appId}/menu`), ops.getMenu);
+    expect(shown).toMatchObject({ appId, menu: { button: [{ name: 'Today' }, { name: 'More' }] } });
+
+    const deleted = await api('DELETE', `/api/apps/${appId}/menu`);
+    expect(deleted.status).toBe(204);
+    await documented(deleted, ops.deleteMenu);
+    await eventually(async () =>
+      expect(adminTopic.of(appId).map((e) => e.event.type)).toContain('wechat.admin.menu.deleted'),
+    );
+    const none = await api('GET', `/api/apps/${appId}/menu`);
+    expect(none.status).toBe(404);
+    expect(await message(none, ops.getMenu)).toContain('no menu');
+  });
+
+  it.each([
+    [{ button: [] }, 'button has 0 buttons'],
+    [{ button: [1, 2, 3, 4].map((i) => ({ type: 'click', name: `b${i}`, key: `k${i}` })) }, 'button has 4'],
+    [{ button: [{ type: 'click', name: 'x'.repeat(17), key: 'k' }] }, 'button[0].name is 17 bytes'],
+    [{ button: [{ type: 'click', name: 'Go' }] }, 'button[0].key is required for type click'],
+    [{ button: [{ type: 'teleport', name: 'Go' }] }, 'body.button[0].type'],
+    [{ buttons: [] }, 'body.button is required'],
+  ])('refuses %j with a 400 naming the button, without calling WeChat', async (body, expected) => {
+    const before = (await stack.emulator.state(appId)).menu;
+    const response = await api('PUT', `/api/apps/${appId}/menu`, body);
+    expect(response.status).toBe(400);
+    expect(await message(response, ops.publishMenu)).toContain(expected);
+    expect((await stack.emulator.state(appId)).menu).toEqual(before);
+  });
+
+  it('wants JSON', async () => {
+    const response = await fetch(`${stack.adminUrl}/api/apps/${appId}/menu`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'text/plain' },
+      body: 'button',
+    });
+    expect(response.status).toBe(415);
+  });
+});
+
+describe('admin API: replies', () => {
+  it('accepts rules as an event and shows them once the responder’s projection has them', async () => {
+    const rules = {
+      menu: { V1001_TODAY: { msgtype: 'text', text: { content: 'Today: dumplings' } } },
+      welcome: { '4203': { msgtype: 'text', text: { content: 'Welcome from the fair' } } },
+    };
+    const accepted = await api('PUT', `/api/apps/${appId}/replies`, rules);
+    expect(accepted.status).toBe(202);
+    await documented(accepted, ops.setReplies);
+    await eventually(async () =>
+      expect(await documented(await api('GET', `/api/apps/${appId}/replies`), ops.getReplies)).toEqual({
+        appId,
+        ...rules,
+      }),
+    );
+    const bad = await api('PUT', `/api/apps/${appId}/replies`, { menu: { K: { msgtype: 'text' } } });
+    expect(bad.status).toBe(400);
+    expect(await message(bad, ops.setReplies)).toContain('body.menu.K');
+    const extra = await api('PUT', `/api/apps/${appId}/replies`, { menus: {} });
+    expect(await message(extra, ops.setReplies)).toContain('body.menus is not a known field');
+  });
+});

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { adminOperations } from '../src/app';
+import { apiOperations } from '../src/api-operations';
+import { QrCodeRequest, SubscriberQuery } from '../src/api-schemas';
+import { daysBetween } from '../src/campaign-routes';
+import { openApiDocument, openApiYaml } from '../src/openapi';
+import { openApiFile } from '../src/openapi-file';
+import { problemsAgainst } from '../src/operation';
+
+describe('the OpenAPI document', () => {
+  it('in the repository is the one the declarations give (npm run schemas rewrites it)', () => {
+    expect(readFileSync(openApiFile, 'utf8')).toBe(openApiYaml());
+  });
+
+  it('describes exactly the operations the app mounts', () => {
+    const mounted = adminOperations({
+      mongo: { db: { collection: () => ({}) } },
+      accounts: new Map(),
+    } as never).map((o) => o.spec);
+    expect(mounted.map((s) => s.operationId).sort()).toEqual(apiOperations.map((s) => s.operationId).sort());
+    expect(new Set(mounted)).toEqual(new Set(apiOperations));
+  });
+
+  it('lists every route with its parameters, a 401 and a documented answer', () => {
+    const paths = openApiDocument().paths as Record<string, Record<string, Record<string, unknown>>>;
+    for (const spec of apiOperations) {
+      const documented = paths[`/api${spec.path}`]?.[spec.method];
+      expect(documented).toBeDefined();
+      expect(Object.keys(documented?.responses as object)).toContain('401');
+      const names = (documented?.parameters as { name: string; in: string }[]).filter((p) => p.in === 'path');
+      expect(names.map((p) => p.name)).toEqual([...spec.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
+    }
+  });
+});
+
+describe('input problems', () => {
+  it('name the field and what it needs', () => {
+    expect(problemsAgainst(QrCodeRequest, { kind: 'temporary', scene: 0 })).toEqual(['.scene must be >= 1']);
+    expect(problemsAgainst(QrCodeRequest, { kind: 'temporary', scene: '' })).toEqual([
+      '.scene must NOT have fewer than 1 characters',
+    ]);
+    expect(problemsAgainst(QrCodeRequest, { kind: 'later', scene: [] })).toEqual([
+      '.kind must be "temporary" or "permanent"',
+      '.scene must be an integer or a string',
+    ]);
+    expect(problemsAgainst(QrCodeRequest, { scene: 1, size: 3 })).toEqual([
+      '.kind is required',
+      '.size is not a known field',
+    ]);
+    expect(problemsAgainst(SubscriberQuery, { page: 0, pageSize: 1 })).toEqual(['.page must be >= 1']);
+  });
+});
+
+describe('campaign days', () => {
+  it('run from the first to the last day, across month ends', () => {
+    expect(daysBetween('2026-02-27', '2026-03-02')).toEqual([
+      '2026-02-27',
+      '2026-02-28',
+      '2026-03-01',
+      '2026-03-02',
+    ]);
+    expect(daysBetween('2026-05-01', '2026-05-01')).toEqual(['2026-05-01']);
+  });
+});

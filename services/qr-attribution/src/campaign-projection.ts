@@ -1,0 +1,48 @@
+import type { AdminEvent } from '@wxp/contracts';
+import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
+
+/** A QR code a campaign prints, as the admin API created it last for its scene. */
+export interface CampaignDocument extends VersionedDocument {
+  appId: string;
+  scene: string;
+  sceneId?: number;
+  kind: 'temporary' | 'permanent';
+  name?: string;
+  ticket: string;
+  url: string;
+  expireSeconds?: number;
+  expiresAt?: Date;
+  /** When the scene's first code was made; a later code for the same scene replaces the ticket. */
+  firstCreatedAt: Date;
+  createdAt: Date;
+}
+
+export const campaignDocumentId = (appId: string, scene: string) => `${appId}\n${scene}`;
+
+export const campaignProjection: DocumentProjection<AdminEvent, CampaignDocument> = {
+  documentId: (event) =>
+    event.type === 'wechat.admin.campaign.created'
+      ? campaignDocumentId(event.data.appId, event.data.scene)
+      : undefined,
+  evolve(current, event, position) {
+    if (event.type !== 'wechat.admin.campaign.created') return current;
+    const { appId, scene, sceneId, kind, name, ticket, url, expireSeconds, expiresAt, createdAt } =
+      event.data;
+    const created = new Date(createdAt);
+    return {
+      _id: campaignDocumentId(appId, scene),
+      appId,
+      scene,
+      ...(sceneId === undefined ? {} : { sceneId }),
+      kind,
+      ...(name === undefined ? {} : { name }),
+      ticket,
+      url,
+      ...(expireSeconds === undefined ? {} : { expireSeconds }),
+      ...(expiresAt === undefined ? {} : { expiresAt: new Date(expiresAt) }),
+      firstCreatedAt: current && current.firstCreatedAt < created ? current.firstCreatedAt : created,
+      createdAt: created,
+      position,
+    };
+  },
+};

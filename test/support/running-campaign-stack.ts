@@ -1,0 +1,91 @@
+import type { Account } from '@wxp/accounts';
+import { createKafka, type RunningConsumer } from '@wxp/kafka';
+import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import pino from 'pino';
+import { replyRulesBehaviour } from '../../services/menu-responder/src/responder';
+import {
+  attributionBehaviour,
+  campaignsBehaviour,
+} from '../../services/qr-attribution/src/attribution-service';
+import { subscriberBehaviour } from '../../services/subscriber-projection/src/projection-service';
+import { kafkaBrokers, mongoUrlFor, uniqueName } from './infrastructure';
+import { startAdmin, type RunningAdmin } from './running-admin';
+import { startConsumers } from './running-consumers';
+import { startEmulator, type RunningEmulator } from './running-emulator';
+import { startGateway, type RunningGateway } from './running-gateway';
+import { testAccount } from './wechat-push';
+
+/**
+ * What a marketing team's campaign touches, in process over the run's real broker and a store
+ * database of its own: the emulator acting as WeChat, the gateway, the projections the admin API
+ * reads (subscribers, attribution, campaigns, reply rules) and the admin API itself.
+ */
+export interface CampaignStack {
+  account: Account;
+  adminToken: string;
+  privacyKey: string;
+  database: string;
+  mongo: MongoConnection;
+  emulator: RunningEmulator;
+  gateway: RunningGateway;
+  admin: RunningAdmin;
+  adminUrl: string;
+  /** The user acts in WeChat; the emulator pushes it to the gateway like WeChat would. */
+  simulate(user: string, action: Record<string, unknown>): Promise<{ openId: string; delivered: boolean }>;
+  close(): Promise<void>;
+}
+
+export async function startCampaignStack(
+  options: { account?: Account; dashboardDir?: string } = {},
+): Promise<CampaignStack> {
+  const account = options.account ?? testAccount();
+  const adminToken = `admin-${uniqueName('token')}`;
+  const privacyKey = `privacy-${uniqueName('key')}`;
+  const database = uniqueName('campaigns');
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'campaign-stack', logger });
+  const mongo = await connectMongo(mongoUrlFor(database), 'campaign-stack');
+  const consumers: RunningConsumer[] = [
+    ...(await startConsumers('subscriber-projection', kafka, mongo, [subscriberBehaviour(privacyKey)])),
+    ...(await startConsumers('qr-attribution', kafka, mongo, [
+      attributionBehaviour(privacyKey),
+      campaignsBehaviour(),
+    ])),
+    ...(await startConsumers('menu-responder', kafka, mongo, [replyRulesBehaviour()])),
+  ];
+  const gateway = await startGateway([account]);
+  const emulator = await startEmulator([account], { gatewayUrl: gateway.url });
+  const admin = await startAdmin(
+    mongo,
+    { adminToken, privacyKey },
+    {
+      accounts: [account],
+      wechatApiBase: emulator.baseUrl,
+      ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+    },
+  );
+  return {
+    account,
+    adminToken,
+    privacyKey,
+    database,
+    mongo,
+    emulator,
+    gateway,
+    admin,
+    adminUrl: `http://127.0.0.1:${admin.port}`,
+    async simulate(user, action) {
+      const answer = await emulator.control('simulate', { appId: account.appId, user, ...action });
+      if (answer.status !== 200)
+        throw new Error(`simulate ${JSON.stringify(action)}: ${JSON.stringify(answer.body)}`);
+      return answer.body as { openId: string; delivered: boolean };
+    },
+    async close() {
+      await admin.close();
+      await emulator.close();
+      await gateway.close();
+      await Promise.all(consumers.map((c) => c.stop()));
+      await mongo.close();
+    },
+  };
+}
