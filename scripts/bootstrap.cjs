@@ -30,3 +30,6 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   run('installing npm dependencies', 'npm', ['ci', '--no-audit', '--no-fund']);
 }
 run('building (tsc -b)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
+run('bundling the dashboard (esbuild)', process.execPath, [
+  join(root, 'services', 'admin-api', 'dashboard', 'build.cjs'),
+]);
