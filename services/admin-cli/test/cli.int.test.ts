@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import { startCampaignStack, type CampaignStack } from '../../../test/support/running-campaign-stack';
+
+const cli = join(__dirname, '..', 'dist', 'main.js');
+const work = mkdtempSync(join(tmpdir(), 'wxp-cli-'));
+let stack: CampaignStack;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a user runs it, in its own process, against the test's admin API and store. */
+function wxp(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH,
+        ADMIN_URL: stack.adminUrl,
+        ADMIN_TOKEN: stack.adminToken,
+        // Nothing from a developer's local stack may leak in.
+        WXP_DATA_DIR: join(work, 'no-data'),
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: npm test builds it (npm run build)`);
+  stack = await startCampaignStack();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the wxp CLI', () => {
+  it('has --help on every command', async () => {
+    const commands = [
+      [],
+      ['apps'],
+      ['qr'],
+      ['qr', 'create'],
+      ['qr', 'list'],
+      ['qr', 'image'],
+      ['stats'],
+      ['subscribers'],
+      ['menu'],
+      ['menu', 'publish'],
+      ['menu', 'show'],
+      ['menu', 'delete'],
+      ['replay'],
+      ['backfill'],
+    ];
+    for (const command of commands) {
+      const run = await wxp([...command, '--help']);
+      expect([command, run.code]).toEqual([command, 0]);
+      expect(run.stdout).toContain(`Usage: wxp ${command.join(' ')}`.trim());
+    }
+  });
+
+  it('creates a QR code, writes its PNG and SVG, and lists it', async () => {
+    const created = await wxp([
+      'qr',
+      'create',
+      '--scene',
+      '5151',
+      '--name',
+      'Night market',
+      '--expire',
+      '86400',
+      '--out',
+      'night.png',
+    ]);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('created temporary QR code for scene 5151 (Night market)');
+    expect(readFileSync(join(work, 'night.png')).subarray(1, 4).toString()).toBe('PNG');
+
+    const svg = await wxp(['qr', 'image', '5151', '--format', 'svg']);
+    expect(svg.code).toBe(0);
+    expect(readFileSync(join(work, 'qrcode-5151.svg'), 'utf8')).toContain('<svg');
+
+    await eventually(async () => {
+      const listed = await wxp(['qr', 'list']);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/5151\s*│\s*Night market\s*│\s*temporary/);
+    });
+  });
+
+  it('refuses bad input with the API’s message and exit code 1, and usage errors with 2', async () => {
+    const tooBig = await wxp(['qr', 'create', '--scene', '100001', '--kind', 'permanent']);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toContain('scene must be an integer from 1 to 100000');
+    const notNumber = await wxp(['qr', 'create', '--scene', '7', '--expire', 'soon']);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toContain('--expire must be a whole number');
+    const wrongToken = await wxp(['apps'], { ADMIN_TOKEN: 'not-the-token' });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain('the admin token was refused');
+    const noToken = await wxp(['apps'], { ADMIN_TOKEN: '' });
+    expect(noToken.stderr).toContain('no admin token');
+  });
+
+  it('publishes, shows and deletes the menu from a JSON file', async () => {
+    const menu = {
+      button: [
+        { type: 'click', name: 'Offers', key: 'OFFERS' },
+        { name: 'About', sub_button: [{ type: 'view', name: 'Site', url: 'https://example.com/' }] },
+      ],
+    };
+    writeFileSync(join(work, 'menu.json'), JSON.stringify(menu));
+    const published = await wxp(['menu', 'publish', 'menu.json']);
+    expect(published.code).toBe(0);
+    expect(published.stdout).toContain('- Offers [click OFFERS]');
+    expect((await stack.emulator.state(stack.account.appId)).menu).toMatchObject(menu);
+    expect((await wxp(['menu', 'show'])).stdout).toContain('  - Site [view https://example.com/]');
+
+    writeFileSync(
+      join(work, 'bad-menu.json'),
+      JSON.stringify({ button: [{ type: 'click', name: 'No key' }] }),
+    );
+    const bad = await wxp(['menu', 'publish', 'bad-menu.json']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('button[0].key is required for type click');
+    writeFileSync(join(work, 'broken.json'), '{"button": [');
+    expect((await wxp(['menu', 'publish', 'broken.json'])).stderr).toContain('broken.json is not JSON');
+
+    expect((await wxp(['menu', 'delete'])).code).toBe(0);
+    expect((await wxp(['menu', 'show'])).stderr).toContain('404');
+  });
+
+  it('shows campaign figures as a table, and replays the attribution into fresh collections', async () => {
+    const code = (await stack.emulator.state(stack.account.appId)).qrcodes.find((q) => q.sceneId === 5151);
+    for (const user of [uniqueName('eve'), uniqueName('fay')])
+      await stack.simulate(user, { action: 'scan', ticket: code?.ticket });
+
+    const table = await eventually(async () => {
+      const stats = await wxp(['stats', '5151']);
+      expect(stats.stdout).toMatch(/total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/);
+      return stats.stdout;
+    }, 15_000);
+    expect(table).toContain('scene 5151 (Night market)');
+    expect(table).toMatch(/\d{4}-\d{2}-\d{2}\s*│\s*0\s*│\s*2/);
+
+    const replay = await wxp(['replay', 'qr-attribution'], {
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      MONGO_URL: mongoUrlFor(stack.database),
+      PRIVACY_KEY: stack.privacyKey,
+    });
+    expect(replay.stderr).toContain('replay qr-attribution |');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/replayed \d+ events in .* s; swapped in/);
+    // Same figures from the rebuilt collections the pointer names now.
+    expect((await wxp(['stats', '5151'])).stdout).toMatch(/total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/);
+  });
+
+  it('backfills profiles with a progress bar', async () => {
+    const accountsFile = join(work, 'accounts.json');
+    writeFileSync(accountsFile, JSON.stringify([stack.account]));
+    const backfill = await wxp(['backfill', '--app', stack.account.appId], {
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      MONGO_URL: mongoUrlFor(stack.database),
+      WECHAT_API_BASE: stack.emulator.baseUrl,
+      WECHAT_ACCOUNTS_FILE: accountsFile,
+    });
+    expect(backfill.stderr + backfill.stdout).toContain(`backfill ${stack.account.appId} |`);
+    expect(backfill.code).toBe(0);
+  });
+});
