@@ -1,4 +1,4 @@
-import { CampaignCreated, ReadModels } from '@wxp/contracts';
+import { CampaignCreated, ReadModels, type CampaignRecord } from '@wxp/contracts';
 import { activeCollections } from '@wxp/mongo';
 import { HttpError } from '@wxp/service-runtime';
 import { renderQrCode } from '@wxp/wechat-api';
@@ -8,25 +8,11 @@ import { createQrCode, listQrCodes, qrCodeImage } from './api-operations';
 import { addFigures, noFigures, type Figures } from './campaign-figures';
 import { operation, type BoundOperation } from './operation';
 
-/** The campaigns collection as the QR attribution service projects it from wechat.admin.v1. */
-interface CampaignView {
-  appId: string;
-  scene: string;
-  sceneId?: number;
-  kind: 'temporary' | 'permanent';
-  name?: string;
-  ticket: string;
-  url: string;
-  expireSeconds?: number;
-  expiresAt?: Date;
-  createdAt: Date;
-}
-
 const imagePath = (appId: string, scene: string) =>
   `/api/apps/${encodeURIComponent(appId)}/qrcodes/${encodeURIComponent(scene)}/image`;
 
 export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperation[] {
-  const campaigns = db.collection<CampaignView>(ReadModels.campaigns);
+  const campaigns = db.collection<CampaignRecord>(ReadModels.campaigns);
 
   const create = operation(createQrCode, async (ctx, { params, body }) => {
     const { appId } = params;

@@ -50,6 +50,18 @@ describe('admin API: credentials', () => {
     }
   });
 
+  it('refuses a malformed appId on every route with a documented 400 naming path.appId', async () => {
+    for (const spec of ops.apiOperations.filter((s) => s.path.includes('{appId}'))) {
+      const path = `/api${spec.path}`
+        .replace('{appId}', 'not an app id!')
+        .replace('{scene}', '1')
+        .replace('{openId}', 'o1');
+      const response = await api(spec.method.toUpperCase(), path, spec.body ? {} : undefined);
+      expect([spec.operationId, response.status]).toEqual([spec.operationId, 400]);
+      expect(await message(response, spec)).toContain('path.appId');
+    }
+  });
+
   it('serves its OpenAPI document without credentials', async () => {
     const document = (await (await fetch(`${stack.adminUrl}/openapi.json`)).json()) as {
       paths: Record<string, unknown>;

@@ -1,21 +1,8 @@
-import type { AdminEvent } from '@wxp/contracts';
+import type { AdminEvent, CampaignRecord } from '@wxp/contracts';
 import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
 
 /** A QR code a campaign prints, as the admin API created it last for its scene. */
-export interface CampaignDocument extends VersionedDocument {
-  appId: string;
-  scene: string;
-  sceneId?: number;
-  kind: 'temporary' | 'permanent';
-  name?: string;
-  ticket: string;
-  url: string;
-  expireSeconds?: number;
-  expiresAt?: Date;
-  /** When the scene's first code was made; a later code for the same scene replaces the ticket. */
-  firstCreatedAt: Date;
-  createdAt: Date;
-}
+export interface CampaignDocument extends VersionedDocument, CampaignRecord {}
 
 export const campaignDocumentId = (appId: string, scene: string) => `${appId}\n${scene}`;
 
