@@ -1,4 +1,5 @@
 import { Topics } from '@wxp/contracts';
+import fc from 'fast-check';
 import * as ops from '../src/api-operations';
 import type { OperationSpec } from '../src/operation';
 import { eventually, uniqueName } from '../../../test/support/infrastructure';
@@ -387,5 +388,41 @@ describe('admin API: replies', () => {
     expect(await message(bad, ops.setReplies)).toContain('body.menu.K');
     const extra = await api('PUT', `/api/apps/${appId}/replies`, { menus: {} });
     expect(await message(extra, ops.setReplies)).toContain('body.menus is not a known field');
+  });
+});
+
+describe('admin API: arbitrary input', () => {
+  it('answers every body with a documented status, never a 5xx', async () => {
+    const anything = fc.anything({ maxDepth: 3, withNullPrototype: false });
+    const shaped = fc.record(
+      {
+        kind: fc.oneof(fc.constantFrom('temporary', 'permanent'), anything),
+        scene: fc.oneof(fc.integer({ min: -5, max: 5_000_000_000 }), fc.string({ maxLength: 70 }), anything),
+        expireSeconds: fc.oneof(fc.integer(), anything),
+        name: fc.oneof(fc.string({ maxLength: 210 }), anything),
+        button: fc.array(fc.record({ name: fc.string(), type: fc.string(), key: fc.string() }), {
+          maxLength: 4,
+        }),
+        menu: fc.dictionary(fc.string(), anything, { maxKeys: 2 }),
+      },
+      { requiredKeys: [] },
+    );
+    const routes = [
+      [ops.createQrCode, `/api/apps/${appId}/qrcodes`, 'POST'],
+      [ops.publishMenu, `/api/apps/${appId}/menu`, 'PUT'],
+      [ops.setReplies, `/api/apps/${appId}/replies`, 'PUT'],
+    ] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.oneof(shaped, anything),
+        async ([spec, path, method], body) => {
+          const response = await api(method, path, body);
+          expect(response.status).toBeLessThan(500);
+          await documented(response, spec);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
