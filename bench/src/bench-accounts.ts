@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Account } from '@wxp/accounts';
+
+/** One account per mode the benchmark drives; fresh secrets each run. */
+export function benchAccount(encryptMode: Account['encryptMode']): Account {
+  return {
+    appId: `wxbench${encryptMode}${randomBytes(4).toString('hex')}`,
+    appSecret: randomBytes(16).toString('hex'),
+    token: `tok${randomBytes(6).toString('hex')}`,
+    encodingAESKey: randomBytes(32).toString('base64').replace(/[+/]/g, 'A').slice(0, 43),
+    encryptMode,
+    format: 'xml',
+    originalId: `gh_${randomBytes(6).toString('hex')}`,
+  };
+}
+
+export interface BenchAccounts {
+  plain: Account;
+  safe: Account;
+  file: string;
+}
+
+export function writeBenchAccounts(): BenchAccounts {
+  const plain = benchAccount('plain');
+  const safe = benchAccount('safe');
+  const file = join(tmpdir(), `wxp-bench-accounts-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify([plain, safe], null, 2));
+  return { plain, safe, file };
+}

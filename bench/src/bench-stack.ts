@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Topics, topicCatalogue } from '@wxp/contracts';
+import {
+  freePort,
+  startDocumentStore,
+  startKafkaBroker,
+  type RunningDocumentStore,
+  type RunningKafkaBroker,
+} from '@wxp/devstack';
+import { createKafka, provisionTopics, type Kafka } from '@wxp/kafka';
+import pino from 'pino';
+
+/**
+ * A broker and a store of the benchmark's own, on free ports with data in a temp dir, so that a run
+ * never meets the local stack or the tests' infrastructure running on the same machine. The broker
+ * can be stopped and started again on the same data for the outage test.
+ */
+export class BenchStack {
+  private broker: RunningKafkaBroker | undefined;
+  private constructor(
+    private readonly dataDir: string,
+    private readonly kafkaPorts: { port: number; controllerPort: number },
+    private readonly store: RunningDocumentStore,
+    broker: RunningKafkaBroker,
+  ) {
+    this.broker = broker;
+  }
+
+  static async start(log: (line: string) => void): Promise<BenchStack> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wxp-bench-'));
+    const kafkaPorts = { port: await freePort(), controllerPort: await freePort() };
+    const report = (line: string) => log(`  ${line}`);
+    const [broker, store] = await Promise.all([
+      startKafkaBroker({ dataDir: join(dataDir, 'kafka'), ...kafkaPorts, report }),
+      startDocumentStore({ dataDir: join(dataDir, 'store'), port: await freePort(), database: 'bench', report }),
+    ]);
+    const stack = new BenchStack(dataDir, kafkaPorts, store, broker);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench', logger });
+    await provisionTopics(kafka, topicCatalogue, logger);
+    await warmGroupCoordinator(kafka);
+    return stack;
+  }
+
+  get brokers(): string[] {
+    return [`127.0.0.1:${this.kafkaPorts.port}`];
+  }
+
+  get storeEngine(): string {
+    return this.store.engine;
+  }
+
+  /** The store's URL with a database of the caller's own: each phase writes where no other does. */
+  mongoUrl(database: string): string {
+    const url = new URL(this.store.url);
+    url.pathname = `/${database}`;
+    return url.toString();
+  }
+
+  async stopBroker(): Promise<void> {
+    await this.broker?.stop();
+    this.broker = undefined;
+  }
+
+  async startBroker(): Promise<void> {
+    this.broker = await startKafkaBroker({
+      dataDir: join(this.dataDir, 'kafka'),
+      ...this.kafkaPorts,
+      report: () => undefined,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.broker?.stop(), this.store.stop()]);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * On a new broker the first group request creates __consumer_offsets, and until it is loaded the
+ * coordinator answers "loading"; the replay command gives up on that answer. Asking once here, with
+ * retries, means every phase meets a broker whose coordinator is ready, as in a long-running cluster.
+ */
+async function warmGroupCoordinator(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.fetchOffsets({ groupId: 'bench-warm-up', topics: [Topics.events] });
+        return;
+      } catch (error) {
+        if (attempt >= 60) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

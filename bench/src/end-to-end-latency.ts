@@ -1,0 +1,102 @@
+import type { PhaseContext } from './phase-context';
+import { percentile } from './percentiles';
+import { distinctFollows } from './push-corpus';
+import { atFixedRate, PushSender } from './push-sender';
+import { ReadModelProbe } from './read-model-probe';
+import { fixed, whole, type PhaseResult } from './results';
+import { startService } from './services';
+
+const RATE = 1000;
+/** One push in this many is followed into the read model; the probe's lookups would load the store otherwise. */
+const SAMPLE_EVERY = 20;
+export const BENCH_PRIVACY_KEY = 'bench-privacy-key-0123456789';
+
+/**
+ * From a push sent to the gateway to its follower visible in the subscribers read model, at 1,000
+ * pushes/s: gateway and subscriber projection as their own processes over the real broker and store.
+ */
+export async function endToEndLatency(context: PhaseContext): Promise<PhaseResult> {
+  const { scale, log, stack, accounts } = context;
+  const started = Date.now();
+  const seconds = scale.seconds(60, 10);
+  const total = RATE * seconds;
+  const mongoUrl = stack.mongoUrl('bench_e2e');
+  const projection = await startService('subscriber-projection', {
+    env: {
+      KAFKA_BROKERS: stack.brokers.join(','),
+      MONGO_URL: mongoUrl,
+      PRIVACY_KEY: BENCH_PRIVACY_KEY,
+      SUBSCRIBER_PROJECTION_GROUP: `bench-e2e-${Date.now().toString(36)}`,
+    },
+  });
+  const gateway = await startService('gateway', {
+    env: { KAFKA_BROKERS: stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: accounts.file },
+  });
+  const probe = await ReadModelProbe.connect(mongoUrl, BENCH_PRIVACY_KEY);
+  const sender = new PushSender(gateway.url);
+  const account = accounts.plain;
+  const pushes = distinctFollows(account, total, 'e2e');
+  const answerMs: number[] = [];
+  const visibleMs: number[] = [];
+  let refused = 0;
+  let neverSeen = 0;
+  try {
+    // The projection's group joins and gets its partitions first: the figure is the steady state,
+    // not the start-up.
+    const warmUp = distinctFollows(account, 1, 'e2ewarm')[0];
+    if (warmUp && (await sender.send(warmUp)).status === 200) {
+      await probe.seen(account.appId, 'oe2ewarm0', 60_000);
+    }
+    log(`e2e: ${whole(total)} follows at ${RATE}/s, one in ${SAMPLE_EVERY} followed into the read model`);
+    await atFixedRate(RATE, total, async (i) => {
+      const push = pushes[i];
+      if (!push) return;
+      const sent = performance.now();
+      const answer = await sender.send(push);
+      answerMs.push(answer.ms);
+      if (answer.status !== 200) {
+        refused++;
+        return;
+      }
+      if (i % SAMPLE_EVERY !== 0) return;
+      const seenAt = await probe.seen(account.appId, `oe2e${i}`, 30_000);
+      if (seenAt === undefined) neverSeen++;
+      else visibleMs.push(seenAt - sent);
+    });
+  } finally {
+    const metrics = await fetch(`${projection.url}/metrics`).then((r) => r.text()).catch(() => '');
+    log(metrics.split('\n').filter((l) => l.startsWith('wxp_consumer_batch_seconds_sum') || l.startsWith('wxp_consumer_batch_seconds_count') || l.startsWith('wxp_consumer_events_total')).join('\n'));
+    sender.close();
+    await probe.close();
+    context.memory.record('gateway', `${RATE} pushes/s for ${seconds} s (end to end)`, gateway.peakRssMb());
+    context.memory.record('subscriber-projection', `${RATE} follows/s for ${seconds} s`, projection.peakRssMb());
+    await gateway.stop();
+    await projection.stop();
+  }
+  const p99 = percentile(visibleMs, 99);
+  log(`e2e: visible p50 ${fixed(percentile(visibleMs, 50))} ms, p99 ${fixed(p99)} ms`);
+  return {
+    id: 'e2e',
+    title: '2. End to end: push → follower visible in the read model',
+    setup: [
+      `${whole(total)} distinct signed follows sent at ${RATE}/s for ${seconds} s over kept-alive connections to the gateway (its own process, acks=all), read by the subscriber projection (its own process) into the subscribers collection.`,
+      `One push in ${SAMPLE_EVERY} (${whole(visibleMs.length + neverSeen)} samples) is watched from the moment it is sent: its follower is looked up by _id every 10 ms until the read model shows it; the time includes the lookup.`,
+    ],
+    figures: [
+      {
+        name: `push → visible p99 at ${RATE}/s`,
+        value: `${fixed(p99)} ms (p50 ${fixed(percentile(visibleMs, 50))}, max ${fixed(Math.max(0, ...visibleMs))})`,
+        target: '≤ 150 ms',
+        met: p99 <= 150 && neverSeen === 0 && refused === 0,
+      },
+      {
+        name: 'gateway answer (push → success)',
+        value: `p50 ${fixed(percentile(answerMs, 50))} ms, p99 ${fixed(percentile(answerMs, 99))} ms`,
+      },
+      { name: 'pushes refused or failed; sampled followers never seen', value: `${refused}; ${neverSeen}` },
+    ],
+    tables: [],
+    notes: [],
+    seconds: (Date.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,6 @@
+import type { PhaseContext } from '../phase-context';
+import type { PhaseResult } from '../results';
+
+export async function hostileTraffic(_context: PhaseContext): Promise<PhaseResult> {
+  throw new Error('not written yet');
+}

@@ -1,0 +1,154 @@
+import type { Account } from '@wxp/accounts';
+import { startCeilingServer, startNodeWebotServer, type BaselineServer } from './baseline-servers';
+import { runLoad, type LoadResult } from './load-generator';
+import type { PhaseContext } from './phase-context';
+import { distinctFollows, type WirePush } from './push-corpus';
+import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
+import { startService } from './services';
+
+const FIXED_RATE = 2000;
+const CONNECTIONS = 50;
+
+interface Target {
+  name: string;
+  start(account: Account): Promise<{ origin: string; stop(): Promise<void>; peakRssMb(): number }>;
+}
+
+function fromBaseline(server: BaselineServer) {
+  return {
+    origin: server.origin,
+    stop: () => server.process.stop(),
+    peakRssMb: () => server.process.peakRssMb(),
+  };
+}
+
+/**
+ * Requests/s and latency of three servers answering the same signed pushes over loopback: koa doing
+ * nothing (the ceiling), the node-webot middleware (verifying and parsing, no broker), and the
+ * gateway (verifying, parsing and waiting for acks=all from the real broker). Each runs flat out,
+ * then at a fixed 2,000 pushes/s.
+ */
+export async function gatewayThroughput(context: PhaseContext): Promise<PhaseResult> {
+  const { scale, log } = context;
+  const started = Date.now();
+  const maxSeconds = scale.seconds(10);
+  const fixedSeconds = scale.seconds(10);
+  const targets: Target[] = [
+    { name: 'ceiling (bare koa)', start: async () => fromBaseline(await startCeilingServer()) },
+    { name: 'wechat middleware (node-webot)', start: async (a) => fromBaseline(await startNodeWebotServer(a)) },
+    {
+      name: 'gateway (acks=all)',
+      start: async () => {
+        const gateway = await startService('gateway', {
+          env: {
+            KAFKA_BROKERS: context.stack.brokers.join(','),
+            WECHAT_ACCOUNTS_FILE: context.accounts.file,
+          },
+        });
+        return { origin: gateway.url, stop: () => gateway.stop(), peakRssMb: () => gateway.peakRssMb() };
+      },
+    },
+  ];
+  const figures: Figure[] = [];
+  const rows: string[][] = [];
+  for (const mode of ['plain', 'safe'] as const) {
+    const account = context.accounts[mode];
+    log(`gateway: building ${mode} pushes`);
+    // Enough distinct pushes that the gateway never sees one twice within its duplicate window.
+    const flatOut = distinctFollows(account, scale.count(120_000, 20_000), `max${mode}`);
+    const atRate = distinctFollows(account, FIXED_RATE * fixedSeconds + 2000, `rate${mode}`);
+    const warmUp = distinctFollows(account, 3000, `warm${mode}`);
+    let ceiling: LoadResult | undefined;
+    for (const target of targets) {
+      const server = await target.start(account);
+      try {
+        await runLoad({ origin: server.origin, pushes: warmUp, connections: CONNECTIONS, durationSeconds: 2 });
+        const max = await runLoad({
+          origin: server.origin,
+          pushes: flatOut,
+          connections: CONNECTIONS,
+          durationSeconds: maxSeconds,
+        });
+        const rate = await runLoad({
+          origin: server.origin,
+          pushes: atRate,
+          connections: CONNECTIONS,
+          durationSeconds: fixedSeconds,
+          overallRate: FIXED_RATE,
+        });
+        ceiling ??= max;
+        log(
+          `gateway: ${mode} ${target.name}: ${whole(max.requestsPerSecond)} req/s, p99 ${max.p99Ms} ms; ` +
+            `at ${FIXED_RATE}/s p99 ${rate.p99Ms} ms`,
+        );
+        rows.push([
+          mode,
+          target.name,
+          whole(max.requestsPerSecond),
+          ratio(max.requestsPerSecond, ceiling.requestsPerSecond),
+          fixed(max.p50Ms),
+          fixed(max.p99Ms),
+          fixed(max.maxMs),
+          whole(rate.requestsPerSecond),
+          fixed(rate.p50Ms),
+          fixed(rate.p99Ms),
+          fixed(rate.maxMs),
+          whole(max.non2xx + max.errors + rate.non2xx + rate.errors),
+          whole(max.reused + rate.reused),
+        ]);
+        if (target.name.startsWith('gateway')) {
+          const r = max.requestsPerSecond / ceiling.requestsPerSecond;
+          figures.push(
+            {
+              name: `${mode} pushes: gateway throughput / ceiling`,
+              value: `${r.toFixed(2)} (${whole(max.requestsPerSecond)} vs ${whole(ceiling.requestsPerSecond)} req/s)`,
+              target: '≥ 0.5',
+              met: r >= 0.5,
+            },
+            {
+              name: `${mode} pushes: gateway p99 at ${whole(FIXED_RATE)}/s`,
+              value: `${fixed(rate.p99Ms)} ms (p50 ${fixed(rate.p50Ms)}, max ${fixed(rate.maxMs)})`,
+              target: '≤ 25 ms',
+              met: rate.p99Ms <= 25 && rate.non2xx + rate.errors === 0,
+            },
+          );
+        }
+      } finally {
+        context.memory.record(target.name, `${mode} pushes flat out and at ${FIXED_RATE}/s`, server.peakRssMb());
+        await server.stop();
+      }
+    }
+  }
+  return {
+    id: 'gateway',
+    title: '1. Gateway throughput and latency',
+    setup: [
+      `autocannon over loopback, ${CONNECTIONS} connections, ${maxSeconds} s flat out after a 2 s warm-up, then ${fixedSeconds} s at ${whole(FIXED_RATE)} pushes/s (overallRate).`,
+      'Every request is a distinct signed follow (safe mode: AES-encrypted with msg_signature), built before the load starts.',
+      'The three servers run one at a time as their own processes; the load generator shares the same two cores.',
+    ],
+    figures,
+    tables: [
+      {
+        headers: [
+          'mode',
+          'server',
+          'req/s',
+          'ratio to ceiling',
+          'p50 ms',
+          'p99 ms',
+          'max ms',
+          `req/s at ${FIXED_RATE}/s`,
+          'p50 ms',
+          'p99 ms',
+          'max ms',
+          'non-2xx or errors',
+          'pushes sent twice',
+        ],
+        rows,
+      },
+    ],
+    notes: [],
+    seconds: (Date.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,83 @@
+import { Agent, request } from 'node:http';
+import type { WirePush } from './push-corpus';
+
+export interface PushAnswer {
+  status: number;
+  /** Milliseconds from sending to the full answer; 0 status means the connection failed. */
+  ms: number;
+}
+
+/**
+ * Sends single pushes the way WeChat's servers do: one request per push over kept-alive connections,
+ * each answer awaited and returned to the caller (autocannon measures; this one counts outcomes).
+ */
+export class PushSender {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(private readonly origin: string) {}
+
+  send(push: WirePush): Promise<PushAnswer> {
+    const started = performance.now();
+    return new Promise((resolve) => {
+      const req = request(
+        `${this.origin}${push.path}`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(push.body) },
+          timeout: 10_000,
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+        },
+      );
+      req.once('error', () => resolve({ status: 0, ms: performance.now() - started }));
+      req.once('timeout', () => req.destroy());
+      req.end(push.body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/**
+ * Calls `send(i)` for i = 0 … total-1 at `perSecond`, on a 10 ms tick that catches up with the
+ * schedule, and resolves when every call has settled.
+ */
+export async function atFixedRate(
+  perSecond: number,
+  total: number,
+  send: (index: number) => Promise<void>,
+): Promise<void> {
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * perSecond));
+      while (next < due) inFlight.push(send(next++));
+      if (next >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 10);
+  });
+  await Promise.all(inFlight);
+}
+
+/** Runs `work(i)` for i = 0 … total-1 with at most `concurrency` running at once. */
+export async function withConcurrency(
+  concurrency: number,
+  total: number,
+  work: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < total; i = next++) await work(i);
+    }),
+  );
+}

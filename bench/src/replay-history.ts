@@ -1,0 +1,82 @@
+import { Topics, type WechatEvent } from '@wxp/contracts';
+import { toCanonicalEvent, partitionKeyOf } from '@wxp/gateway/dist/canonical-event';
+import { EventPublisher, createKafka } from '@wxp/kafka';
+import pino from 'pino';
+
+const SCENES = 20;
+
+/** A small deterministic generator, so two runs at one size write the same history. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * A realistic history for one account: users follow (half of them through one of 20 campaign
+ * codes), scan codes and click menus while following, and some unfollow and come back. Each user's
+ * events are in time order, as WeChat sends them; the events are made by the gateway's own mapping.
+ */
+export function* accountHistory(appId: string, users: number, events: number): Generator<WechatEvent> {
+  const next = random(users * 31 + events);
+  const following = new Uint8Array(users);
+  const start = 1_700_000_000;
+  for (let i = 0; i < events; i++) {
+    const user = Math.floor(next() * users);
+    const base = {
+      ToUserName: 'gh_bench',
+      FromUserName: `oReplay${user}`,
+      CreateTime: String(start + Math.floor(i / 20)),
+      MsgType: 'event',
+    };
+    const roll = next();
+    let fields: Record<string, string>;
+    if (!following[user]) {
+      following[user] = 1;
+      fields =
+        roll < 0.5
+          ? { ...base, Event: 'subscribe', EventKey: `qrscene_${1 + Math.floor(next() * SCENES)}` }
+          : { ...base, Event: 'subscribe' };
+    } else if (roll < 0.5) {
+      fields = { ...base, Event: 'CLICK', EventKey: `MENU_${Math.floor(next() * 6)}` };
+    } else if (roll < 0.85) {
+      fields = { ...base, Event: 'SCAN', EventKey: String(1 + Math.floor(next() * SCENES)) };
+    } else {
+      following[user] = 0;
+      fields = { ...base, Event: 'unsubscribe' };
+    }
+    yield toCanonicalEvent(appId, fields);
+  }
+}
+
+/** Writes the history to wechat.events.v1 through the platform's publisher (idempotent, acks=all). */
+export async function publishHistory(
+  brokers: string[],
+  history: Iterable<WechatEvent>,
+  onProgress: (published: number) => void,
+): Promise<number> {
+  const logger = pino({ level: 'silent' });
+  const publisher = await EventPublisher.connect(createKafka({ brokers, clientId: 'bench-history', logger }), {
+    maxQueuedEvents: 20_000,
+  });
+  let published = 0;
+  try {
+    let chunk: Promise<void>[] = [];
+    for (const event of history) {
+      chunk.push(publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }));
+      if (chunk.length === 10_000) {
+        await Promise.all(chunk);
+        published += chunk.length;
+        chunk = [];
+        onProgress(published);
+      }
+    }
+    await Promise.all(chunk);
+    published += chunk.length;
+  } finally {
+    await publisher.disconnect();
+  }
+  return published;
+}

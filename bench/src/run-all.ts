@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@wxp/devstack';
+import { writeBenchAccounts } from './bench-accounts';
+import { BenchStack } from './bench-stack';
+import { killAllChildren } from './child-processes';
+import { endToEndLatency } from './end-to-end-latency';
+import { brokerOutage } from './faults/broker-outage';
+import { consumerKills } from './faults/consumer-kills';
+import { duplicateDelivery } from './faults/duplicate-delivery';
+import { hostileTraffic } from './faults/hostile-traffic';
+import { gatewayProfile } from './gateway-profile';
+import { gatewayThroughput } from './gateway-throughput';
+import { machineInfo } from './machine';
+import { memoryPhase } from './memory-report';
+import { MemoryRecord, type PhaseContext } from './phase-context';
+import { renderReport } from './report';
+import type { PhaseResult, RunResults } from './results';
+import { replayThroughput, type ReplayOutcome } from './replay-throughput';
+import { benchScale } from './scale';
+import { tokenSharing } from './token-sharing';
+
+interface Phase {
+  id: string;
+  title: string;
+  /** Hard limit at scale 1; a phase past it is recorded as failed and its processes killed. */
+  limitSeconds: number;
+  run(context: PhaseContext): Promise<PhaseResult>;
+}
+
+const log = (line: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+async function withinLimit<T>(work: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failedPhase(phase: Phase, error: unknown, seconds: number): PhaseResult {
+  return {
+    id: phase.id,
+    title: phase.title,
+    setup: [],
+    figures: [],
+    tables: [],
+    notes: [],
+    seconds,
+    error: (error as Error).message.split('\n')[0] ?? String(error),
+  };
+}
+
+async function main(): Promise<void> {
+  const scale = benchScale();
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const started = Date.now();
+  const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  log(`benchmarks at scale ${scale.factor}${only ? ` (only ${only.join(', ')})` : ''}`);
+
+  const stack = await BenchStack.start(log);
+  log(`broker ${stack.brokers.join(',')}, store ${stack.mongoUrl('bench')}`);
+  const memory = new MemoryRecord();
+  const context: PhaseContext = { stack, accounts: writeBenchAccounts(), scale, memory, log };
+  // The consumer-kill fault compares against the read models the replay phase built.
+  let replay: ReplayOutcome | undefined;
+  const phases: Phase[] = [
+    { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 300, run: gatewayThroughput },
+    { id: 'e2e', title: '2. End to end', limitSeconds: 240, run: endToEndLatency },
+    {
+      id: 'replay',
+      title: '3. Replay',
+      limitSeconds: 720,
+      run: async (c) => {
+        replay = await replayThroughput(c);
+        return replay.result;
+      },
+    },
+    { id: 'token', title: '4. Shared access_token', limitSeconds: 120, run: tokenSharing },
+    { id: 'outage', title: '5a. Fault: broker stopped for 20 s', limitSeconds: 240, run: brokerOutage },
+    {
+      id: 'kills',
+      title: '5b. Fault: consumers SIGKILLed during a replay',
+      limitSeconds: 600,
+      run: (c) => consumerKills(c, replay),
+    },
+    { id: 'duplicates', title: '5c. Fault: every push delivered three times', limitSeconds: 180, run: duplicateDelivery },
+    { id: 'hostile', title: '5d. Fault: hostile bodies mixed into valid traffic', limitSeconds: 300, run: hostileTraffic },
+    { id: 'profile', title: '7. Profile of the gateway', limitSeconds: 120, run: gatewayProfile },
+  ];
+
+  const results: PhaseResult[] = [];
+  try {
+    for (const phase of phases) {
+      if (only && !only.includes(phase.id)) continue;
+      const phaseStarted = Date.now();
+      log(`— ${phase.title}`);
+      try {
+        const limit = Math.max(60, phase.limitSeconds * Math.max(scale.factor, 0.25));
+        results.push(await withinLimit(phase.run(context), limit, phase.title));
+      } catch (error) {
+        log(`${phase.title} failed: ${(error as Error).stack ?? String(error)}`);
+        results.push(failedPhase(phase, error, (Date.now() - phaseStarted) / 1000));
+        killAllChildren();
+        await stack.startBroker().catch(() => undefined);
+      }
+      log(`  done in ${Math.round((Date.now() - phaseStarted) / 1000)} s`);
+    }
+    results.push(memoryPhase(memory));
+  } finally {
+    killAllChildren();
+    await stack.stop();
+  }
+
+  const run: RunResults = {
+    command: process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node bench/dist/run-all.js ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt,
+    seconds: (Date.now() - started) / 1000,
+    scale: scale.factor,
+    machine: machineInfo(stack.storeEngine),
+    phases: results,
+  };
+  const root = repoRoot();
+  const notesFile = join(root, 'bench', 'analysis.md');
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
+  // Only a complete run at full scale is published; a partial or scaled one is a preview.
+  const published = scale.factor === 1 && !only;
+  const outDir = published ? root : join(root, '.data', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(published ? join(root, 'bench') : outDir, 'results.json'), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), renderReport(run, notes));
+  log(`wrote ${join(outDir, 'BENCHMARKS.md')} in ${Math.round(run.seconds)} s total`);
+}
+
+// A run that hangs in spite of the phase limits is ended: no benchmark may run unbounded.
+const overall = setTimeout(
+  () => {
+    log('benchmarks exceeded 40 minutes; stopping');
+    killAllChildren();
+    process.exit(1);
+  },
+  40 * 60 * 1000,
+);
+overall.unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`benchmarks failed: ${(error as Error).stack ?? String(error)}`);
+    killAllChildren();
+    process.exit(1);
+  },
+);
