@@ -17,16 +17,25 @@ export function benchAccount(encryptMode: Account['encryptMode']): Account {
   };
 }
 
+/** The accounts of a run: one per mode for the load phases, and one per fault so their counts stay apart. */
 export interface BenchAccounts {
   plain: Account;
   safe: Account;
+  outage: Account;
+  duplicates: Account;
+  hostile: Account;
   file: string;
 }
 
 export function writeBenchAccounts(): BenchAccounts {
-  const plain = benchAccount('plain');
-  const safe = benchAccount('safe');
+  const accounts = {
+    plain: benchAccount('plain'),
+    safe: benchAccount('safe'),
+    outage: benchAccount('safe'),
+    duplicates: benchAccount('plain'),
+    hostile: benchAccount('safe'),
+  };
   const file = join(tmpdir(), `wxp-bench-accounts-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify([plain, safe], null, 2));
-  return { plain, safe, file };
+  writeFileSync(file, JSON.stringify(Object.values(accounts), null, 2));
+  return { ...accounts, file };
 }

@@ -33,8 +33,13 @@ export class BenchStack {
     const kafkaPorts = { port: await freePort(), controllerPort: await freePort() };
     const report = (line: string) => log(`  ${line}`);
     const [broker, store] = await Promise.all([
-      startKafkaBroker({ dataDir: join(dataDir, 'kafka'), ...kafkaPorts, report }),
-      startDocumentStore({ dataDir: join(dataDir, 'store'), port: await freePort(), database: 'bench', report }),
+      startBrokerOnce(join(dataDir, 'kafka'), kafkaPorts, report),
+      startDocumentStore({
+        dataDir: join(dataDir, 'store'),
+        port: await freePort(),
+        database: 'bench',
+        report,
+      }),
     ]);
     const stack = new BenchStack(dataDir, kafkaPorts, store, broker);
     const logger = pino({ level: 'silent' });
@@ -59,12 +64,38 @@ export class BenchStack {
     return url.toString();
   }
 
+  /**
+   * Commits a consumer group at the current end of wechat.events.v1, so that a service started with
+   * it handles only what comes next: as a deployment that has long caught up would, and without
+   * first reading what earlier phases wrote.
+   */
+  async positionGroupAtEnd(groupId: string): Promise<void> {
+    const admin = createKafka({
+      brokers: this.brokers,
+      clientId: 'bench',
+      logger: pino({ level: 'silent' }),
+    }).admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(Topics.events);
+      await admin.setOffsets({
+        groupId,
+        topic: Topics.events,
+        partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async stopBroker(): Promise<void> {
     await this.broker?.stop();
     this.broker = undefined;
   }
 
+  /** Starts the broker again after stopBroker; does nothing while it runs. */
   async startBroker(): Promise<void> {
+    if (this.broker) return;
     this.broker = await startKafkaBroker({
       dataDir: join(this.dataDir, 'kafka'),
       ...this.kafkaPorts,
@@ -98,5 +129,24 @@ async function warmGroupCoordinator(kafka: Kafka): Promise<void> {
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Starts the broker, and once more if formatting its storage failed: the devstack's random KRaft
+ * cluster id sometimes begins with "-", which kafka-storage takes for an option. A fresh directory
+ * gets a fresh id.
+ */
+async function startBrokerOnce(
+  dataDir: string,
+  ports: { port: number; controllerPort: number },
+  report: (line: string) => void,
+): Promise<RunningKafkaBroker> {
+  try {
+    return await startKafkaBroker({ dataDir, ...ports, report });
+  } catch (error) {
+    if (!/StorageTool format/.test((error as Error).message)) throw error;
+    rmSync(dataDir, { recursive: true, force: true });
+    return startKafkaBroker({ dataDir, ...ports, report });
   }
 }

@@ -38,7 +38,9 @@ export interface NodeProcess {
 function statusField(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
   if (pid === undefined) return 0;
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match?.[1] ? Number(match[1]) / 1024 : 0;
   } catch {
     return 0;
@@ -99,7 +101,8 @@ export async function waitForHttp(url: string, process: NodeProcess, timeoutMs =
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${process.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${process.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,6 +4,7 @@ import { distinctFollows } from './push-corpus';
 import { atFixedRate, PushSender } from './push-sender';
 import { ReadModelProbe } from './read-model-probe';
 import { fixed, whole, type PhaseResult } from './results';
+import { consumerCapacity, type ConsumerCapacity } from './consumer-metrics';
 import { startService } from './services';
 
 const RATE = 1000;
@@ -21,12 +22,14 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
   const seconds = scale.seconds(60, 10);
   const total = RATE * seconds;
   const mongoUrl = stack.mongoUrl('bench_e2e');
+  const group = `bench-e2e-${Date.now().toString(36)}`;
+  await stack.positionGroupAtEnd(group);
   const projection = await startService('subscriber-projection', {
     env: {
       KAFKA_BROKERS: stack.brokers.join(','),
       MONGO_URL: mongoUrl,
       PRIVACY_KEY: BENCH_PRIVACY_KEY,
-      SUBSCRIBER_PROJECTION_GROUP: `bench-e2e-${Date.now().toString(36)}`,
+      SUBSCRIBER_PROJECTION_GROUP: group,
     },
   });
   const gateway = await startService('gateway', {
@@ -40,6 +43,7 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
   const visibleMs: number[] = [];
   let refused = 0;
   let neverSeen = 0;
+  let projectionCapacity: ConsumerCapacity | undefined;
   try {
     // The projection's group joins and gets its partitions first: the figure is the steady state,
     // not the start-up.
@@ -64,12 +68,15 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
       else visibleMs.push(seenAt - sent);
     });
   } finally {
-    const metrics = await fetch(`${projection.url}/metrics`).then((r) => r.text()).catch(() => '');
-    log(metrics.split('\n').filter((l) => l.startsWith('wxp_consumer_batch_seconds_sum') || l.startsWith('wxp_consumer_batch_seconds_count') || l.startsWith('wxp_consumer_events_total')).join('\n'));
+    projectionCapacity = await consumerCapacity(projection.url);
     sender.close();
     await probe.close();
     context.memory.record('gateway', `${RATE} pushes/s for ${seconds} s (end to end)`, gateway.peakRssMb());
-    context.memory.record('subscriber-projection', `${RATE} follows/s for ${seconds} s`, projection.peakRssMb());
+    context.memory.record(
+      'subscriber-projection',
+      `${RATE} follows/s for ${seconds} s`,
+      projection.peakRssMb(),
+    );
     await gateway.stop();
     await projection.stop();
   }
@@ -94,6 +101,12 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
         value: `p50 ${fixed(percentile(answerMs, 50))} ms, p99 ${fixed(percentile(answerMs, 99))} ms`,
       },
       { name: 'pushes refused or failed; sampled followers never seen', value: `${refused}; ${neverSeen}` },
+      {
+        name: 'subscriber projection during the run',
+        value: projectionCapacity
+          ? `${whole(projectionCapacity.applied)} events applied, ${fixed(projectionCapacity.msPerEvent, 2)} ms of batch time each (at most ${whole(1000 / projectionCapacity.msPerEvent)} events/s)`
+          : 'metrics not read',
+      },
     ],
     tables: [],
     notes: [],

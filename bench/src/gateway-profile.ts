@@ -1,6 +1,63 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@wxp/devstack';
+import { topCosts } from './cpu-profile';
+import { runLoad } from './load-generator';
 import type { PhaseContext } from './phase-context';
-import type { PhaseResult } from './results';
+import { distinctFollows } from './push-corpus';
+import { fixed, whole, type PhaseResult } from './results';
+import { startService } from './services';
 
-export async function gatewayProfile(_context: PhaseContext): Promise<PhaseResult> {
-  throw new Error('not written yet');
+/**
+ * The gateway under `node --cpu-prof` while autocannon drives safe-mode pushes flat out (the heavier
+ * mode), then the profile's top self-time costs, by function and by area.
+ */
+export async function gatewayProfile(context: PhaseContext): Promise<PhaseResult> {
+  const started = Date.now();
+  const seconds = context.scale.seconds(10, 5);
+  const dir = mkdtempSync(join(tmpdir(), 'wxp-bench-profile-'));
+  const account = context.accounts.safe;
+  const pushes = distinctFollows(account, context.scale.count(60_000, 10_000), 'profile');
+  const gateway = await startService('gateway', {
+    env: { KAFKA_BROKERS: context.stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: context.accounts.file },
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
+  let load;
+  try {
+    load = await runLoad({ origin: gateway.url, pushes, connections: 50, durationSeconds: seconds });
+  } finally {
+    await gateway.stop();
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('the gateway wrote no .cpuprofile');
+  const costs = topCosts(join(dir, file), repoRoot());
+  rmSync(dir, { recursive: true, force: true });
+  context.log(
+    `profile: top areas ${costs.areas
+      .slice(0, 5)
+      .map((a) => `${a.name} ${fixed(a.selfPercent)}%`)
+      .join(', ')}`,
+  );
+  return {
+    id: 'profile',
+    title: '7. Profile of the gateway',
+    setup: [
+      `The gateway under \`node --cpu-prof\` for the whole process life, ${seconds} s of safe-mode pushes flat out (${whole(load.requestsPerSecond)} req/s while profiled), start-up and shut-down included.`,
+      'Self time: the samples in which the function itself was running, as a share of all samples (idle included).',
+    ],
+    figures: [],
+    tables: [
+      {
+        headers: ['area (package, node module or file)', 'self time %'],
+        rows: costs.areas.map((a) => [a.name, fixed(a.selfPercent)]),
+      },
+      {
+        headers: ['function', 'self time %'],
+        rows: costs.functions.map((f) => [f.name, fixed(f.selfPercent)]),
+      },
+    ],
+    notes: [],
+    seconds: (Date.now() - started) / 1000,
+  };
 }

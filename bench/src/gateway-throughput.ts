@@ -2,7 +2,7 @@ import type { Account } from '@wxp/accounts';
 import { startCeilingServer, startNodeWebotServer, type BaselineServer } from './baseline-servers';
 import { runLoad, type LoadResult } from './load-generator';
 import type { PhaseContext } from './phase-context';
-import { distinctFollows, type WirePush } from './push-corpus';
+import { distinctFollows } from './push-corpus';
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
 import { startService } from './services';
 
@@ -35,7 +35,10 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
   const fixedSeconds = scale.seconds(10);
   const targets: Target[] = [
     { name: 'ceiling (bare koa)', start: async () => fromBaseline(await startCeilingServer()) },
-    { name: 'wechat middleware (node-webot)', start: async (a) => fromBaseline(await startNodeWebotServer(a)) },
+    {
+      name: 'wechat middleware (node-webot)',
+      start: async (a) => fromBaseline(await startNodeWebotServer(a)),
+    },
     {
       name: 'gateway (acks=all)',
       start: async () => {
@@ -62,7 +65,12 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
     for (const target of targets) {
       const server = await target.start(account);
       try {
-        await runLoad({ origin: server.origin, pushes: warmUp, connections: CONNECTIONS, durationSeconds: 2 });
+        await runLoad({
+          origin: server.origin,
+          pushes: warmUp,
+          connections: CONNECTIONS,
+          durationSeconds: 2,
+        });
         const max = await runLoad({
           origin: server.origin,
           pushes: flatOut,
@@ -114,7 +122,11 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
           );
         }
       } finally {
-        context.memory.record(target.name, `${mode} pushes flat out and at ${FIXED_RATE}/s`, server.peakRssMb());
+        context.memory.record(
+          target.name,
+          `${mode} pushes flat out and at ${FIXED_RATE}/s`,
+          server.peakRssMb(),
+        );
         await server.stop();
       }
     }

@@ -7,7 +7,7 @@ export function memoryPhase(memory: MemoryRecord): PhaseResult {
     id: 'memory',
     title: '6. Memory',
     setup: [
-      'Peak resident set size (the kernel\'s VmHWM of each process, read just before it stops), under the load of each phase above.',
+      "Peak resident set size (the kernel's VmHWM of each process, read just before it stops), under the load of each phase above.",
     ],
     figures: [],
     tables: [

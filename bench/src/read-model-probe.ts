@@ -35,7 +35,9 @@ export class ReadModelProbe {
   /** Resolves with the time (performance.now()) the user was first found following, or undefined at the deadline. */
   seen(appId: string, openId: string, deadlineMs: number): Promise<number | undefined> {
     const id = userKey(this.privacyKey, appId, openId);
-    return new Promise((resolve) => this.pending.set(id, { id, deadline: performance.now() + deadlineMs, resolve }));
+    return new Promise((resolve) =>
+      this.pending.set(id, { id, deadline: performance.now() + deadlineMs, resolve }),
+    );
   }
 
   private async poll(): Promise<void> {
@@ -44,7 +46,9 @@ export class ReadModelProbe {
       const batch = [...this.pending.values()].slice(0, 64);
       await Promise.all(
         batch.map(async (p) => {
-          const found = await subscribers.findOne({ _id: p.id }, { projection: { state: 1 } }).catch(() => null);
+          const found = await subscribers
+            .findOne({ _id: p.id }, { projection: { state: 1 } })
+            .catch(() => null);
           const now = performance.now();
           if (found?.state === 'following' || now > p.deadline) {
             this.pending.delete(p.id);

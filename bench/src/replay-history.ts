@@ -58,9 +58,12 @@ export async function publishHistory(
   onProgress: (published: number) => void,
 ): Promise<number> {
   const logger = pino({ level: 'silent' });
-  const publisher = await EventPublisher.connect(createKafka({ brokers, clientId: 'bench-history', logger }), {
-    maxQueuedEvents: 20_000,
-  });
+  const publisher = await EventPublisher.connect(
+    createKafka({ brokers, clientId: 'bench-history', logger }),
+    {
+      maxQueuedEvents: 20_000,
+    },
+  );
   let published = 0;
   try {
     let chunk: Promise<void>[] = [];

@@ -41,7 +41,10 @@ export async function measureStoreBaseline(mongoUrl: string, documents: number):
         const ids = Array.from({ length: 20 }, (_, i) => `user${Math.floor((i * inserted) / 20)}`);
         const replaceStarted = performance.now();
         for (const _id of ids) {
-          await collection.replaceOne({ _id }, { appId: 'wxbench', state: 'following', position: inserted + 1 });
+          await collection.replaceOne(
+            { _id },
+            { appId: 'wxbench', state: 'following', position: inserted + 1 },
+          );
         }
         replaceMsBySize.push({ size: inserted, ms: (performance.now() - replaceStarted) / ids.length });
       }

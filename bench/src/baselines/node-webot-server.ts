@@ -10,7 +10,12 @@ const account = JSON.parse(process.env.BASELINE_ACCOUNT ?? '{}') as {
 };
 
 const middleware = wechat(
-  { token: account.token, appid: account.appId, encodingAESKey: account.encodingAESKey, checkSignature: true },
+  {
+    token: account.token,
+    appid: account.appId,
+    encodingAESKey: account.encodingAESKey,
+    checkSignature: true,
+  },
   (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('success');

@@ -1,0 +1,107 @@
+import type { Account } from '@wxp/accounts';
+import { ReadModels, userKey } from '@wxp/contracts';
+import { MongoClient } from 'mongodb';
+import { BENCH_PRIVACY_KEY } from '../end-to-end-latency';
+import type { PhaseContext } from '../phase-context';
+import { withConcurrency } from '../push-sender';
+import { startService, type RunningService } from '../services';
+import { storedEventIds } from '../topic-census';
+
+export interface FaultCensus {
+  /** Users WeChat was told "success" for who are not following in the read model. */
+  lost: number;
+  /** Follows the read model counted beyond one per user. */
+  doubledInReadModel: number;
+  /** Event ids stored on the topic more than once (consumers collapse these; counted for the record). */
+  storedTwice: number;
+  /** Events of refused pushes that reached the topic. */
+  refusedButStored: number;
+}
+
+/**
+ * The gateway and the subscriber projection as their own processes, for one fault: the projection
+ * starts at the end of the topic in a database of the fault's own, and at the end the read model
+ * and the topic are checked against what the senders were told.
+ */
+export class FaultRig {
+  private constructor(
+    private readonly context: PhaseContext,
+    private readonly account: Account,
+    private readonly mongoUrl: string,
+    readonly gateway: RunningService,
+    readonly projection: RunningService,
+  ) {}
+
+  static async start(context: PhaseContext, account: Account, name: string): Promise<FaultRig> {
+    const { stack } = context;
+    const mongoUrl = stack.mongoUrl(`bench_${name}`);
+    const group = `bench-${name}-${Date.now().toString(36)}`;
+    await stack.positionGroupAtEnd(group);
+    const projection = await startService('subscriber-projection', {
+      env: {
+        KAFKA_BROKERS: stack.brokers.join(','),
+        MONGO_URL: mongoUrl,
+        PRIVACY_KEY: BENCH_PRIVACY_KEY,
+        SUBSCRIBER_PROJECTION_GROUP: group,
+      },
+    });
+    const gateway = await startService('gateway', {
+      env: { KAFKA_BROKERS: stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: context.accounts.file },
+    });
+    return new FaultRig(context, account, mongoUrl, gateway, projection);
+  }
+
+  /**
+   * Waits until the read model shows every acknowledged follower (or the time is up), then counts.
+   * `openIdPrefix` names the fault's users; refused pushes use `refusedPrefix`.
+   */
+  async census(
+    acknowledged: readonly string[],
+    openIdPrefix: string,
+    refusedPrefix?: string,
+  ): Promise<FaultCensus> {
+    const client = new MongoClient(this.mongoUrl);
+    await client.connect();
+    try {
+      const subscribers = client.db().collection<{ _id: string; state?: string }>(ReadModels.subscribers);
+      const missing = new Set(acknowledged);
+      const deadline = Date.now() + 120_000;
+      while (missing.size > 0 && Date.now() < deadline) {
+        await withConcurrency(16, missing.size, async (i) => {
+          const openId = [...missing][i];
+          if (openId === undefined) return;
+          const found = await subscribers.findOne({
+            _id: userKey(BENCH_PRIVACY_KEY, this.account.appId, openId),
+          });
+          if (found?.state === 'following') missing.delete(openId);
+        });
+        if (missing.size > 0) await new Promise((r) => setTimeout(r, 1000));
+      }
+      const counts = await client
+        .db()
+        .collection<{ appId: string; follows: number }>(ReadModels.followerCounts)
+        .find({ appId: this.account.appId })
+        .toArray();
+      const follows = counts.reduce((sum, c) => sum + (c.follows ?? 0), 0);
+      const stored = await storedEventIds(this.context.stack.brokers, openIdPrefix);
+      const refused = refusedPrefix
+        ? await storedEventIds(this.context.stack.brokers, refusedPrefix)
+        : new Map();
+      return {
+        lost: missing.size,
+        doubledInReadModel: Math.max(0, follows - new Set(acknowledged).size),
+        storedTwice: [...stored.values()].filter((n) => n > 1).length,
+        refusedButStored: refused.size,
+      };
+    } finally {
+      await client.close();
+    }
+  }
+
+  async stop(load: string): Promise<void> {
+    this.context.memory.record('gateway', load, this.gateway.peakRssMb());
+    this.context.memory.record('subscriber-projection', load, this.projection.peakRssMb());
+    await this.gateway.stop();
+    await this.projection.stop();
+  }
+}
