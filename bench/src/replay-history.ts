@@ -83,3 +83,37 @@ export async function publishHistory(
   }
   return published;
 }
+
+/**
+ * Writes the history at a steady rate, in small acknowledged chunks, as live traffic would arrive:
+ * consumers reading it meanwhile always have a batch in hand.
+ */
+export async function publishPaced(
+  brokers: string[],
+  history: Iterable<WechatEvent>,
+  perSecond: number,
+): Promise<number> {
+  const logger = pino({ level: 'silent' });
+  const publisher = await EventPublisher.connect(createKafka({ brokers, clientId: 'bench-paced', logger }));
+  const chunkSize = Math.max(1, Math.round(perSecond / 4));
+  const started = performance.now();
+  let published = 0;
+  try {
+    let chunk: Promise<void>[] = [];
+    for (const event of history) {
+      chunk.push(publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }));
+      if (chunk.length === chunkSize) {
+        await Promise.all(chunk);
+        published += chunk.length;
+        chunk = [];
+        const due = started + (published / perSecond) * 1000;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      }
+    }
+    await Promise.all(chunk);
+    published += chunk.length;
+  } finally {
+    await publisher.disconnect();
+  }
+  return published;
+}

@@ -6,6 +6,8 @@ import type { PhaseContext } from './phase-context';
 import { accountHistory, publishHistory } from './replay-history';
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
 import { measureStoreBaseline } from './store-baseline';
+import { startService } from './services';
+import { committedEvents, progressAdmin, topicEvents } from './consumer-progress';
 
 export const REPLAYED_SERVICES = ['subscriber-projection', 'qr-attribution'] as const;
 export type ReplayedService = (typeof REPLAYED_SERVICES)[number];
@@ -29,10 +31,10 @@ const ISSUE_EVENTS = 1_000_000;
  * would take hours per read model: too long for a run that must end on its own. Ten events per user,
  * as in the issue.
  */
-const DEFAULT_EVENTS = 50_000;
+const DEFAULT_EVENTS = 6_000;
 
 export function replaySize(context: PhaseContext): { events: number; users: number } {
-  const events = Number(process.env.BENCH_REPLAY_EVENTS ?? context.scale.count(DEFAULT_EVENTS, 2000));
+  const events = Number(process.env.BENCH_REPLAY_EVENTS ?? context.scale.count(DEFAULT_EVENTS, 3000));
   return { events, users: Math.max(10, Math.round(events / 10)) };
 }
 
@@ -168,17 +170,47 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       met: r >= 0.6,
     });
   }
+  const liveRows: string[][] = [];
+  for (const service of REPLAYED_SERVICES) {
+    const live = await liveConsumerPass(context, service, stack.mongoUrl('bench_replay_live'));
+    const rate = live.events / live.steadySeconds;
+    log(`replay: ${service} as a live consumer ${whole(rate)} events/s after joining`);
+    liveRows.push([
+      service,
+      whole(live.events),
+      fixed(live.joinSeconds),
+      fixed(live.steadySeconds),
+      whole(rate),
+      ratio(rate, baseline.insertManyPerSecond),
+    ]);
+    figures.push({
+      name: `${service} reading the history as a live consumer / raw insertMany`,
+      value: `${ratio(rate, baseline.insertManyPerSecond)} (${whole(rate)} events/s)`,
+    });
+  }
   const result: PhaseResult = {
     id: 'replay',
     title: '3. Replay',
     setup: [
       `${whole(events)} events over ${whole(users)} users of one account (follows, half through one of 20 codes; menu clicks, code scans, unfollows and returns) written to wechat.events.v1 in ${fixed(writeSeconds)} s (${whole(events / writeSeconds)} events/s, acks=all).`,
       'Each projection rebuilt by its replay command (`services/<name>/dist/replay.js`, its own process) into fresh collections, then swapped in; the profiles model replays from wechat.profiles.v1, which this history does not fill, so it is not timed.',
+      "The same history read by each service itself (its own process, a fresh group, a database of its own): the rate from its first commit to its last, without the group join and the replay command's waits, which dominate at this size.",
       `Baseline: insertMany of ${whole(baseline.documents)} subscriber-shaped documents, 500 per call, into a fresh collection of the same store.`,
     ],
     figures,
     tables: [
       { headers: ['read model', 'events', 'seconds', 'events/s', 'ratio to raw insertMany'], rows },
+      {
+        headers: [
+          'live consumer from offset 0',
+          'events',
+          's to first commit',
+          's from first commit to the end',
+          'events/s',
+          'ratio to raw insertMany',
+        ],
+        rows: liveRows,
+      },
       {
         headers: ['collection size', 'replaceOne by _id, ms each'],
         rows: baseline.replaceMsBySize.map((r) => [whole(r.size), fixed(r.ms, 2)]),
@@ -198,4 +230,48 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
     seconds: (Date.now() - started) / 1000,
   };
   return { result, mongoUrl, appId, events, eventsPerSecond };
+}
+
+/**
+ * The service reading the whole history on a fresh group, as after a deployment with an empty
+ * store: seconds until its first commit (start-up and group join), then until it has committed all.
+ */
+async function liveConsumerPass(
+  context: PhaseContext,
+  service: ReplayedService,
+  mongoUrl: string,
+): Promise<{ events: number; joinSeconds: number; steadySeconds: number }> {
+  const admin = await progressAdmin(context.stack.brokers);
+  const group = `bench-replay-live-${service}-${Date.now().toString(36)}`;
+  const started = performance.now();
+  const running = await startService(service, {
+    env: {
+      KAFKA_BROKERS: context.stack.brokers.join(','),
+      MONGO_URL: mongoUrl,
+      PRIVACY_KEY: BENCH_PRIVACY_KEY,
+      [`${service.toUpperCase().replace(/-/g, '_')}_GROUP`]: group,
+    },
+  });
+  try {
+    const total = await topicEvents(admin);
+    let firstCommit = 0;
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const done = await committedEvents(admin, group);
+      if (done > 0 && firstCommit === 0) firstCommit = performance.now();
+      if (done >= total) break;
+      if (Date.now() > deadline) throw new Error(`${service} read ${done} of ${total} events in 300 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ended = performance.now();
+    return {
+      events: total,
+      joinSeconds: (firstCommit - started) / 1000,
+      steadySeconds: Math.max(0.001, (ended - firstCommit) / 1000),
+    };
+  } finally {
+    context.memory.record(service, 'reading the replay history from offset 0', running.peakRssMb());
+    await running.stop();
+    await admin.disconnect();
+  }
 }

@@ -13,7 +13,7 @@ export async function duplicateDelivery(context: PhaseContext): Promise<PhaseRes
   const { scale, log } = context;
   const started = Date.now();
   const account = context.accounts.duplicates;
-  const users = scale.count(5000, 200);
+  const users = scale.count(2000, 200);
   const rig = await FaultRig.start(context, account, 'duplicates');
   const sender = new PushSender(rig.gateway.url);
   const statuses = new Map<number, number>();
