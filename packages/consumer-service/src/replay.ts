@@ -100,40 +100,45 @@ export async function replayReadModel<N extends Record<string, string>>(
   });
   bar.start(total, 0, { speed: 0 });
 
-  const catchUp = async (collections: N, until: Offsets) => {
-    const consumer = await startProjectionConsumer({
-      kafka,
-      mongo,
-      groupId,
-      behaviour: options.behaviourFor(collections),
-      logger: options.logger,
-      metrics: options.metrics,
-    });
-    try {
-      for (;;) {
-        const done = await committed(kafka, groupId, topic);
-        const handled = [...until].reduce(
-          (sum, [p]) => sum + Math.max(0, (done.get(p) ?? 0) - (low.get(p) ?? 0)),
-          0,
-        );
-        bar.update(Math.min(handled, total), {
-          speed: Math.round(handled / Math.max(0.001, (Date.now() - started) / 1000)),
-        });
-        if ([...until].every(([p, h]) => h <= (low.get(p) ?? 0) || (done.get(p) ?? -1) >= h)) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    } finally {
-      await consumer.stop();
+  const waitUntil = async (until: Offsets) => {
+    for (;;) {
+      const done = await committed(kafka, groupId, topic);
+      const handled = [...until].reduce(
+        (sum, [p]) => sum + Math.max(0, (done.get(p) ?? 0) - (low.get(p) ?? 0)),
+        0,
+      );
+      bar.update(Math.min(handled, total), {
+        speed: Math.round(handled / Math.max(0.001, (Date.now() - started) / 1000)),
+      });
+      if ([...until].every(([p, h]) => h <= (low.get(p) ?? 0) || (done.get(p) ?? -1) >= h)) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
 
+  // One consumer for the whole replay: joining a group costs seconds, so it is done once.
+  const consumer = await startProjectionConsumer({
+    kafka,
+    mongo,
+    groupId,
+    behaviour: options.behaviourFor(fresh),
+    logger: options.logger,
+    metrics: options.metrics,
+  });
+  let running = true;
+  const stopConsumer = async () => {
+    if (running) {
+      running = false;
+      await consumer.stop();
+    }
+  };
   try {
-    await catchUp(fresh, high);
+    await waitUntil(high);
     const previous = await activeCollections(mongo.db, service, options.collections);
     await pointReadModelAt(mongo.db, service, fresh);
-    // Batches the live consumer began before the switch wrote to the old collections: apply
-    // everything up to the end of the topic again to the new ones.
-    await catchUp(fresh, (await endOffsets(kafka, topic)).high);
+    // Batches the live consumer began before the switch wrote to the old collections: the replay
+    // goes on to the end of the topic as it is now, which covers them, before the old ones go.
+    await waitUntil((await endOffsets(kafka, topic)).high);
+    await stopConsumer();
     bar.stop();
     for (const name of Object.values(previous))
       await mongo.db
@@ -142,6 +147,7 @@ export async function replayReadModel<N extends Record<string, string>>(
         .catch(() => undefined);
     return { events: total, seconds: (Date.now() - started) / 1000, swapped: Object.values(fresh) };
   } finally {
+    await stopConsumer();
     bar.stop();
     await forgetGroup(kafka, groupId).catch(() => undefined);
   }
