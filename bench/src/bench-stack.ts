@@ -10,6 +10,7 @@ import {
   type RunningKafkaBroker,
 } from '@wxp/devstack';
 import { createKafka, provisionTopics, type Kafka } from '@wxp/kafka';
+import { MongoClient } from 'mongodb';
 import pino from 'pino';
 
 /**
@@ -19,13 +20,48 @@ import pino from 'pino';
  */
 export class BenchStack {
   private broker: RunningKafkaBroker | undefined;
+  private storeGeneration = 0;
   private constructor(
     private readonly dataDir: string,
     private readonly kafkaPorts: { port: number; controllerPort: number },
-    private readonly store: RunningDocumentStore,
+    private store: RunningDocumentStore,
     broker: RunningKafkaBroker,
   ) {
     this.broker = broker;
+  }
+
+  /**
+   * A new, empty store for the next phase. FerretDB's SQLite backend has been seen to stop
+   * answering every read and write (ping still answers) after heavy concurrent writing; a phase
+   * should not inherit that, nor another phase's data.
+   */
+  async freshStore(): Promise<void> {
+    await this.store.stop();
+    this.storeGeneration++;
+    this.store = await startDocumentStore({
+      dataDir: join(this.dataDir, `store-${this.storeGeneration}`),
+      port: await freePort(),
+      database: 'bench',
+      report: () => undefined,
+    });
+  }
+
+  /** Whether the store still takes a write and answers a read within a few seconds. */
+  async storeAnswers(): Promise<boolean> {
+    const client = new MongoClient(this.mongoUrl('bench_health'), {
+      serverSelectionTimeoutMS: 3000,
+      socketTimeoutMS: 5000,
+    });
+    try {
+      await client.connect();
+      const probe = client.db().collection<{ _id: string; at: Date }>('probe');
+      await probe.replaceOne({ _id: 'probe' }, { at: new Date() }, { upsert: true });
+      return (await probe.countDocuments()) === 1;
+    } catch {
+      return false;
+    } finally {
+      await client.close().catch(() => undefined);
+    }
   }
 
   static async start(log: (line: string) => void): Promise<BenchStack> {

@@ -125,11 +125,23 @@ async function main(): Promise<void> {
       const phaseStarted = Date.now();
       log(`— ${phase.title}`);
       try {
+        if (results.length > 0) await stack.freshStore();
         const limit = scale.factor === 1 ? phase.limitSeconds : Math.max(150, phase.limitSeconds * 0.5);
         results.push(await withinLimit(phase.run(context), limit, phase.title));
+        if (!(await stack.storeAnswers())) {
+          results[results.length - 1]?.notes.push(
+            '**The store stopped answering** reads and writes by the end of this phase (ping still answered); the next phase gets a new one.',
+          );
+        }
       } catch (error) {
         log(`${phase.title} failed: ${(error as Error).stack ?? String(error)}`);
-        results.push(failedPhase(phase, error, (Date.now() - phaseStarted) / 1000));
+        const failed = failedPhase(phase, error, (Date.now() - phaseStarted) / 1000);
+        if (!(await stack.storeAnswers())) {
+          failed.notes.push(
+            '**The store had stopped answering** reads and writes (ping still answered) when the phase gave up.',
+          );
+        }
+        results.push(failed);
         killAllChildren();
         await stack.startBroker().catch(() => undefined);
       }
@@ -175,6 +187,16 @@ const overall = setTimeout(
   40 * 60 * 1000,
 );
 overall.unref();
+
+// Ctrl-C or a kill of the run ends what it started too (the broker and the store end with it on
+// their own, under the devstack's guard).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    killAllChildren();
+    process.exit(130);
+  });
+}
 
 main().then(
   () => process.exit(0),
