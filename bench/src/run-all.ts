@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     {
       id: 'kills',
       title: '5b. Fault: consumers SIGKILLed during a replay',
-      limitSeconds: 600,
+      limitSeconds: 360,
       run: consumerKills,
     },
     { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 300, run: gatewayThroughput },
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     {
       id: 'hostile',
       title: '5d. Fault: hostile bodies mixed into valid traffic',
-      limitSeconds: 300,
+      limitSeconds: 600,
       run: hostileTraffic,
     },
     { id: 'profile', title: '7. Profile of the gateway', limitSeconds: 120, run: gatewayProfile },

@@ -67,8 +67,9 @@ export class FaultRig {
       const missing = new Set(acknowledged);
       const deadline = Date.now() + 120_000;
       while (missing.size > 0 && Date.now() < deadline) {
-        await withConcurrency(16, missing.size, async (i) => {
-          const openId = [...missing][i];
+        const pass = [...missing];
+        await withConcurrency(16, pass.length, async (i) => {
+          const openId = pass[i];
           if (openId === undefined) return;
           const found = await subscribers.findOne({
             _id: userKey(BENCH_PRIVACY_KEY, this.account.appId, openId),
