@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@wxp/devstack';
 import { writeBenchAccounts } from './bench-accounts';
@@ -14,6 +14,7 @@ import { gatewayThroughput } from './gateway-throughput';
 import { machineInfo } from './machine';
 import { memoryPhase } from './memory-report';
 import { MemoryRecord, type PhaseContext } from './phase-context';
+import { writeFormatted } from './formatted';
 import { renderReport } from './report';
 import type { PhaseResult, RunResults } from './results';
 import { replayThroughput } from './replay-throughput';
@@ -56,10 +57,10 @@ function failedPhase(phase: Phase, error: unknown, seconds: number): PhaseResult
 }
 
 /** BENCHMARKS.md again from bench/results.json, with the current analysis: no measuring. */
-function renderOnly(): void {
+async function renderOnly(): Promise<void> {
   const root = repoRoot();
   const run = JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as RunResults;
-  writeFileSync(join(root, 'BENCHMARKS.md'), renderReport(run, analysis(root)));
+  await writeFormatted(join(root, 'BENCHMARKS.md'), renderReport(run, analysis(root)));
   log('rewrote BENCHMARKS.md from bench/results.json');
 }
 
@@ -169,11 +170,8 @@ async function main(): Promise<void> {
   const published = scale.factor === 1 && !only;
   const outDir = published ? root : join(root, '.data', 'bench');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(published ? join(root, 'bench') : outDir, 'results.json'),
-    `${JSON.stringify(run, null, 2)}\n`,
-  );
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), renderReport(run, analysis(root)));
+  await writeFormatted(join(published ? join(root, 'bench') : outDir, 'results.json'), JSON.stringify(run));
+  await writeFormatted(join(outDir, 'BENCHMARKS.md'), renderReport(run, analysis(root)));
   log(`wrote ${join(outDir, 'BENCHMARKS.md')} in ${Math.round(run.seconds)} s total`);
 }
 
