@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     {
       id: 'hostile',
       title: '5d. Fault: hostile bodies mixed into valid traffic',
-      limitSeconds: 600,
+      limitSeconds: 900,
       run: hostileTraffic,
     },
     { id: 'profile', title: '7. Profile of the gateway', limitSeconds: 120, run: gatewayProfile },
