@@ -84,9 +84,16 @@ log.dirs=${join(dataDir, 'log')}
 `;
 }
 
-/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as kafka-storage makes them. */
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as kafka-storage makes them.
+ * One that starts with "-" would be read as an option by `format -t`, so (as Kafka's own Uuid does)
+ * such an id is drawn again.
+ */
+export function newClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<RunningKafkaBroker> {
