@@ -7,6 +7,7 @@ import {
   createMetricsRegistry,
   loadConfig,
   mongoUrl,
+  num,
   str,
   type Logger,
   type Registry,
@@ -25,6 +26,12 @@ export interface ReplayOptions<N extends Record<string, string>> {
   metrics: Registry;
   /** Progress lines go here (a bar on a terminal, a line every two seconds otherwise). */
   stream?: NodeJS.WriteStream;
+  /** A replay whose committed offsets do not move for this long fails instead of waiting on. */
+  stallMs?: number;
+}
+
+export class ReplayStalledError extends Error {
+  override readonly name = 'ReplayStalledError';
 }
 
 export interface ReplayResult {
@@ -100,6 +107,9 @@ export async function replayReadModel<N extends Record<string, string>>(
   });
   bar.start(total, 0, { speed: 0 });
 
+  const stallMs = options.stallMs ?? 120_000;
+  let switched = false;
+  let progress = { handled: -1, at: Date.now() };
   const waitUntil = async (until: Offsets) => {
     for (;;) {
       const done = await committed(kafka, groupId, topic);
@@ -111,6 +121,15 @@ export async function replayReadModel<N extends Record<string, string>>(
         speed: Math.round(handled / Math.max(0.001, (Date.now() - started) / 1000)),
       });
       if ([...until].every(([p, h]) => h <= (low.get(p) ?? 0) || (done.get(p) ?? -1) >= h)) return;
+      if (handled !== progress.handled) progress = { handled, at: Date.now() };
+      else if (Date.now() - progress.at > stallMs)
+        throw new ReplayStalledError(
+          `no progress for ${Math.round(stallMs / 1000)} s at ${handled} of ${total} events: the store or the ` +
+            'broker stopped answering, or the consumer left its group (see the log); ' +
+            (switched
+              ? 'the read model was already switched and the live consumer keeps it'
+              : 'nothing was switched'),
+        );
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
@@ -135,6 +154,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     await waitUntil(high);
     const previous = await activeCollections(mongo.db, service, options.collections);
     await pointReadModelAt(mongo.db, service, fresh);
+    switched = true;
     // Batches the live consumer began before the switch wrote to the old collections: the replay
     // goes on to the end of the topic as it is now, which covers them, before the old ones go.
     await waitUntil((await endOffsets(kafka, topic)).high);
@@ -146,6 +166,18 @@ export async function replayReadModel<N extends Record<string, string>>(
         .drop()
         .catch(() => undefined);
     return { events: total, seconds: (Date.now() - started) / 1000, swapped: Object.values(fresh) };
+  } catch (error) {
+    // A replay that never switched leaves nothing behind: its half-built collections go.
+    if (!switched) {
+      // A consumer stuck in a batch the store never answers would hold the stop for ever.
+      await Promise.race([stopConsumer(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+      for (const name of Object.values(fresh))
+        await mongo.db
+          .collection(name)
+          .drop()
+          .catch(() => undefined);
+    }
+    throw error;
   } finally {
     await stopConsumer();
     bar.stop();
@@ -167,6 +199,7 @@ export function runReplayCli<N extends Record<string, string>>(
       KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
       PRIVACY_KEY: str({ desc: 'The same secret the service uses' }),
+      REPLAY_STALL_SECONDS: num({ default: 120, desc: 'Fail when no event is committed for this long' }),
     });
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
@@ -179,6 +212,7 @@ export function runReplayCli<N extends Record<string, string>>(
         behaviourFor: (names) => behaviourFor(config.PRIVACY_KEY, names),
         logger,
         metrics: createMetricsRegistry(`${service}-replay`),
+        stallMs: config.REPLAY_STALL_SECONDS * 1000,
       });
       process.stdout.write(
         `replayed ${result.events} events in ${result.seconds.toFixed(1)} s; swapped in ${result.swapped.join(', ')}\n`,

@@ -1,5 +1,10 @@
 import { ReadModels, Topics } from '@wxp/contracts';
-import { pointedBehaviour, replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
+import {
+  ReplayStalledError,
+  pointedBehaviour,
+  replayReadModel,
+  startProjectionConsumer,
+} from '@wxp/consumer-service';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry } from '@wxp/service-runtime';
@@ -116,4 +121,32 @@ describe('replay', () => {
       500,
     );
   }, 120_000);
+
+  it('fails when it stops making progress, switches nothing and leaves no collections behind', async () => {
+    const mongo = live!.mongo;
+    const before = await activeCollections(mongo.db, 'subscriber-projection', collections);
+    const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
+    const stalled = replayReadModel({
+      kafka,
+      mongo,
+      service: 'subscriber-projection',
+      collections,
+      // A store that stops answering: every batch takes longer than the replay is willing to wait.
+      behaviourFor: (names) => ({
+        ...subscriberBehaviour(privacyKey, names),
+        handler: () => () => new Promise<void>((resolve) => setTimeout(resolve, 8000)),
+      }),
+      logger,
+      metrics: createMetricsRegistry('replay-stalled'),
+      stream: sink as unknown as NodeJS.WriteStream,
+      stallMs: 3000,
+    });
+    await expect(stalled).rejects.toThrow(ReplayStalledError);
+    await expect(stalled).rejects.toThrow(/no progress for 3 s at 0 of \d+ events.*nothing was switched/);
+    expect(await activeCollections(mongo.db, 'subscriber-projection', collections)).toEqual(before);
+    const names = (await mongo.db.listCollections().toArray()).map((c) => c.name);
+    expect(
+      names.filter((n) => n.includes('__replay_') && !(Object.values(before) as string[]).includes(n)),
+    ).toEqual([]);
+  }, 60_000);
 });
