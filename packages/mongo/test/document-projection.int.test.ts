@@ -46,6 +46,27 @@ describe('projecting into a real store', () => {
     ]);
   });
 
+  it('writes a batch of hundreds of changes in commands the store can take, and the store keeps answering', async () => {
+    const collection = mongo.db.collection<Counter>(uniqueName('c'));
+    const ids = Array.from({ length: 300 }, (_, i) => `u${i}`);
+    await projectIntoCollection(
+      collection,
+      counters,
+      ids.map((id, i) => ({ position: i + 1, event: { id, add: 1 } })),
+    );
+    const stats = await projectIntoCollection(
+      collection,
+      counters,
+      ids.map((id, i) => ({
+        position: 1000 + i,
+        event: i % 3 === 0 ? { id, remove: true } : { id, add: 1 },
+      })),
+    );
+    expect(stats).toEqual({ applied: 300, skipped: 0, written: 300, conflicts: 0 });
+    expect(await collection.countDocuments({ total: 2 })).toBe(200);
+    expect(await collection.countDocuments()).toBe(200);
+  });
+
   it('changes nothing when a batch is delivered again', async () => {
     const collection = mongo.db.collection<Counter>(uniqueName('c'));
     const batch = [
