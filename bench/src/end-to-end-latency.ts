@@ -5,34 +5,20 @@ import { atFixedRate, PushSender } from './push-sender';
 import { FollowCountWatcher } from './follow-count-watcher';
 import { fixed, whole, type PhaseResult } from './results';
 import { consumerCapacity, type ConsumerCapacity } from './consumer-metrics';
-import { startService } from './services';
+import { startPushPipeline } from './push-pipeline';
 
 const RATE = 1000;
-export const BENCH_PRIVACY_KEY = 'bench-privacy-key-0123456789';
 
 /**
  * From a push sent to the gateway to its follower visible in the subscribers read model, at 1,000
  * pushes/s: gateway and subscriber projection as their own processes over the real broker and store.
  */
 export async function endToEndLatency(context: PhaseContext): Promise<PhaseResult> {
-  const { scale, log, stack, accounts } = context;
+  const { scale, log, accounts } = context;
   const started = Date.now();
   const seconds = scale.seconds(60, 10);
   const total = RATE * seconds;
-  const mongoUrl = stack.mongoUrl('bench_e2e');
-  const group = `bench-e2e-${Date.now().toString(36)}`;
-  await stack.positionGroupAtEnd(group);
-  const projection = await startService('subscriber-projection', {
-    env: {
-      KAFKA_BROKERS: stack.brokers.join(','),
-      MONGO_URL: mongoUrl,
-      PRIVACY_KEY: BENCH_PRIVACY_KEY,
-      SUBSCRIBER_PROJECTION_GROUP: group,
-    },
-  });
-  const gateway = await startService('gateway', {
-    env: { KAFKA_BROKERS: stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: accounts.file },
-  });
+  const { gateway, projection, mongoUrl } = await startPushPipeline(context, 'e2e');
   const sender = new PushSender(gateway.url);
   const account = accounts.plain;
   const watcher = await FollowCountWatcher.connect(mongoUrl, account.appId);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { repoRoot } from '@wxp/devstack';
 import { startNodeProcess } from './child-processes';
-import { BENCH_PRIVACY_KEY } from './end-to-end-latency';
+import { BENCH_PRIVACY_KEY } from './push-pipeline';
 import type { PhaseContext } from './phase-context';
 import { accountHistory, publishHistory } from './replay-history';
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';

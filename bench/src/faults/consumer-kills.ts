@@ -1,7 +1,7 @@
 import { activeCollections } from '@wxp/mongo';
 import { MongoClient, type Db } from 'mongodb';
 import { committedEvents, progressAdmin, topicEvents } from '../consumer-progress';
-import { BENCH_PRIVACY_KEY } from '../end-to-end-latency';
+import { BENCH_PRIVACY_KEY } from '../push-pipeline';
 import type { PhaseContext } from '../phase-context';
 import { accountHistory, publishPaced } from '../replay-history';
 import { REPLAYED_SERVICES, type ReplayedService } from '../replay-throughput';

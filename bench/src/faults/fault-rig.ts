@@ -1,10 +1,10 @@
 import type { Account } from '@wxp/accounts';
 import { ReadModels, userKey } from '@wxp/contracts';
 import { MongoClient } from 'mongodb';
-import { BENCH_PRIVACY_KEY } from '../end-to-end-latency';
+import { BENCH_PRIVACY_KEY, startPushPipeline } from '../push-pipeline';
 import type { PhaseContext } from '../phase-context';
 import { withConcurrency } from '../push-sender';
-import { startService, type RunningService } from '../services';
+import type { RunningService } from '../services';
 import { storedEventIds } from '../topic-census';
 
 export interface FaultCensus {
@@ -33,21 +33,7 @@ export class FaultRig {
   ) {}
 
   static async start(context: PhaseContext, account: Account, name: string): Promise<FaultRig> {
-    const { stack } = context;
-    const mongoUrl = stack.mongoUrl(`bench_${name}`);
-    const group = `bench-${name}-${Date.now().toString(36)}`;
-    await stack.positionGroupAtEnd(group);
-    const projection = await startService('subscriber-projection', {
-      env: {
-        KAFKA_BROKERS: stack.brokers.join(','),
-        MONGO_URL: mongoUrl,
-        PRIVACY_KEY: BENCH_PRIVACY_KEY,
-        SUBSCRIBER_PROJECTION_GROUP: group,
-      },
-    });
-    const gateway = await startService('gateway', {
-      env: { KAFKA_BROKERS: stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: context.accounts.file },
-    });
+    const { gateway, projection, mongoUrl } = await startPushPipeline(context, name);
     return new FaultRig(context, account, mongoUrl, gateway, projection);
   }
 

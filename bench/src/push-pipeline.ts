@@ -1,0 +1,35 @@
+import type { PhaseContext } from './phase-context';
+import { startService, type RunningService } from './services';
+
+/** The privacy key every benchmark's projections file users under. */
+export const BENCH_PRIVACY_KEY = 'bench-privacy-key-0123456789';
+
+export interface PushPipeline {
+  gateway: RunningService;
+  projection: RunningService;
+  /** The database the projection writes, of the phase's own. */
+  mongoUrl: string;
+}
+
+/**
+ * The gateway and the subscriber projection as their own processes: the projection's group starts
+ * at the end of the topic, so it reads only what the phase sends, into a database named for it.
+ */
+export async function startPushPipeline(context: PhaseContext, name: string): Promise<PushPipeline> {
+  const { stack, accounts } = context;
+  const mongoUrl = stack.mongoUrl(`bench_${name}`);
+  const group = `bench-${name}-${Date.now().toString(36)}`;
+  await stack.positionGroupAtEnd(group);
+  const projection = await startService('subscriber-projection', {
+    env: {
+      KAFKA_BROKERS: stack.brokers.join(','),
+      MONGO_URL: mongoUrl,
+      PRIVACY_KEY: BENCH_PRIVACY_KEY,
+      SUBSCRIBER_PROJECTION_GROUP: group,
+    },
+  });
+  const gateway = await startService('gateway', {
+    env: { KAFKA_BROKERS: stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: accounts.file },
+  });
+  return { gateway, projection, mongoUrl };
+}
