@@ -1,45 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { onPath, requireTool, runToCompletion } from './build-command';
+import { onPath, requireTool } from './build-command';
+import { ensureFerretdb } from './ferretdb-build';
 import type { Report } from './kafka-broker';
-import { cacheDir, repoRoot } from './repo-paths';
 import {
   killStaleProcess,
   startSupervisedProcess,
   waitUntilReady,
   type SupervisedProcess,
 } from './supervised-process';
-
-function ferretdbModuleDir(): string {
-  return join(repoRoot(), 'infra', 'ferretdb');
-}
-
-export function ferretdbVersion(): string {
-  const goMod = readFileSync(join(ferretdbModuleDir(), 'go.mod'), 'utf8');
-  const match = /github\.com\/FerretDB\/FerretDB (v[0-9][^\s]*)/.exec(goMod);
-  if (!match?.[1]) throw new Error('infra/ferretdb/go.mod does not require github.com/FerretDB/FerretDB');
-  return match[1];
-}
-
-/** The FerretDB binary, built from the Go module proxy on first use (no cgo: SQLite is pure Go). */
-export async function ensureFerretdb(report: Report): Promise<string> {
-  const version = ferretdbVersion();
-  const binDir = join(cacheDir(), 'bin');
-  const binary = join(binDir, `ferretdb-${version}`);
-  if (existsSync(binary)) return binary;
-  requireTool('go', ['version'], 'install Go 1.24 or newer');
-  report(`store: building FerretDB ${version} from the Go module proxy (first run only)`);
-  mkdirSync(binDir, { recursive: true });
-  const partial = `${binary}.partial`;
-  await runToCompletion('go', ['build', '-trimpath', '-o', partial, '.'], {
-    cwd: ferretdbModuleDir(),
-    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
-    logFile: join(binDir, `ferretdb-${version}.build.log`),
-  });
-  renameSync(partial, binary);
-  return binary;
-}
 
 export type StoreEngine = 'ferretdb' | 'mongod';
 
@@ -78,7 +48,10 @@ export async function startDocumentStore(options: DocumentStoreOptions): Promise
   let args: string[];
   if (engine === 'ferretdb') {
     command = await ensureFerretdb(report);
-    args = [`-listen-addr=127.0.0.1:${port}`, `-sqlite-url=file:${dbDir}/`, '-log-level=warn'];
+    // Commits wait for the write-ahead log, not for the disk: a crashed process loses nothing, a
+    // crashed machine may lose the last moments, as with a standalone mongod's journal interval.
+    const sqliteUrl = `file:${dbDir}/?_pragma=synchronous(normal)`;
+    args = [`-listen-addr=127.0.0.1:${port}`, `-sqlite-url=${sqliteUrl}`, '-log-level=warn'];
   } else {
     requireTool('mongod', ['--version'], 'put mongod on PATH or set WXP_STORE=ferretdb');
     command = 'mongod';
