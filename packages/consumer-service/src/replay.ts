@@ -1,8 +1,15 @@
 import { Topics } from '@wxp/contracts';
 import { createKafka, type Kafka } from '@wxp/kafka';
-import { activeCollections, connectMongo, pointReadModelAt, type MongoConnection } from '@wxp/mongo';
+import {
+  activeCollections,
+  connectMongo,
+  pointReadModelAt,
+  stageReplayCollections,
+  type MongoConnection,
+} from '@wxp/mongo';
 import {
   brokerList,
+  ConfigError,
   createLogger,
   createMetricsRegistry,
   loadConfig,
@@ -28,6 +35,12 @@ export interface ReplayOptions<N extends Record<string, string>> {
   stream?: NodeJS.WriteStream;
   /** A replay whose committed offsets do not move for this long fails instead of waiting on. */
   stallMs?: number;
+  /**
+   * Documents the replay holds in memory before writing them out (default 250,000; 0: write every
+   * batch). Fresh collections are the replay's alone until the switch, so it builds them in memory
+   * and inserts each document about once, instead of replacing it in every batch that touches it.
+   */
+  bufferDocuments?: number;
 }
 
 export class ReplayStalledError extends Error {
@@ -134,6 +147,11 @@ export async function replayReadModel<N extends Record<string, string>>(
     }
   };
 
+  const bufferDocuments = options.bufferDocuments ?? 250_000;
+  const staging =
+    bufferDocuments > 0
+      ? stageReplayCollections(mongo.db, Object.values(fresh), { maxDocuments: bufferDocuments })
+      : undefined;
   // One consumer for the whole replay: joining a group costs seconds, so it is done once.
   const consumer = await startProjectionConsumer({
     kafka,
@@ -152,6 +170,8 @@ export async function replayReadModel<N extends Record<string, string>>(
   };
   try {
     await waitUntil(high);
+    // Everything staged reaches the store before anyone else can see the fresh collections.
+    await staging?.release();
     const previous = await activeCollections(mongo.db, service, options.collections);
     await pointReadModelAt(mongo.db, service, fresh);
     switched = true;
@@ -169,6 +189,7 @@ export async function replayReadModel<N extends Record<string, string>>(
   } catch (error) {
     // A replay that never switched leaves nothing behind: its half-built collections go.
     if (!switched) {
+      staging?.discard();
       // A consumer stuck in a batch the store never answers would hold the stop for ever.
       await Promise.race([stopConsumer(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
       for (const name of Object.values(fresh))
@@ -200,7 +221,15 @@ export function runReplayCli<N extends Record<string, string>>(
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
       PRIVACY_KEY: str({ desc: 'The same secret the service uses' }),
       REPLAY_STALL_SECONDS: num({ default: 120, desc: 'Fail when no event is committed for this long' }),
+      REPLAY_BUFFER_DOCUMENTS: num({
+        default: 250_000,
+        desc: 'Read-model documents held in memory before they are written (0: write every batch)',
+      }),
     });
+    if (!Number.isInteger(config.REPLAY_BUFFER_DOCUMENTS) || config.REPLAY_BUFFER_DOCUMENTS < 0)
+      throw new ConfigError([
+        `REPLAY_BUFFER_DOCUMENTS must be a whole number, 0 or more (got ${config.REPLAY_BUFFER_DOCUMENTS})`,
+      ]);
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
     try {
@@ -213,6 +242,7 @@ export function runReplayCli<N extends Record<string, string>>(
         logger,
         metrics: createMetricsRegistry(`${service}-replay`),
         stallMs: config.REPLAY_STALL_SECONDS * 1000,
+        bufferDocuments: config.REPLAY_BUFFER_DOCUMENTS,
       });
       process.stdout.write(
         `replayed ${result.events} events in ${result.seconds.toFixed(1)} s; swapped in ${result.swapped.join(', ')}\n`,

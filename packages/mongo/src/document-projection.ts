@@ -1,4 +1,5 @@
-import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { MAX_IDS_PER_READ, ReplayStaging, type ReplayStagingOptions } from './replay-staging';
 
 /** A read-model document that remembers the position of the last event applied to it. */
 export interface VersionedDocument {
@@ -35,15 +36,20 @@ export interface ProjectionWriteStats {
   conflicts: number;
 }
 
-/** The documents `ids` name, as stored now. */
+/** The documents `ids` name, as stored now (or as a replay's staging holds them). */
 export async function loadDocuments<D extends VersionedDocument>(
   collection: Collection<D>,
   ids: readonly string[],
 ): Promise<Map<string, D>> {
+  if (ids.length === 0) return new Map();
+  const staged = await ReplayStaging.of(collection as never)?.load(collection.collectionName, ids);
+  if (staged) return staged as Map<string, D>;
   const loaded = new Map<string, D>();
-  if (ids.length === 0) return loaded;
-  const found = await collection.find({ _id: { $in: [...ids] } } as Filter<D>).toArray();
-  for (const document of found) loaded.set((document as D)._id, document as D);
+  for (let from = 0; from < ids.length; from += MAX_IDS_PER_READ) {
+    const chunk = ids.slice(from, from + MAX_IDS_PER_READ);
+    const found = await collection.find({ _id: { $in: chunk } } as Filter<D>).toArray();
+    for (const document of found) loaded.set((document as D)._id, document as D);
+  }
   return loaded;
 }
 
@@ -81,21 +87,38 @@ export function foldEvents<E, D extends VersionedDocument>(
 }
 
 /**
- * FerretDB 1.24 with SQLite stops answering anything but `ping`, in every database, once an update
- * command carries about a hundred statements (reproduced: 90 pass, 100 hang it for good; 50 at a time
- * never do). Bulk writes are sent in commands of at most this many.
+ * Stock FerretDB 1.24 (SQLite) keeps each update statement's cursor open until the whole command
+ * ends, and a database has 100 pooled connections: a command of 100 statements that find their
+ * documents waits for a connection for ever, and the store stops answering. The local stack builds
+ * FerretDB with that fixed; bulk writes still go in commands of at most this many, so a stock
+ * FerretDB behind MONGO_URL keeps working.
  */
 export const MAX_WRITES_PER_COMMAND = 50;
 
+/** Documents per insert command: the store commits each command in one transaction. */
+export const MAX_INSERTS_PER_COMMAND = 1_000;
+
 /**
- * Writes folded documents back in bulk writes of at most MAX_WRITES_PER_COMMAND and one insert, each
+ * Writes folded documents back in bulk writes of at most MAX_WRITES_PER_COMMAND and inserts, each
  * guarded by the position that was read, so an overlapping consumer never rolls a document back.
+ * Into a replay's staging, they are only recorded.
  */
 export async function writeDocuments<D extends VersionedDocument>(
   collection: Collection<D>,
   loaded: ReadonlyMap<string, D>,
   folded: ReadonlyMap<string, D | null>,
   stats: Pick<ProjectionWriteStats, 'written' | 'conflicts'> = { written: 0, conflicts: 0 },
+): Promise<void> {
+  const staging = ReplayStaging.of(collection as never);
+  if (staging && (await staging.write(collection.collectionName, folded, stats))) return;
+  await writeToStore(collection, loaded, folded, stats);
+}
+
+async function writeToStore<D extends VersionedDocument>(
+  collection: Collection<D>,
+  loaded: ReadonlyMap<string, D>,
+  folded: ReadonlyMap<string, D | null>,
+  stats: Pick<ProjectionWriteStats, 'written' | 'conflicts'>,
 ): Promise<void> {
   const updates: AnyBulkWriteOperation<D>[] = [];
   const inserts: D[] = [];
@@ -119,19 +142,42 @@ export async function writeDocuments<D extends VersionedDocument>(
     stats.written += done;
     stats.conflicts += chunk.length - done;
   }
-  if (inserts.length > 0) {
-    try {
-      const result = await collection.insertMany(inserts as never[], { ordered: false });
-      stats.written += result.insertedCount;
-    } catch (error) {
-      const inserted = (error as { result?: { insertedCount?: number } }).result?.insertedCount;
-      const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
-      stats.written += inserted ?? 0;
-      stats.conflicts += list.length;
-    }
+  for (let from = 0; from < inserts.length; from += MAX_INSERTS_PER_COMMAND) {
+    await insertDocuments(collection, inserts.slice(from, from + MAX_INSERTS_PER_COMMAND), stats);
   }
+}
+
+/** Inserts documents; one that someone else inserted first is a conflict, not an error. */
+async function insertDocuments<D extends VersionedDocument>(
+  collection: Collection<D>,
+  inserts: D[],
+  stats: Pick<ProjectionWriteStats, 'written' | 'conflicts'>,
+): Promise<void> {
+  try {
+    const result = await collection.insertMany(inserts as never[], { ordered: false });
+    stats.written += result.insertedCount;
+  } catch (error) {
+    const inserted = (error as { result?: { insertedCount?: number } }).result?.insertedCount;
+    const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+    stats.written += inserted ?? 0;
+    stats.conflicts += list.length;
+  }
+}
+
+/**
+ * Stages a replay's fresh collections in memory (see ReplayStaging): reads and writes of them stay
+ * in memory, at most `maxDocuments` at a time, until `release()` writes them out.
+ */
+export function stageReplayCollections(
+  db: Db,
+  names: readonly string[],
+  options: ReplayStagingOptions,
+): ReplayStaging {
+  return new ReplayStaging(db, names, options, (collection, loaded, folded) =>
+    writeToStore(collection, loaded, folded, { written: 0, conflicts: 0 }),
+  );
 }
 
 /**

@@ -1,0 +1,91 @@
+import {
+  connectMongo,
+  projectIntoCollection,
+  stageReplayCollections,
+  type DocumentProjection,
+  type MongoConnection,
+  type PositionedEvent,
+  type VersionedDocument,
+} from '@wxp/mongo';
+import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+
+interface Counter extends VersionedDocument {
+  total: number;
+}
+type Change = { id: string; add?: number; remove?: boolean };
+
+const counters: DocumentProjection<Change, Counter> = {
+  documentId: (change) => change.id,
+  evolve: (current, change, position) =>
+    change.remove ? null : { _id: change.id, total: (current?.total ?? 0) + (change.add ?? 0), position },
+};
+
+/** 40 counters touched over and over in batches of 25; every fifth change of some removes one. */
+function history(): PositionedEvent<Change>[][] {
+  const events: PositionedEvent<Change>[] = [];
+  for (let position = 1; position <= 500; position++) {
+    const id = `c${(position * 7) % 40}`;
+    events.push({ position, event: position % 45 === 0 ? { id, remove: true } : { id, add: position % 5 } });
+  }
+  const batches: PositionedEvent<Change>[][] = [];
+  for (let from = 0; from < events.length; from += 25) batches.push(events.slice(from, from + 25));
+  return batches;
+}
+
+describe('a replay staging its fresh collections in memory', () => {
+  let mongo: MongoConnection;
+  beforeAll(async () => {
+    mongo = await connectMongo(mongoUrlFor(uniqueName('db')), 'test');
+  });
+  afterAll(async () => {
+    await mongo.close();
+  });
+
+  const contents = (name: string) => mongo.db.collection<Counter>(name).find().sort({ _id: 1 }).toArray();
+
+  async function projectAll(name: string) {
+    for (const batch of history())
+      await projectIntoCollection(mongo.db.collection<Counter>(name), counters, batch);
+  }
+
+  it.each([
+    ['holding everything until the release', 1_000_000],
+    ['writing out whenever it holds more than 7 documents', 7],
+  ])('ends with what writing every batch gives, %s', async (_, maxDocuments) => {
+    const direct = uniqueName('direct');
+    await projectAll(direct);
+    const staged = uniqueName('staged');
+    const staging = stageReplayCollections(mongo.db, [staged], { maxDocuments });
+    await projectAll(staged);
+    if (maxDocuments > 1000) expect(await contents(staged)).toEqual([]);
+    else expect((await contents(staged)).length).toBeGreaterThan(0);
+    await staging.release();
+    expect(await contents(staged)).toEqual(await contents(direct));
+    expect((await contents(direct)).length).toBeGreaterThan(20);
+  });
+
+  it('sends a batch that arrives after the release to the store, on top of what was staged', async () => {
+    const [first, ...rest] = history();
+    const direct = uniqueName('direct');
+    await projectAll(direct);
+    const staged = uniqueName('staged');
+    const staging = stageReplayCollections(mongo.db, [staged], { maxDocuments: 1_000_000 });
+    await projectIntoCollection(mongo.db.collection<Counter>(staged), counters, first!);
+    const releasing = staging.release();
+    for (const batch of rest)
+      await projectIntoCollection(mongo.db.collection<Counter>(staged), counters, batch);
+    await releasing;
+    expect(await contents(staged)).toEqual(await contents(direct));
+  });
+
+  it('writes nothing when discarded, and refuses to stage a collection twice', async () => {
+    const staged = uniqueName('staged');
+    const staging = stageReplayCollections(mongo.db, [staged], { maxDocuments: 1_000_000 });
+    expect(() => stageReplayCollections(mongo.db, [staged], { maxDocuments: 10 })).toThrow(/already staged/);
+    await projectAll(staged);
+    staging.discard();
+    expect(await contents(staged)).toEqual([]);
+    await projectAll(staged); // after the discard, straight to the store
+    expect((await contents(staged)).length).toBeGreaterThan(20);
+  });
+});
