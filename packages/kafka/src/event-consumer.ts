@@ -52,6 +52,11 @@ export interface EventConsumerOptions {
    * these retry without limit, holding the partition, instead of sending good events to the DLQ.
    */
   isOutage?(error: unknown): boolean;
+  /**
+   * Partitions whose batches are applied at the same time (default 4). Order holds within a
+   * partition; handlers keep whatever several partitions share in documents of each partition's own.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface RunningConsumer {
@@ -277,9 +282,14 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   });
   // Not awaited: joining can wait a whole session timeout for a crashed predecessor to be evicted,
   // and the service should answer health checks meanwhile.
-  consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch }).catch((error: unknown) => {
-    log.error({ err: error }, 'consumer failed to start');
-  });
+  // A batch waits mostly on the store: partitions applied side by side overlap those waits, so an
+  // event does not queue behind the batches of every other partition fetched with it.
+  const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 4;
+  consumer
+    .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch })
+    .catch((error: unknown) => {
+      log.error({ err: error }, 'consumer failed to start');
+    });
   consumer.on(consumer.events.CRASH, (event) => {
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
   });
