@@ -85,20 +85,21 @@ async function main(): Promise<void> {
   log(`broker ${stack.brokers.join(',')}, store ${stack.mongoUrl('bench')}`);
   const memory = new MemoryRecord();
   const context: PhaseContext = { stack, accounts: writeBenchAccounts(), scale, memory, log };
-  // The replay runs first, on a topic holding only its history. Later phases position their
-  // consumers at the end of the topic, or compare with a clean consumer reading the same.
+  // The consumer kills run first, on a topic holding only the history they write while they work;
+  // the replay follows on top of it. Later phases position their consumers at the end of the topic,
+  // or compare with a clean consumer reading the same.
   const phases: Phase[] = [
-    {
-      id: 'replay',
-      title: '3. Replay',
-      limitSeconds: 720,
-      run: async (c) => (await replayThroughput(c)).result,
-    },
     {
       id: 'kills',
       title: '5b. Fault: consumers SIGKILLed during a replay',
       limitSeconds: 360,
       run: consumerKills,
+    },
+    {
+      id: 'replay',
+      title: '3. Replay',
+      limitSeconds: 720,
+      run: async (c) => (await replayThroughput(c)).result,
     },
     { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 300, run: gatewayThroughput },
     { id: 'e2e', title: '2. End to end', limitSeconds: 240, run: endToEndLatency },
