@@ -74,6 +74,8 @@ async function runReplayOnce(
   let unchangedSince = Date.now();
   let stalled = false;
   const watch = setInterval(() => {
+    // The replay ends on its own, taking its high-water mark with it: read it while it runs.
+    replay.peakRssMb();
     const events = /(\d+)\/\d+ events/.exec(progressLine())?.[1] ?? '';
     if (events !== lastProgress) {
       lastProgress = events;
@@ -192,7 +194,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
     id: 'replay',
     title: '3. Replay',
     setup: [
-      `${whole(events)} events over ${whole(users)} users of one account (follows, half through one of 20 codes; menu clicks, code scans, unfollows and returns) written to wechat.events.v1 in ${fixed(writeSeconds)} s (${whole(events / writeSeconds)} events/s, acks=all).`,
+      `${whole(events)} events over ${whole(users)} users of one account (follows, half through one of 20 codes; menu clicks, code scans, unfollows and returns) written to wechat.events.v1 in ${fixed(writeSeconds)} s (${whole(events / writeSeconds)} events/s, acks=all); the replays read the whole topic, which also holds what earlier phases of the run wrote.`,
       'Each projection rebuilt by its replay command (`services/<name>/dist/replay.js`, its own process) into fresh collections, then swapped in; the profiles model replays from wechat.profiles.v1, which this history does not fill, so it is not timed.',
       'The same history read by each service itself (its own process, a fresh group, a database of its own), writing every batch as live traffic does: its rate over at most a minute from its first commit, without the group join. The replay command instead builds the fresh collections in memory (up to `REPLAY_BUFFER_DOCUMENTS`) and writes each document about once.',
       `Baseline: insertMany of ${whole(baseline.documents)} subscriber-shaped documents, 500 per call, into a fresh collection of the same store.`,
