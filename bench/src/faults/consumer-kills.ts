@@ -230,7 +230,7 @@ export async function consumerKills(context: PhaseContext): Promise<PhaseResult>
     id: 'kills',
     title: '5b. Fault: consumers SIGKILLed during a replay',
     setup: [
-      `The subscriber projection and QR attribution as live services (own processes) on fresh groups, reading wechat.events.v1 from offset 0 (the replay phase's history and everything since) while ${whole(events)} more events of another account arrive at ${RATE}/s.`,
+      `The subscriber projection and QR attribution as live services (own processes) on fresh groups, reading wechat.events.v1 from offset 0 (what the topic holds when the phase starts: nothing earlier in a full run, which starts with this phase) while ${whole(events)} more events of another account arrive at ${RATE}/s.`,
       `Each is SIGKILLed ${KILLS} times and started again at once (without waiting for its health): a kill waits a random 0–${Math.round(interval / 1000)} s, then until the running process has committed work of its own (a restarted member first waits out its predecessor's 10 s session), then a random 0–300 ms. The committed position at each kill is listed.`,
       `The same two services run untouched beside them into another database; at the end (${whole(total ?? 0)} events) the read models are compared: users missing, extra or different, and every counter (lost when lower, doubled when higher).`,
     ],

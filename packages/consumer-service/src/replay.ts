@@ -51,6 +51,8 @@ export interface ReplayResult {
   events: number;
   seconds: number;
   swapped: string[];
+  /** Collections of earlier replays that died before their switch, dropped at the start. */
+  dropped: string[];
 }
 
 type Offsets = Map<number, number>;
@@ -91,6 +93,51 @@ async function forgetGroup(kafka: Kafka, groupId: string): Promise<void> {
   }
 }
 
+const REPLAY_INFIX = '__replay_';
+
+/** A replay's collections are named after its start, in milliseconds, base 36. */
+function replayStampOf(collection: string): string {
+  return collection.slice(collection.lastIndexOf(REPLAY_INFIX) + REPLAY_INFIX.length);
+}
+
+/**
+ * Drops the fresh collections of this service's replays that died before their switch (a SIGKILL,
+ * a lost machine): not pointed at, their replay group has no members, and they are over a minute
+ * old (a replay that has just started has collections before its group exists). Returns their names.
+ */
+export async function dropAbandonedReplays(
+  kafka: Kafka,
+  mongo: MongoConnection,
+  service: string,
+  collections: Record<string, string>,
+): Promise<string[]> {
+  const active = new Set(Object.values(await activeCollections(mongo.db, service, collections)));
+  const prefixes = Object.values(collections).map((name) => `${name}${REPLAY_INFIX}`);
+  const now = Date.now();
+  const candidates = (await mongo.db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((name) => prefixes.some((prefix) => name.startsWith(prefix)) && !active.has(name))
+    .filter((name) => {
+      const startedAt = parseInt(replayStampOf(name), 36);
+      return Number.isFinite(startedAt) && now - startedAt > 60_000;
+    });
+  if (candidates.length === 0) return [];
+  const groupOf = (stamp: string) => `${service}-replay-${stamp}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  let running: Set<string>;
+  try {
+    const stamps = [...new Set(candidates.map(replayStampOf))];
+    const { groups } = await admin.describeGroups(stamps.map(groupOf));
+    running = new Set(groups.filter((g) => g.state !== 'Empty' && g.state !== 'Dead').map((g) => g.groupId));
+  } finally {
+    await admin.disconnect();
+  }
+  const abandoned = candidates.filter((name) => !running.has(groupOf(replayStampOf(name))));
+  for (const name of abandoned) await mongo.db.collection(name).drop();
+  return abandoned;
+}
+
 /**
  * Rebuilds a read model from offset 0 into fresh collections while the live consumer keeps running,
  * points the service's read-model pointer at them in one update (readers and the live consumer
@@ -105,8 +152,14 @@ export async function replayReadModel<N extends Record<string, string>>(
   const started = Date.now();
   const stamp = started.toString(36);
   const fresh = Object.fromEntries(
-    Object.entries(options.collections).map(([role, name]) => [role, `${name}__replay_${stamp}`]),
+    Object.entries(options.collections).map(([role, name]) => [role, `${name}${REPLAY_INFIX}${stamp}`]),
   ) as N;
+  const abandoned = await dropAbandonedReplays(kafka, mongo, service, options.collections);
+  if (abandoned.length > 0)
+    options.logger.warn(
+      { dropped: abandoned },
+      'dropped the collections of replays that died before their switch',
+    );
   const groupId = `${service}-replay-${stamp}`;
   const topic = options.behaviourFor(fresh).topic ?? Topics.events;
   const { low, high } = await endOffsets(kafka, topic);
@@ -185,7 +238,12 @@ export async function replayReadModel<N extends Record<string, string>>(
         .collection(name)
         .drop()
         .catch(() => undefined);
-    return { events: total, seconds: (Date.now() - started) / 1000, swapped: Object.values(fresh) };
+    return {
+      events: total,
+      seconds: (Date.now() - started) / 1000,
+      swapped: Object.values(fresh),
+      dropped: abandoned,
+    };
   } catch (error) {
     // A replay that never switched leaves nothing behind: its half-built collections go.
     if (!switched) {
@@ -245,7 +303,11 @@ export function runReplayCli<N extends Record<string, string>>(
         bufferDocuments: config.REPLAY_BUFFER_DOCUMENTS,
       });
       process.stdout.write(
-        `replayed ${result.events} events in ${result.seconds.toFixed(1)} s; swapped in ${result.swapped.join(', ')}\n`,
+        `replayed ${result.events} events in ${result.seconds.toFixed(1)} s; swapped in ${result.swapped.join(', ')}` +
+          (result.dropped.length > 0
+            ? `; dropped ${result.dropped.join(', ')}, left by replays that died before their switch`
+            : '') +
+          '\n',
       );
     } finally {
       await mongo.close();

@@ -83,6 +83,12 @@ describe('replay', () => {
     await publishUsers(0, 120);
     await eventually(async () => expect((await snapshot(live!.mongo)).subscribers).toHaveLength(120), 20_000);
 
+    // What a replay SIGKILLed an hour ago left behind, and what one started just now already has.
+    const abandoned = `${collections.subscribers}__replay_${(Date.now() - 3_600_000).toString(36)}`;
+    const starting = `${collections.subscribers}__replay_${Date.now().toString(36)}`;
+    for (const name of [abandoned, starting])
+      await live.mongo.db.collection(name).insertOne({ half: 'built' });
+
     let progress = '';
     const sink = Object.assign(
       new Writable({ write: (chunk, _e, done) => ((progress += String(chunk)), done()) }),
@@ -105,7 +111,11 @@ describe('replay', () => {
     const active = await activeCollections(live.mongo.db, 'subscriber-projection', collections);
     expect(Object.values(active)).toEqual(result.swapped);
     expect(result.swapped.every((name) => name.includes('__replay_'))).toBe(true);
+    expect(result.dropped).toEqual([abandoned]);
     const names = (await live.mongo.db.listCollections().toArray()).map((c) => c.name);
+    expect(names).not.toContain(abandoned);
+    expect(names).toContain(starting);
+    await live.mongo.db.collection(starting).drop();
     expect(names).not.toContain(collections.subscribers);
     expect(names).not.toContain(collections.counts);
 
