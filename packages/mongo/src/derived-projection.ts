@@ -26,10 +26,10 @@ export interface DerivedProjectionSpec<E, D extends VersionedDocument, C, A exte
 }
 
 /**
- * Applies one partition's batch to a primary read model (users, say) and to aggregates derived from
- * its transitions (counts). The aggregates are written first: if the process dies between the two
- * writes, the redelivered batch finds the primary documents unchanged, derives the same changes, and
- * the aggregates skip what they already hold. Neither loses nor doubles anything.
+ * Applies a batch (of one partition or several) to a primary read model (users, say) and to
+ * aggregates derived from its transitions (counts). The aggregates are written first: if the process
+ * dies between the two writes, the redelivered events find the primary documents unchanged, derive
+ * the same changes, and the aggregates skip what they already hold. Neither loses nor doubles anything.
  */
 export async function projectWithDerived<E, D extends VersionedDocument, C, A extends VersionedDocument>(
   spec: DerivedProjectionSpec<E, D, C, A>,
@@ -39,9 +39,10 @@ export async function projectWithDerived<E, D extends VersionedDocument, C, A ex
   const ids = [...new Set(events.map((e) => primary.projection.documentId(e.event)).filter(isDefined))];
   const loaded = await loadDocuments(primary.collection, ids);
   const folded = foldEvents(primary.projection, loaded, events);
-  const partitionAt = new Map(events.map((e) => [e.position, e.partition]));
+  // Offsets repeat across partitions: an event's partition is found by the event itself.
+  const partitionOf = new Map(events.map((e) => [e.event, e.partition]));
   const changes = folded.transitions.flatMap((transition): PositionedEvent<C>[] => {
-    const change = derived.changeOf(transition, partitionAt.get(transition.position) ?? 0);
+    const change = derived.changeOf(transition, partitionOf.get(transition.event) ?? 0);
     return change === undefined ? [] : [{ position: transition.position, event: change }];
   });
   if (changes.length > 0) {

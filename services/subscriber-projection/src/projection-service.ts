@@ -19,7 +19,7 @@ export const subscriberCollections: SubscriberCollections = {
   counts: ReadModels.followerCounts,
 };
 
-/** Users, and the follower counts derived from their transitions, one partition's batch at a time. */
+/** Users, and the follower counts derived from their transitions (one counts document per partition). */
 export function subscriberBehaviour(privacyKey: string, names = subscriberCollections): ConsumerBehaviour {
   return {
     async prepare(db) {
