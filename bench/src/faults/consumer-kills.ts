@@ -113,7 +113,9 @@ async function startConsumer(
 export async function consumerKills(context: PhaseContext): Promise<PhaseResult> {
   const { stack, log, scale } = context;
   const started = Date.now();
-  const seconds = scale.seconds(60, 40);
+  // Each kill waits for the restarted member to commit, which takes its predecessor's 10 s session
+  // and more: ten kills need about two minutes of history still arriving.
+  const seconds = scale.seconds(150, 40);
   const events = RATE * seconds;
   const crashedUrl = stack.mongoUrl('bench_kills');
   const cleanUrl = stack.mongoUrl('bench_kills_clean');
@@ -124,7 +126,7 @@ export async function consumerKills(context: PhaseContext): Promise<PhaseResult>
   const rows: string[][] = [];
   let total: number | undefined;
   const behind: string[] = [];
-  const interval = (seconds * 1000) / (KILLS * 3);
+  const interval = 2000;
   try {
     for (const name of REPLAYED_SERVICES) {
       crashed.push(await startConsumer(context, name, crashedUrl, 'killed'));
