@@ -42,10 +42,8 @@ export interface EventConsumerOptions {
   /** Where a new group starts; an existing group resumes from its committed offsets. */
   fromBeginning?: boolean;
   /**
-   * Applies decoded events of one topic: the batches of one or more partitions fetched together,
-   * each partition's events in offset order. It must be idempotent: after a crash the events since
-   * the last commit are delivered again, maybe grouped otherwise. Throwing retries each partition's
-   * batch on its own.
+   * Applies a batch of decoded events of one partition, in offset order. It must be idempotent: after
+   * a crash the events since the last commit are delivered again. Throwing retries the batch.
    */
   handleBatch(events: ConsumedEvent[]): Promise<void>;
   retry?: Partial<RetryBudget>;
@@ -55,9 +53,8 @@ export interface EventConsumerOptions {
    */
   isOutage?(error: unknown): boolean;
   /**
-   * Partitions whose batches are taken at the same time (default 16, more than any of our topics
-   * has); their events go to `handleBatch` together. Order holds within a partition; handlers keep
-   * whatever several partitions share in documents of each partition's own.
+   * Partitions whose batches are applied at the same time (default 4). Order holds within a
+   * partition; handlers keep whatever several partitions share in documents of each partition's own.
    */
   partitionsConsumedConcurrently?: number;
 }
@@ -106,60 +103,6 @@ function backoff(attempt: number, budget: RetryBudget): number {
  * and that event alone goes to `<topic>.dlq` with its origin and the error in headers. Messages that
  * are not valid events go there too. Nothing stops a partition for good but an outage of the store.
  */
-interface WaitingBatch {
-  events: ConsumedEvent[];
-  commit: { topic: string; partition: number; offset: string };
-  settle(appliedAndCommitted: boolean): void;
-}
-
-/**
- * Gathers the batches of the partitions of one topic that arrive while the previous group is being
- * applied, and applies them in one `handleBatch` call with one offset commit. Live traffic spreads
- * over every partition, so a fetch brings a few events per partition: applied one partition at a
- * time, each few paid the store's round trips and a commit of their own.
- */
-class BatchGatherer {
-  private readonly waiting = new Map<string, WaitingBatch[]>();
-  private readonly draining = new Set<string>();
-
-  constructor(
-    private readonly apply: (events: ConsumedEvent[]) => Promise<void>,
-    private readonly commit: (offsets: WaitingBatch['commit'][]) => Promise<void>,
-    private readonly onFailure: (error: unknown, partitions: number) => void,
-  ) {}
-
-  /** true once applied and committed with the others; false: the caller applies its batch alone. */
-  applyTogether(events: ConsumedEvent[], commit: WaitingBatch['commit']): Promise<boolean> {
-    return new Promise((settle) => {
-      const list = this.waiting.get(commit.topic) ?? [];
-      list.push({ events, commit, settle });
-      this.waiting.set(commit.topic, list);
-      if (!this.draining.has(commit.topic)) void this.drain(commit.topic);
-    });
-  }
-
-  private async drain(topic: string): Promise<void> {
-    this.draining.add(topic);
-    // The batches of one fetch are handed over one after another in the same turn: let them join.
-    await new Promise((resolve) => setImmediate(resolve));
-    for (;;) {
-      const group = this.waiting.get(topic) ?? [];
-      if (group.length === 0) break;
-      this.waiting.set(topic, []);
-      let done = false;
-      try {
-        await this.apply(group.flatMap((batch) => batch.events));
-        await this.commit(group.map((batch) => batch.commit));
-        done = true;
-      } catch (error) {
-        this.onFailure(error, group.length);
-      }
-      for (const batch of group) batch.settle(done);
-    }
-    this.draining.delete(topic);
-  }
-}
-
 export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
   const { kafka, groupId, topics, logger, handleBatch } = options;
   const budget: RetryBudget = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000, ...options.retry };
@@ -275,16 +218,6 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     throw lastError ?? new Error('consumer stopped');
   };
 
-  const gatherer = new BatchGatherer(
-    handleBatch,
-    (offsets) => consumer.commitOffsets(offsets),
-    (error, partitions) =>
-      log.warn(
-        { err: error, partitions },
-        "batches applied together failed; each partition's batch is tried on its own",
-      ),
-  );
-
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const stopTimer = batchSeconds.startTimer({ group: groupId });
@@ -307,16 +240,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         await deadLetter(batch.topic, batch.partition, message, `undecodable: ${decoded.reason}`, 0);
       }
     }
-    const last = batch.messages[batch.messages.length - 1];
-    const commit = last && {
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: String(Number(last.offset) + 1),
-    };
-    const together =
-      events.length > 0 && commit !== undefined && (await gatherer.applyTogether(events, commit));
-    if (together) consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
-    else if (events.length > 0) {
+    if (events.length > 0) {
       const whole = await applyWithRetries(events, heartbeat, isRunning);
       if (!whole.ok) {
         log.warn(
@@ -338,9 +262,12 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       }
       consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
     }
-    if (last && commit) {
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) {
       resolveOffset(last.offset);
-      if (!together) await consumer.commitOffsets([commit]);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
+      ]);
       lag.set(
         { group: groupId, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
@@ -355,7 +282,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   });
   // Not awaited: joining can wait a whole session timeout for a crashed predecessor to be evicted,
   // and the service should answer health checks meanwhile.
-  const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 16;
+  // A batch waits mostly on the store: partitions applied side by side overlap those waits, so an
+  // event does not queue behind the batches of every other partition fetched with it.
+  const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 4;
   consumer
     .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch })
     .catch((error: unknown) => {
