@@ -105,7 +105,7 @@ function replayStampOf(collection: string): string {
  * a lost machine): not pointed at, their replay group has no members, and they are over a minute
  * old (a replay that has just started has collections before its group exists). Returns their names.
  */
-export async function dropAbandonedReplays(
+async function dropAbandonedReplays(
   kafka: Kafka,
   mongo: MongoConnection,
   service: string,

@@ -17,34 +17,23 @@ export interface SourceEdit {
   why: string;
 }
 
-const queryIdPushdown = [
-  '\t// that logic should exist in one place',
-  '\t// TODO https://github.com/FerretDB/FerretDB/issues/3235',
-  '\tif params.Filter.Len() == 1 {',
-  '\t\tv, _ := params.Filter.Get("_id")',
-  '\t\tswitch v.(type) {',
-  '\t\tcase string, types.ObjectID:',
-  '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
-  '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
-  '\t\t}',
-  '\t}',
-  '',
-].join('\n');
-
-const explainIdPushdown = [
-  '\t// that logic should exist in one place',
-  '\t// TODO https://github.com/FerretDB/FerretDB/issues/3235',
-  '\tif params.Filter.Len() == 1 {',
-  '\t\tv, _ := params.Filter.Get("_id")',
-  '\t\tswitch v.(type) {',
-  '\t\tcase string, types.ObjectID:',
-  '\t\t\tfilterPushdown = true',
-  '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
-  '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
-  '\t\t}',
-  '\t}',
-  '',
-].join('\n');
+/** FerretDB's `{_id: v}` pushdown, written out in Query and again in Explain (there with its flag). */
+function idPushdownBlock(explain: boolean): string {
+  return [
+    '\t// that logic should exist in one place',
+    '\t// TODO https://github.com/FerretDB/FerretDB/issues/3235',
+    '\tif params.Filter.Len() == 1 {',
+    '\t\tv, _ := params.Filter.Get("_id")',
+    '\t\tswitch v.(type) {',
+    '\t\tcase string, types.ObjectID:',
+    ...(explain ? ['\t\t\tfilterPushdown = true'] : []),
+    '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+    '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+    '\t\t}',
+    '\t}',
+    '',
+  ].join('\n');
+}
 
 /** FerretDB v1.24.2's SQLite backend, changed where it made the read models slow or hung them. */
 export const ferretdbSourceEdits: readonly SourceEdit[] = [
@@ -58,7 +47,7 @@ export const ferretdbSourceEdits: readonly SourceEdit[] = [
   },
   {
     file: 'internal/backends/sqlite/collection.go',
-    find: queryIdPushdown,
+    find: idPushdownBlock(false),
     replace: '\twhereClause, args = idWhereClause(params.Filter)\n',
     why:
       'only a filter that is exactly {_id: v} reached the index; {_id: v, position: p} (a guarded ' +
@@ -66,7 +55,7 @@ export const ferretdbSourceEdits: readonly SourceEdit[] = [
   },
   {
     file: 'internal/backends/sqlite/collection.go',
-    find: explainIdPushdown,
+    find: idPushdownBlock(true),
     replace: '\twhereClause, args = idWhereClause(params.Filter)\n\tfilterPushdown = whereClause != ""\n',
     why: 'explain reports the plan the query really gets',
   },

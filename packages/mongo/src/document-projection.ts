@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import { MAX_IDS_PER_READ, ReplayStaging, type ReplayStagingOptions } from './replay-staging';
+import { readDocumentsById } from './documents-by-id';
+import { ReplayStaging, type ReplayStagingOptions } from './replay-staging';
 
 /** A read-model document that remembers the position of the last event applied to it. */
 export interface VersionedDocument {
@@ -42,15 +43,8 @@ export async function loadDocuments<D extends VersionedDocument>(
   ids: readonly string[],
 ): Promise<Map<string, D>> {
   if (ids.length === 0) return new Map();
-  const staged = await ReplayStaging.of(collection as never)?.load(collection.collectionName, ids);
-  if (staged) return staged as Map<string, D>;
-  const loaded = new Map<string, D>();
-  for (let from = 0; from < ids.length; from += MAX_IDS_PER_READ) {
-    const chunk = ids.slice(from, from + MAX_IDS_PER_READ);
-    const found = await collection.find({ _id: { $in: chunk } } as Filter<D>).toArray();
-    for (const document of found) loaded.set((document as D)._id, document as D);
-  }
-  return loaded;
+  const staged = await ReplayStaging.of(collection)?.load(collection.collectionName, ids);
+  return staged ? (staged as Map<string, D>) : readDocumentsById(collection, ids);
 }
 
 /**
@@ -109,7 +103,7 @@ export async function writeDocuments<D extends VersionedDocument>(
   folded: ReadonlyMap<string, D | null>,
   stats: Pick<ProjectionWriteStats, 'written' | 'conflicts'> = { written: 0, conflicts: 0 },
 ): Promise<void> {
-  const staging = ReplayStaging.of(collection as never);
+  const staging = ReplayStaging.of(collection);
   if (staging && (await staging.write(collection.collectionName, folded, stats))) return;
   await writeToStore(collection, loaded, folded, stats);
 }

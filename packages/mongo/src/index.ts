@@ -3,4 +3,4 @@ export * from './mongo-errors';
 export * from './document-projection';
 export * from './derived-projection';
 export * from './read-model-pointer';
-export { ReplayStaging, MAX_IDS_PER_READ, type ReplayStagingOptions } from './replay-staging';
+export type { ReplayStaging, ReplayStagingOptions } from './replay-staging';

@@ -1,5 +1,6 @@
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { ProjectionWriteStats, VersionedDocument } from './document-projection';
+import { readDocumentsById } from './documents-by-id';
 
 /** Where a staged document stands: as the store has it, and as the projection has made it since. */
 interface StagedDocument {
@@ -12,9 +13,6 @@ type WriteThrough = (
   loaded: ReadonlyMap<string, VersionedDocument>,
   folded: ReadonlyMap<string, VersionedDocument | null>,
 ) => Promise<void>;
-
-/** Largest `$in` list sent in one read. */
-export const MAX_IDS_PER_READ = 5_000;
 
 /**
  * The documents of one collection that a replay builds, held in memory and written to the store in
@@ -37,14 +35,10 @@ class StagedCollection {
 
   async load(ids: readonly string[]): Promise<Map<string, VersionedDocument>> {
     const missing = this.flushedBefore ? ids.filter((id) => !this.documents.has(id)) : [];
-    for (let from = 0; from < missing.length; from += MAX_IDS_PER_READ) {
-      const chunk = missing.slice(from, from + MAX_IDS_PER_READ);
-      const found = await this.collection
-        .find({ _id: { $in: chunk } } as Filter<VersionedDocument>)
-        .toArray();
-      const byId = new Map(found.map((d) => [d._id, d]));
-      for (const id of chunk) {
-        const stored = byId.get(id) ?? null;
+    if (missing.length > 0) {
+      const found = await readDocumentsById(this.collection, missing);
+      for (const id of missing) {
+        const stored = found.get(id) ?? null;
         this.documents.set(id, { stored, current: stored });
       }
     }
@@ -125,7 +119,7 @@ export class ReplayStaging {
   }
 
   /** The staged documents of a collection, or undefined once released (callers then use the store). */
-  static of(collection: Collection<never> | Collection<VersionedDocument>): ReplayStaging | undefined {
+  static of(collection: { dbName: string; collectionName: string }): ReplayStaging | undefined {
     return active.get(keyOf(collection.dbName, collection.collectionName));
   }
 

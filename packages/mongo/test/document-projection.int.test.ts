@@ -1,22 +1,6 @@
-import {
-  connectMongo,
-  projectIntoCollection,
-  type DocumentProjection,
-  type MongoConnection,
-  type VersionedDocument,
-} from '@wxp/mongo';
+import { connectMongo, projectIntoCollection, type MongoConnection } from '@wxp/mongo';
 import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
-
-interface Counter extends VersionedDocument {
-  total: number;
-}
-type Change = { id: string; add?: number; remove?: boolean };
-
-const counters: DocumentProjection<Change, Counter> = {
-  documentId: (change) => change.id,
-  evolve: (current, change, position) =>
-    change.remove ? null : { _id: change.id, total: (current?.total ?? 0) + (change.add ?? 0), position },
-};
+import { counters, type Counter } from './counter-projection';
 
 describe('projecting into a real store', () => {
   let mongo: MongoConnection;

@@ -2,23 +2,11 @@ import {
   connectMongo,
   projectIntoCollection,
   stageReplayCollections,
-  type DocumentProjection,
   type MongoConnection,
   type PositionedEvent,
-  type VersionedDocument,
 } from '@wxp/mongo';
 import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
-
-interface Counter extends VersionedDocument {
-  total: number;
-}
-type Change = { id: string; add?: number; remove?: boolean };
-
-const counters: DocumentProjection<Change, Counter> = {
-  documentId: (change) => change.id,
-  evolve: (current, change, position) =>
-    change.remove ? null : { _id: change.id, total: (current?.total ?? 0) + (change.add ?? 0), position },
-};
+import { counters, type Change, type Counter } from './counter-projection';
 
 /** 40 counters touched over and over in batches of 25; every fifth change of some removes one. */
 function history(): PositionedEvent<Change>[][] {
