@@ -15,6 +15,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { BatchGatherer } from './batch-gatherer';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ConsumedEvent {
@@ -42,8 +43,10 @@ export interface EventConsumerOptions {
   /** Where a new group starts; an existing group resumes from its committed offsets. */
   fromBeginning?: boolean;
   /**
-   * Applies a batch of decoded events of one partition, in offset order. It must be idempotent: after
-   * a crash the events since the last commit are delivered again. Throwing retries the batch.
+   * Applies decoded events of one topic: the batch of one partition, or the batches of several
+   * fetched together, each partition's events in offset order. It must be idempotent: after a crash
+   * the events since the last commit are delivered again, maybe grouped otherwise. Throwing retries
+   * each partition's batch on its own.
    */
   handleBatch(events: ConsumedEvent[]): Promise<void>;
   retry?: Partial<RetryBudget>;
@@ -53,10 +56,15 @@ export interface EventConsumerOptions {
    */
   isOutage?(error: unknown): boolean;
   /**
-   * Partitions whose batches are applied at the same time (default 4). Order holds within a
-   * partition; handlers keep whatever several partitions share in documents of each partition's own.
+   * Calls of `handleBatch` in flight at once (default 4). Order holds within a partition; handlers
+   * keep whatever several partitions share in documents of each partition's own.
    */
-  partitionsConsumedConcurrently?: number;
+  concurrentGroups?: number;
+  /**
+   * Batches waiting together go to one `handleBatch` call until it holds this many events (default
+   * 1,000); a partition's batch is never split.
+   */
+  groupEvents?: number;
 }
 
 export interface RunningConsumer {
@@ -97,8 +105,9 @@ function backoff(attempt: number, budget: RetryBudget): number {
 }
 
 /**
- * Runs one consumer group over the given topics. Each batch of a partition is decoded and handed to
- * `handleBatch`; the offsets are committed only after it succeeded. A failing batch is retried with
+ * Runs one consumer group over the given topics. Each batch of a partition is decoded; batches
+ * waiting at the same moment are handed to `handleBatch` together (see BatchGatherer), and their
+ * offsets are committed only after it succeeded. A failing batch is retried on its own with
  * backoff; if it keeps failing, its events are tried one by one so that a poison event is found,
  * and that event alone goes to `<topic>.dlq` with its origin and the error in headers. Messages that
  * are not valid events go there too. Nothing stops a partition for good but an outage of the store.
@@ -218,6 +227,19 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     throw lastError ?? new Error('consumer stopped');
   };
 
+  type Position = { topic: string; partition: number; offset: string };
+  const gatherer = new BatchGatherer<ConsumedEvent, Position>({
+    apply: handleBatch,
+    commit: (positions) => consumer.commitOffsets(positions),
+    onFailure: (error, batches) =>
+      log.warn(
+        { err: error, batches },
+        "batches applied together failed; each partition's batch is tried on its own",
+      ),
+    concurrentGroups: options.concurrentGroups ?? 4,
+    groupEvents: options.groupEvents ?? 1000,
+  });
+
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const stopTimer = batchSeconds.startTimer({ group: groupId });
@@ -240,7 +262,16 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         await deadLetter(batch.topic, batch.partition, message, `undecodable: ${decoded.reason}`, 0);
       }
     }
-    if (events.length > 0) {
+    const last = batch.messages[batch.messages.length - 1];
+    const position = last && {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: String(Number(last.offset) + 1),
+    };
+    const together =
+      events.length > 0 && position !== undefined && (await gatherer.add(batch.topic, events, position));
+    if (together) consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
+    else if (events.length > 0) {
       const whole = await applyWithRetries(events, heartbeat, isRunning);
       if (!whole.ok) {
         log.warn(
@@ -262,12 +293,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       }
       consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
     }
-    const last = batch.messages[batch.messages.length - 1];
-    if (last) {
+    if (last && position) {
       resolveOffset(last.offset);
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
-      ]);
+      if (!together) await consumer.commitOffsets([position]);
       lag.set(
         { group: groupId, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
@@ -282,9 +310,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   });
   // Not awaited: joining can wait a whole session timeout for a crashed predecessor to be evicted,
   // and the service should answer health checks meanwhile.
-  // A batch waits mostly on the store: partitions applied side by side overlap those waits, so an
-  // event does not queue behind the batches of every other partition fetched with it.
-  const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 4;
+  // Every batch of a fetch is taken at once (more than any of our topics has partitions), so the
+  // gatherer sees them together; it bounds how many groups are applied side by side.
+  const partitionsConsumedConcurrently = 64;
   consumer
     .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch })
     .catch((error: unknown) => {

@@ -226,6 +226,43 @@ describe('Kafka broker with kafkajs', () => {
     expect(JSON.parse(dead[1]?.value ?? '{}')).toMatchObject({ id: 'id-2' });
   });
 
+  it('applies the batches of partitions fetched together in one call, each partition in order', async () => {
+    const spec = await freshTopic(4);
+    const publisher = await EventPublisher.connect(kafka);
+    await Promise.all(
+      Array.from({ length: 80 }, (_, n) =>
+        publisher.publish({ topic: spec.name, key: `user-${n % 16}`, event: testEvent(n) }),
+      ),
+    );
+    await publisher.disconnect();
+    const groupId = uniqueName('g');
+    const calls: ConsumedEvent[][] = [];
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId,
+      topics: [spec.name],
+      logger,
+      handleBatch: async (events) => {
+        calls.push(events);
+      },
+    });
+    await eventually(async () => expect(calls.flat()).toHaveLength(80), 20_000);
+    await consumer.stop();
+    expect(calls.some((events) => new Set(events.map((e) => e.partition)).size > 1)).toBe(true);
+    for (let partition = 0; partition < 4; partition++) {
+      const offsets = calls
+        .flat()
+        .filter((e) => e.partition === partition)
+        .map((e) => e.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    }
+    const admin = raw.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [spec.name] });
+    await admin.disconnect();
+    expect(committed?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBe(80);
+  });
+
   it('lets two instances of one group share the partitions, each user on one of them', async () => {
     const spec = await freshTopic(4);
     const groupId = uniqueName('g');
