@@ -1,7 +1,9 @@
 export interface ConsumerCapacity {
   applied: number;
-  /** Batch handling time per applied event: the consumer cannot go faster than 1000 / this per second. */
-  msPerEvent: number;
+  /** Calls of the handler, each applying a group of partitions' batches. */
+  calls: number;
+  /** Mean time of one call (groups run side by side, so this is no ceiling on the rate). */
+  msPerCall: number;
 }
 
 function sumOf(metrics: string, name: string, filter = ''): number {
@@ -17,6 +19,7 @@ export async function consumerCapacity(serviceUrl: string): Promise<ConsumerCapa
     .then((r) => r.text())
     .catch(() => '');
   const applied = sumOf(metrics, 'wxp_consumer_events_total', 'outcome="applied"');
-  const seconds = sumOf(metrics, 'wxp_consumer_batch_seconds_sum');
-  return applied > 0 ? { applied, msPerEvent: (seconds * 1000) / applied } : undefined;
+  const seconds = sumOf(metrics, 'wxp_consumer_apply_seconds_sum');
+  const calls = sumOf(metrics, 'wxp_consumer_apply_seconds_count');
+  return applied > 0 && calls > 0 ? { applied, calls, msPerCall: (seconds * 1000) / calls } : undefined;
 }

@@ -105,7 +105,7 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
       {
         name: 'subscriber projection during the run',
         value: projectionCapacity
-          ? `${whole(projectionCapacity.applied)} events applied, ${fixed(projectionCapacity.msPerEvent, 2)} ms of batch time each (batches of up to four partitions run at once, so this is not a ceiling)`
+          ? `${whole(projectionCapacity.applied)} events applied in ${whole(projectionCapacity.calls)} calls (${fixed(projectionCapacity.applied / projectionCapacity.calls, 1)} events, ${fixed(projectionCapacity.msPerCall, 2)} ms each; up to four calls run at once)`
           : 'metrics not read',
       },
     ],
