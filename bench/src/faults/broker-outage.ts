@@ -58,6 +58,7 @@ export async function brokerOutage(context: PhaseContext): Promise<PhaseResult> 
     await load;
     sender.close();
   }
+  log(`outage: load stopped, ${acknowledged.length} acknowledged; counting`);
   const census = await rig.census(acknowledged, 'oOutage');
   await rig.stop('200 pushes/s through a 20 s broker outage');
   log(`outage: ${JSON.stringify(census)}`);

@@ -30,11 +30,12 @@ export class FaultRig {
     private readonly mongoUrl: string,
     readonly gateway: RunningService,
     readonly projection: RunningService,
+    private readonly name: string,
   ) {}
 
   static async start(context: PhaseContext, account: Account, name: string): Promise<FaultRig> {
     const { gateway, projection, mongoUrl } = await startPushPipeline(context, name);
-    return new FaultRig(context, account, mongoUrl, gateway, projection);
+    return new FaultRig(context, account, mongoUrl, gateway, projection, name);
   }
 
   /**
@@ -52,7 +53,14 @@ export class FaultRig {
       const subscribers = client.db().collection<{ _id: string; state?: string }>(ReadModels.subscribers);
       const missing = new Set(acknowledged);
       const deadline = Date.now() + 120_000;
+      let nextReport = Date.now() + 10_000;
       while (missing.size > 0 && Date.now() < deadline) {
+        if (Date.now() >= nextReport) {
+          this.context.log(
+            `${this.name}: ${missing.size} of ${acknowledged.length} acknowledged followers not in the read model yet`,
+          );
+          nextReport += 10_000;
+        }
         const pass = [...missing];
         await withConcurrency(16, pass.length, async (i) => {
           const openId = pass[i];
@@ -70,6 +78,7 @@ export class FaultRig {
         .find({ appId: this.account.appId })
         .toArray();
       const follows = counts.reduce((sum, c) => sum + (c.follows ?? 0), 0);
+      this.context.log(`${this.name}: reading the topic for events stored twice`);
       const stored = await storedEventIds(this.context.stack.brokers, openIdPrefix);
       const refused = refusedPrefix
         ? await storedEventIds(this.context.stack.brokers, refusedPrefix)
