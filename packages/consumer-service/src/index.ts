@@ -31,6 +31,13 @@ export interface ConsumerBehaviour {
   fromBeginning?: boolean;
   /** Appended to the service's group when a service runs more than one consumer. */
   groupSuffix?: string;
+  /**
+   * false: each partition's batch gets a handler call of its own (up to four at once) instead of
+   * sharing one with the other partitions' batches. For behaviours that make a slow call per event
+   * (WeChat's API): the calls of different partitions then overlap rather than queue in one group,
+   * and one user's reply does not wait for every other partition's. Default true.
+   */
+  batchesTogether?: boolean;
   prepare(db: Db): Promise<void>;
   handler(db: Db): (events: ConsumedEvent[]) => Promise<void>;
 }
@@ -49,6 +56,7 @@ export function pointedBehaviour<N extends Record<string, string>>(
     ...(shape.topic === undefined ? {} : { topic: shape.topic }),
     ...(shape.fromBeginning === undefined ? {} : { fromBeginning: shape.fromBeginning }),
     ...(shape.groupSuffix === undefined ? {} : { groupSuffix: shape.groupSuffix }),
+    ...(shape.batchesTogether === undefined ? {} : { batchesTogether: shape.batchesTogether }),
     prepare: async (db) => build(await activeCollections(db, service, defaults)).prepare(db),
     handler(db) {
       const handlers = new Map<string, (events: ConsumedEvent[]) => Promise<void>>();
@@ -96,6 +104,8 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
     metrics: options.metrics,
     fromBeginning: options.behaviour.fromBeginning ?? true,
     handleBatch: options.behaviour.handler(options.mongo.db),
+    // A group never splits a batch, so a limit of one event makes every batch a group of its own.
+    ...(options.behaviour.batchesTogether === false ? { groupEvents: 1 } : {}),
   });
 }
 

@@ -263,6 +263,31 @@ describe('Kafka broker with kafkajs', () => {
     expect(committed?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBe(80);
   });
 
+  it('gives every partition its own calls when a group may hold only one batch', async () => {
+    const spec = await freshTopic(4);
+    const publisher = await EventPublisher.connect(kafka);
+    await Promise.all(
+      Array.from({ length: 80 }, (_, n) =>
+        publisher.publish({ topic: spec.name, key: `user-${n % 16}`, event: testEvent(n) }),
+      ),
+    );
+    await publisher.disconnect();
+    const calls: ConsumedEvent[][] = [];
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [spec.name],
+      logger,
+      groupEvents: 1,
+      handleBatch: async (events) => {
+        calls.push(events);
+      },
+    });
+    await eventually(async () => expect(calls.flat()).toHaveLength(80), 20_000);
+    await consumer.stop();
+    expect(calls.every((events) => new Set(events.map((e) => e.partition)).size === 1)).toBe(true);
+  });
+
   it('lets two instances of one group share the partitions, each user on one of them', async () => {
     const spec = await freshTopic(4);
     const groupId = uniqueName('g');

@@ -49,6 +49,7 @@ export function responderBehaviour(
   maxAgeSeconds: number,
 ): ConsumerBehaviour {
   return {
+    batchesTogether: false,
     async prepare() {},
     handler(db) {
       const rules = db.collection<ReplyRulesDocument>(RESPONDER_COLLECTIONS.rules);

@@ -15,8 +15,8 @@ const publishProfile = (publisher: EventPublisher, event: ProfileEvent) =>
  * profile events reach the topic in order too. The group reads from the start so that a restart
  * never skips anything, but follows older than `maxAgeSeconds` are not looked up: profiles of
  * existing followers come from the backfill command, not from re-reading the history. Erasures are
- * always written. Rate limits and busy answers retry with backoff inside the client; nothing is
- * fetched in parallel.
+ * always written. Rate limits and busy answers retry with backoff inside the client; within a
+ * partition nothing is fetched in parallel (partitions' batches are applied side by side).
  */
 export function enricherBehaviour(
   api: WechatApiClient,
@@ -24,6 +24,7 @@ export function enricherBehaviour(
   maxAgeSeconds: number,
 ): ConsumerBehaviour {
   return {
+    batchesTogether: false,
     async prepare() {},
     handler() {
       return async (events) => {
