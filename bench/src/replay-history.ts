@@ -1,6 +1,7 @@
-import { Topics, type WechatEvent } from '@wxp/contracts';
+import { Topics, type ProfileEvent, type WechatEvent } from '@wxp/contracts';
 import { toCanonicalEvent, partitionKeyOf } from '@wxp/gateway/dist/canonical-event';
-import { EventPublisher, createKafka } from '@wxp/kafka';
+import { EventPublisher, createKafka, type OutgoingEvent } from '@wxp/kafka';
+import { profileErased, profileFetched } from '@wxp/profile-enricher/dist/profile-events';
 import pino from 'pino';
 
 const SCENES = 20;
@@ -51,10 +52,45 @@ export function* accountHistory(appId: string, users: number, events: number): G
   }
 }
 
-/** Writes the history to wechat.events.v1 through the platform's publisher (idempotent, acks=all). */
+/** The history as wechat.events.v1 takes it: each user's events under their partition key. */
+export function* onEventsTopic(history: Iterable<WechatEvent>): Generator<OutgoingEvent> {
+  for (const event of history) yield { topic: Topics.events, key: partitionKeyOf(event), event };
+}
+
+/**
+ * What the profile enricher writes to wechat.profiles.v1 for the same history: a profile for every
+ * follow (as user/info would answer it, the code's scene included) and an erasure for every
+ * unfollow, made by the enricher's own event builders and keyed as it keys them.
+ */
+export function* profilesOf(history: Iterable<WechatEvent>): Generator<OutgoingEvent> {
+  for (const event of history) {
+    const { appId, openId, createTime } = event.data;
+    let profile: ProfileEvent;
+    if (event.type === 'wechat.user.subscribed') {
+      profile = profileFetched(
+        appId,
+        {
+          subscribe: 1,
+          openid: openId,
+          language: 'zh_CN',
+          subscribe_time: createTime,
+          subscribe_scene: event.data.sceneId === undefined ? 'ADD_SCENE_SEARCH' : 'ADD_SCENE_QR_CODE',
+          ...(event.data.sceneId === undefined ? {} : { qr_scene: event.data.sceneId }),
+          tagid_list: [],
+        },
+        event.id,
+      );
+    } else if (event.type === 'wechat.user.unsubscribed') {
+      profile = profileErased(appId, openId, event.id, createTime);
+    } else continue;
+    yield { topic: Topics.profiles, key: `${appId}:${openId}`, event: profile };
+  }
+}
+
+/** Writes a history through the platform's publisher (idempotent, acks=all). */
 export async function publishHistory(
   brokers: string[],
-  history: Iterable<WechatEvent>,
+  history: Iterable<OutgoingEvent>,
   onProgress: (published: number) => void,
 ): Promise<number> {
   const logger = pino({ level: 'silent' });
@@ -67,8 +103,8 @@ export async function publishHistory(
   let published = 0;
   try {
     let chunk: Promise<void>[] = [];
-    for (const event of history) {
-      chunk.push(publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }));
+    for (const item of history) {
+      chunk.push(publisher.publish(item));
       if (chunk.length === 10_000) {
         await Promise.all(chunk);
         published += chunk.length;
