@@ -167,7 +167,13 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
     const run = await runReplay(context, service, mongoUrl, 600, stalls);
     const rate = run.events / run.seconds;
     if (isReplayedService(service)) eventsPerSecond[service] = rate;
-    context.memory.record(`${service} replay`, `replaying ${whole(events)} events`, run.peakRssMb);
+    context.memory.record(
+      `${service} replay`,
+      isReplayedService(service)
+        ? `replaying ${whole(events)} events`
+        : `replaying ${whole(profileEvents)} profile events`,
+      run.peakRssMb,
+    );
     const r = rate / baseline.insertManyPerSecond;
     log(`replay: ${service} ${whole(rate)} events/s (${r.toFixed(2)} of raw)`);
     rows.push([
