@@ -15,8 +15,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import { BatchGatherer } from './batch-gatherer';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { BatchGatherer } from './batch-gatherer';
 
 export interface ConsumedEvent {
   topic: string;
