@@ -34,16 +34,25 @@ export class PublisherOverloadedError extends Error {
  * and leave together in the next one. A quiet publisher therefore adds no delay, and a busy one
  * makes one round trip per batch rather than per event. Each caller's promise settles only when the
  * broker has acknowledged (or refused) the request holding its event.
+ *
+ * A send that fails retires its producer. kafkajs takes back the sequence numbers of a request
+ * whose answer never came, though the broker may have written it (the connection dropped as the
+ * broker stopped, say), and gives them to the next events of those partitions: the broker then
+ * takes those events for a retry of what it already holds, acknowledges them and drops them. A new
+ * producer has a new producer id, so nothing it sends can be mistaken for the old one's.
  */
 export class EventPublisher {
   private readonly queue: Pending[] = [];
   private sending = false;
   private connected = false;
+  private closing = false;
+  private producerFailed = false;
   private readonly maxBatchSize: number;
   private readonly maxQueuedEvents: number;
 
   private constructor(
-    private readonly producer: Producer,
+    private readonly kafka: Kafka,
+    private producer: Producer,
     options: EventPublisherOptions,
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 500;
@@ -51,6 +60,12 @@ export class EventPublisher {
   }
 
   static async connect(kafka: Kafka, options: EventPublisherOptions = {}): Promise<EventPublisher> {
+    const publisher = new EventPublisher(kafka, await EventPublisher.connectedProducer(kafka), options);
+    publisher.watch(publisher.producer);
+    return publisher;
+  }
+
+  private static async connectedProducer(kafka: Kafka): Promise<Producer> {
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -61,12 +76,14 @@ export class EventPublisher {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     await producer.connect();
-    const publisher = new EventPublisher(producer, options);
-    publisher.connected = true;
+    return producer;
+  }
+
+  private watch(producer: Producer): void {
+    this.connected = true;
     producer.on(producer.events.DISCONNECT, () => {
-      publisher.connected = false;
+      if (producer === this.producer) this.connected = false;
     });
-    return publisher;
   }
 
   get isConnected(): boolean {
@@ -98,29 +115,56 @@ export class EventPublisher {
     while ((this.sending || this.queue.length > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    this.closing = true;
     for (const pending of this.queue.splice(0)) pending.reject(new Error('publisher is shutting down'));
     await this.producer.disconnect();
     this.connected = false;
   }
 
   private sendNext(): void {
-    if (this.sending || this.queue.length === 0) return;
+    if (this.sending || this.queue.length === 0 || this.closing) return;
     this.sending = true;
+    void this.sendOne().finally(() => {
+      this.sending = false;
+      this.sendNext();
+    });
+  }
+
+  private async sendOne(): Promise<void> {
+    if (this.producerFailed) {
+      try {
+        await this.replaceProducer();
+      } catch {
+        // The broker is still away: the events wait in the queue, their callers' timeouts run.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return;
+      }
+    }
     const batch = this.queue.splice(0, this.maxBatchSize);
-    this.producer
-      .sendBatch({
+    try {
+      await this.producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
         topicMessages: toTopicMessages(batch.map((p) => p.item)),
-      })
-      .then(
-        () => batch.forEach((p) => p.resolve()),
-        (error: Error) => batch.forEach((p) => p.reject(error)),
-      )
-      .finally(() => {
-        this.sending = false;
-        this.sendNext();
       });
+      batch.forEach((p) => p.resolve());
+    } catch (error) {
+      this.producerFailed = true;
+      batch.forEach((p) => p.reject(error as Error));
+    }
+  }
+
+  private async replaceProducer(): Promise<void> {
+    const retired = this.producer;
+    await retired.disconnect().catch(() => undefined);
+    const producer = await EventPublisher.connectedProducer(this.kafka);
+    if (this.closing) {
+      await producer.disconnect();
+      return;
+    }
+    this.producer = producer;
+    this.producerFailed = false;
+    this.watch(producer);
   }
 }
 

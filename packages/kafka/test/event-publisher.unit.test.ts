@@ -1,0 +1,87 @@
+import type { Kafka, ProducerBatch } from 'kafkajs';
+import { EventPublisher, type OutgoingEvent } from '../src/event-publisher';
+
+/** A producer session as the publisher sees it: what it sent, and whether it was let go. */
+interface FakeProducer {
+  id: number;
+  sent: string[][];
+  disconnected: boolean;
+}
+
+/**
+ * A Kafka client whose producers fail the sends and connections the test asks them to, so the
+ * publisher's handling of a failed send can be seen without a broker.
+ */
+function fakeKafka(plan: { failSends?: number[]; failConnects?: number }) {
+  const producers: FakeProducer[] = [];
+  let sends = 0;
+  let connectFailures = plan.failConnects ?? 0;
+  const kafka = {
+    producer: () => {
+      const made: FakeProducer = { id: producers.length, sent: [], disconnected: false };
+      producers.push(made);
+      return {
+        events: { DISCONNECT: 'producer.disconnect' },
+        on: () => () => undefined,
+        connect: async () => {
+          // The first producer always connects: the publisher is made while the broker is up.
+          if (made.id > 0 && connectFailures > 0) {
+            connectFailures--;
+            throw new Error('broker unreachable');
+          }
+        },
+        disconnect: async () => {
+          made.disconnected = true;
+        },
+        sendBatch: async (batch: ProducerBatch) => {
+          const n = sends++;
+          if (plan.failSends?.includes(n)) throw new Error(`send ${n} lost its connection`);
+          made.sent.push((batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.key))));
+          return [];
+        },
+      };
+    },
+  } as unknown as Kafka;
+  return { kafka, producers };
+}
+
+const event = (id: string): OutgoingEvent => ({
+  topic: 'wechat.events.v1',
+  key: id,
+  event: {
+    specversion: '1.0',
+    id,
+    source: '/test',
+    type: 'test.happened',
+    time: new Date(0).toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: 'urn:test',
+    data: {},
+  },
+});
+
+describe('the event publisher after a failed send', () => {
+  it('sends nothing more with the producer whose send failed, and lets it go', async () => {
+    const { kafka, producers } = fakeKafka({ failSends: [1] });
+    const publisher = await EventPublisher.connect(kafka);
+    await publisher.publish(event('a'));
+    await expect(publisher.publish(event('b'))).rejects.toThrow(/lost its connection/);
+    await publisher.publish(event('c'));
+    await publisher.publish(event('d'));
+    expect(producers.map((p) => p.sent)).toEqual([[['a']], [['c'], ['d']]]);
+    expect(producers[0]?.disconnected).toBe(true);
+    expect(publisher.isConnected).toBe(true);
+    await publisher.disconnect();
+  });
+
+  it('keeps events queued while no new producer can connect, and sends them once one does', async () => {
+    const { kafka, producers } = fakeKafka({ failSends: [0], failConnects: 2 });
+    const publisher = await EventPublisher.connect(kafka);
+    await expect(publisher.publish(event('a'))).rejects.toThrow();
+    await publisher.publish(event('b'));
+    expect(producers).toHaveLength(4);
+    expect(producers[3]?.sent).toEqual([['b']]);
+    expect(producers.slice(0, 3).every((p) => p.sent.length === 0)).toBe(true);
+    await publisher.disconnect();
+  });
+});
