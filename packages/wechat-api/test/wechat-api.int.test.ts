@@ -193,7 +193,8 @@ describe('WeChat API client against the emulator', () => {
           });
           let out = '';
           worker.stdout.on('data', (d) => (out += String(d)));
-          worker.once('exit', (code) =>
+          // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+          worker.once('close', (code) =>
             code === 0 ? resolve(out) : reject(new Error(`worker exited ${code}: ${out}`)),
           );
         }),

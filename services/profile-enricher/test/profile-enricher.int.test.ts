@@ -124,7 +124,8 @@ describe('profile enricher', () => {
       let out = '';
       child.stdout.on('data', (d) => (out += String(d)));
       child.stderr.on('data', (d) => (out += String(d)));
-      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
+      // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+      child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
     });
     expect(output).toMatch(/backfill .*\d+\/\d+ followers/);
     expect(output).toMatch(/\d+ profiles written/);
