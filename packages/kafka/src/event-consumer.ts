@@ -141,28 +141,25 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         registers,
       }),
   );
-  const batchSeconds = shared(
+  const secondsPerGroup = (name: string, help: string) =>
+    shared(
+      name,
+      (registers) =>
+        new Histogram({
+          name,
+          help,
+          labelNames: ['group'] as const,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers,
+        }),
+    );
+  const batchSeconds = secondsPerGroup(
     'wxp_consumer_batch_seconds',
-    (registers) =>
-      new Histogram({
-        name: 'wxp_consumer_batch_seconds',
-        help: 'Time to handle one batch of a partition, waiting for its group included',
-        labelNames: ['group'] as const,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers,
-      }),
+    'Time to handle one batch of a partition, waiting for its group included',
   );
-
-  const applySeconds = shared(
+  const applySeconds = secondsPerGroup(
     'wxp_consumer_apply_seconds',
-    (registers) =>
-      new Histogram({
-        name: 'wxp_consumer_apply_seconds',
-        help: 'Time of one call applying a group of batches, or one batch on its own',
-        labelNames: ['group'] as const,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers,
-      }),
+    'Time of one call applying a group of batches, or one batch on its own',
   );
   const apply = async (events: ConsumedEvent[]) => {
     const stopTimer = applySeconds.startTimer({ group: groupId });

@@ -47,6 +47,39 @@ async function freshTopic(partitions = 3): Promise<TopicSpec> {
   return spec;
 }
 
+/** Publishes events 0 … count-1 concurrently through one publisher, spread over `users` keys. */
+async function publishConcurrently(topic: string, count: number, users: number): Promise<void> {
+  const publisher = await EventPublisher.connect(kafka);
+  await Promise.all(
+    Array.from({ length: count }, (_, n) =>
+      publisher.publish({ topic, key: `user-${n % users}`, event: testEvent(n) }),
+    ),
+  );
+  await publisher.disconnect();
+}
+
+/** A consumer on a fresh group that records every call of its handler, until `count` events came. */
+async function handlerCalls(
+  topic: string,
+  count: number,
+  options: { groupId?: string; groupEvents?: number } = {},
+): Promise<ConsumedEvent[][]> {
+  const calls: ConsumedEvent[][] = [];
+  const consumer = await startEventConsumer({
+    kafka,
+    groupId: options.groupId ?? uniqueName('g'),
+    topics: [topic],
+    logger,
+    ...(options.groupEvents === undefined ? {} : { groupEvents: options.groupEvents }),
+    handleBatch: async (events) => {
+      calls.push(events);
+    },
+  });
+  await eventually(async () => expect(calls.flat()).toHaveLength(count), 20_000);
+  await consumer.stop();
+  return calls;
+}
+
 async function readAll(topic: string, count: number) {
   const consumer = raw.consumer({ groupId: uniqueName('g') });
   const read: { value: string; headers: Record<string, string> }[] = [];
@@ -98,14 +131,8 @@ describe('Kafka broker with kafkajs', () => {
 
   it('publishes concurrent events in shared requests, acknowledged, with CloudEvents headers', async () => {
     const spec = await freshTopic(3);
-    const publisher = await EventPublisher.connect(kafka);
     const count = 300;
-    await Promise.all(
-      Array.from({ length: count }, (_, n) =>
-        publisher.publish({ topic: spec.name, key: `user-${n % 7}`, event: testEvent(n) }),
-      ),
-    );
-    await publisher.disconnect();
+    await publishConcurrently(spec.name, count, 7);
 
     const consumer = raw.consumer({ groupId: uniqueName('g') });
     const received: { key: string; n: number; headers: Record<string, string> }[] = [];
@@ -228,26 +255,9 @@ describe('Kafka broker with kafkajs', () => {
 
   it('applies the batches of partitions fetched together in one call, each partition in order', async () => {
     const spec = await freshTopic(4);
-    const publisher = await EventPublisher.connect(kafka);
-    await Promise.all(
-      Array.from({ length: 80 }, (_, n) =>
-        publisher.publish({ topic: spec.name, key: `user-${n % 16}`, event: testEvent(n) }),
-      ),
-    );
-    await publisher.disconnect();
+    await publishConcurrently(spec.name, 80, 16);
     const groupId = uniqueName('g');
-    const calls: ConsumedEvent[][] = [];
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId,
-      topics: [spec.name],
-      logger,
-      handleBatch: async (events) => {
-        calls.push(events);
-      },
-    });
-    await eventually(async () => expect(calls.flat()).toHaveLength(80), 20_000);
-    await consumer.stop();
+    const calls = await handlerCalls(spec.name, 80, { groupId });
     expect(calls.some((events) => new Set(events.map((e) => e.partition)).size > 1)).toBe(true);
     for (let partition = 0; partition < 4; partition++) {
       const offsets = calls
@@ -265,26 +275,8 @@ describe('Kafka broker with kafkajs', () => {
 
   it('gives every partition its own calls when a group may hold only one batch', async () => {
     const spec = await freshTopic(4);
-    const publisher = await EventPublisher.connect(kafka);
-    await Promise.all(
-      Array.from({ length: 80 }, (_, n) =>
-        publisher.publish({ topic: spec.name, key: `user-${n % 16}`, event: testEvent(n) }),
-      ),
-    );
-    await publisher.disconnect();
-    const calls: ConsumedEvent[][] = [];
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId: uniqueName('g'),
-      topics: [spec.name],
-      logger,
-      groupEvents: 1,
-      handleBatch: async (events) => {
-        calls.push(events);
-      },
-    });
-    await eventually(async () => expect(calls.flat()).toHaveLength(80), 20_000);
-    await consumer.stop();
+    await publishConcurrently(spec.name, 80, 16);
+    const calls = await handlerCalls(spec.name, 80, { groupEvents: 1 });
     expect(calls.every((events) => new Set(events.map((e) => e.partition)).size === 1)).toBe(true);
   });
 
@@ -305,13 +297,7 @@ describe('Kafka broker with kafkajs', () => {
       });
     const [a, b] = await Promise.all([instance(1), instance(2)]);
     await Promise.all([a.joined, b.joined]);
-    const publisher = await EventPublisher.connect(kafka);
-    await Promise.all(
-      Array.from({ length: 200 }, (_, n) =>
-        publisher.publish({ topic: spec.name, key: `user-${n % 20}`, event: testEvent(n) }),
-      ),
-    );
-    await publisher.disconnect();
+    await publishConcurrently(spec.name, 200, 20);
     await eventually(async () => expect(seen).toHaveLength(200), 30_000);
     await Promise.all([a.stop(), b.stop()]);
     expect(new Set(seen.map((s) => s.instance))).toEqual(new Set([1, 2]));
