@@ -15,6 +15,19 @@ export const CustomMessage = Type.Object(
   { additionalProperties: true, description: "WeChat's message/custom/send body without touser" },
 );
 
+/**
+ * Which credential issued an admin command: its name (the admin API records "admin-token" for
+ * ADMIN_TOKEN), never the credential itself. Absent on events written before it was recorded.
+ */
+const Actor = Type.Optional(
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'The name of the credential that issued the command, e.g. "admin-token"; never the credential',
+  }),
+);
+
 export const ReplyRulesSet = defineEvent(
   'wechat.admin.reply_rules.set',
   1,
@@ -25,6 +38,7 @@ export const ReplyRulesSet = defineEvent(
     welcome: Type.Record(Type.String(), CustomMessage, {
       description: 'Welcome per QR scene, and "default" for follows without one',
     }),
+    actor: Actor,
   }),
 );
 
@@ -47,6 +61,7 @@ export const CampaignCreated = defineEvent(
     expireSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
     expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
     createdAt: Type.String({ format: 'date-time' }),
+    actor: Actor,
   }),
 );
 
@@ -61,6 +76,7 @@ export const MenuPublished = defineEvent(
       { button: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: 3 }) },
       { additionalProperties: true, description: 'The menu/create body' },
     ),
+    actor: Actor,
   }),
 );
 
@@ -69,7 +85,7 @@ export const MenuDeleted = defineEvent(
   'wechat.admin.menu.deleted',
   1,
   Topics.admin,
-  Type.Object({ appId: Type.String({ minLength: 1 }) }),
+  Type.Object({ appId: Type.String({ minLength: 1 }), actor: Actor }),
 );
 
 export const adminEventDefinitions = [ReplyRulesSet, CampaignCreated, MenuPublished, MenuDeleted] as const;
