@@ -23,14 +23,26 @@ export const replyRulesProjection: DocumentProjection<AdminEvent, ReplyRulesDocu
       : current,
 };
 
-/** The message an event calls for: the reply to a menu key, or the welcome for a follow's scene. */
+/** The rule filed under `key` itself: a key such as "constructor" never finds what every object inherits. */
+function ownRule(rules: Record<string, CustomMessage>, key: string): CustomMessage | undefined {
+  return Object.hasOwn(rules, key) ? rules[key] : undefined;
+}
+
+/**
+ * The message an event calls for: the reply to a menu key, or the welcome for a follow's scene. A
+ * reply always goes to the user who acted, so a `touser` in a rule (the admin API refuses them, but
+ * the topic keeps what was written before) is dropped.
+ */
 export function replyFor(rules: ReplyRulesDocument | null, event: WechatEvent): CustomMessage | undefined {
   if (!rules) return undefined;
-  if (event.type === 'wechat.menu.clicked') return rules.menu[event.data.key];
-  if (event.type === 'wechat.user.subscribed') {
-    return (
-      (event.data.scene === undefined ? undefined : rules.welcome[event.data.scene]) ?? rules.welcome.default
-    );
+  let found: CustomMessage | undefined;
+  if (event.type === 'wechat.menu.clicked') found = ownRule(rules.menu, event.data.key);
+  else if (event.type === 'wechat.user.subscribed') {
+    const { scene } = event.data;
+    found =
+      (scene === undefined ? undefined : ownRule(rules.welcome, scene)) ?? ownRule(rules.welcome, 'default');
   }
-  return undefined;
+  if (found === null || typeof found !== 'object') return undefined;
+  const { touser: _recipient, ...message } = found;
+  return message;
 }

@@ -46,3 +46,37 @@ describe('reply rules', () => {
     expect(replyFor(rules, wechatEvent('wechat.menu.viewed', 'wx1', 'o', 1))).toBeUndefined();
   });
 });
+
+describe('reply rules looked up by what users send', () => {
+  const rules = {
+    _id: 'wx1',
+    appId: 'wx1',
+    position: 1,
+    menu: { V1001: text('song') },
+    welcome: { spring: text('spring welcome') },
+  } as ReplyRulesDocument;
+
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'find nothing for the key or scene %s, which every object inherits',
+    (name) => {
+      expect(
+        replyFor(rules, wechatEvent('wechat.menu.clicked', 'wx1', 'o', 1, { key: name })),
+      ).toBeUndefined();
+      expect(
+        replyFor(rules, wechatEvent('wechat.user.subscribed', 'wx1', 'o', 1, { scene: name })),
+      ).toBeUndefined();
+    },
+  );
+
+  it('never let a rule choose its recipient, even one written before the admin API refused them', () => {
+    const redirecting = {
+      ...rules,
+      menu: { V1001: { ...text('song'), touser: 'o-someone-else' } },
+      welcome: { default: { touser: 'o-someone-else', ...text('hi') } },
+    } as ReplyRulesDocument;
+    expect(
+      replyFor(redirecting, wechatEvent('wechat.menu.clicked', 'wx1', 'o', 1, { key: 'V1001' })),
+    ).toEqual(text('song'));
+    expect(replyFor(redirecting, wechatEvent('wechat.user.subscribed', 'wx1', 'o', 1))).toEqual(text('hi'));
+  });
+});
