@@ -8,6 +8,18 @@ import serve from 'koa-static';
 export const defaultDashboardDir = resolve(__dirname, '..', 'dist', 'dashboard');
 
 /**
+ * The paths of the files the dashboard is made of, exactly as requested. Nothing else in its
+ * folder is served, so no other file there (a source map, an editor's backup) is ever public.
+ */
+export const dashboardPaths: ReadonlySet<string> = new Set([
+  '/',
+  '/index.html',
+  '/app.js',
+  '/app.js.LEGAL.txt',
+  '/styles.css',
+]);
+
+/**
  * The dashboard's static files. Everything it shows comes from /api with the token the user types
  * in, so the page itself needs no credential; it loads nothing from elsewhere.
  */
@@ -15,7 +27,7 @@ export function dashboard(dir = defaultDashboardDir): Middleware {
   const files = serve(dir, { index: 'index.html', maxage: 0 });
   return async function serveDashboard(ctx, next) {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-    if (ctx.path.startsWith('/api/')) return next();
+    if (!dashboardPaths.has(ctx.path)) return next();
     if (!existsSync(join(dir, 'index.html')))
       throw new HttpError(
         503,
