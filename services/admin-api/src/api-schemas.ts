@@ -180,9 +180,17 @@ export const Subscriber = Type.Object({
   lastActivityAt: Type.Optional(DateTime),
 });
 
+/** Deeper pages would have the store skip millions of documents for one answer. */
+export const MAX_SUBSCRIBER_PAGE = 10_000;
+
 export const SubscriberQuery = Type.Object({
   scene: Type.Optional(SceneText),
-  page: Type.Integer({ minimum: 1, default: 1 }),
+  page: Type.Integer({
+    minimum: 1,
+    maximum: MAX_SUBSCRIBER_PAGE,
+    default: 1,
+    description: `At most ${MAX_SUBSCRIBER_PAGE}: the store skips every follower before the page`,
+  }),
   pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
 });
 

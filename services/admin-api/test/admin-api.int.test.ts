@@ -289,6 +289,8 @@ describe('admin API: campaign figures and subscribers', () => {
       ['pageSize=0', 'query.pageSize'],
       ['pageSize=201', 'query.pageSize'],
       ['page=zero', 'query.page'],
+      ['page=99999999999999999999', 'query.page must be <= 10000'],
+      ['page=10001', 'query.page must be <= 10000'],
     ]) {
       const bad = await api('GET', `/api/apps/${appId}/subscribers?${query}`);
       expect(bad.status).toBe(400);

@@ -1,3 +1,4 @@
+import type { TSchema } from '@sinclair/typebox';
 import { readFileSync } from 'node:fs';
 import { adminOperations } from '../src/app';
 import { apiOperations } from '../src/api-operations';
@@ -30,6 +31,30 @@ describe('the OpenAPI document', () => {
       const names = (documented?.parameters as { name: string; in: string }[]).filter((p) => p.in === 'path');
       expect(names.map((p) => p.name)).toEqual([...spec.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
     }
+  });
+});
+
+describe('path and query parameters', () => {
+  it('are bounded: every integer has a maximum, every text a maximum length or a pattern', () => {
+    const unbounded = apiOperations.flatMap((spec) =>
+      [spec.params, spec.query].flatMap((schema) =>
+        Object.entries(schema?.properties ?? {})
+          .flatMap(([name, property]) => {
+            const variants = ((property as TSchema).anyOf ?? [property]) as TSchema[];
+            return variants.map((variant) => [name, variant] as const);
+          })
+          .filter(
+            ([, s]) =>
+              (s.type === 'integer' && typeof s.maximum !== 'number') ||
+              (s.type === 'string' &&
+                s.const === undefined &&
+                typeof s.maxLength !== 'number' &&
+                typeof s.pattern !== 'string'),
+          )
+          .map(([name]) => `${spec.operationId} ${name}`),
+      ),
+    );
+    expect(unbounded).toEqual([]);
   });
 });
 
