@@ -151,6 +151,21 @@ export const koaPath = (openApiPath: string) => openApiPath.replace(/\{(\w+)\}/g
 
 const jsonBody = koaBody({ json: true, jsonLimit: '256kb', text: false, urlencoded: false });
 
+/** Deeper than any body of this API needs; far below what would exhaust the stack when it is written out. */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether objects and lists nest deeper than `limit`; walks without recursion, so any depth is safe. */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Mounts each operation on the router with its input checked against its spec. */
 export function mountOperations(router: Router, operations: readonly BoundOperation[]): void {
   for (const { spec, handle } of operations) {
@@ -161,6 +176,8 @@ export function mountOperations(router: Router, operations: readonly BoundOperat
       if (spec.body) {
         if (!ctx.is('application/json'))
           throw new HttpError(415, 'unsupported_media_type', 'the body must be application/json');
+        if (nestsDeeperThan(ctx.request.body, MAX_BODY_DEPTH))
+          throw new HttpError(400, 'invalid_request', `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
         body = checked(jsonAjv, 'body', spec.body, ctx.request.body ?? {});
       }
       await handle(ctx, { params, query, body } as OperationInput<TObject, TObject, TSchema>);

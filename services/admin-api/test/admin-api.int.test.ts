@@ -391,6 +391,23 @@ describe('admin API: replies', () => {
     const extra = await api('PUT', `/api/apps/${appId}/replies`, { menus: {} });
     expect(await message(extra, ops.setReplies)).toContain('body.menus is not a known field');
   });
+
+  it('refuses a body nested too deep to be written out, with a 400 rather than a 500', async () => {
+    // 60 000 lists deep: parsed fine, but writing it out as an event or a WeChat call overflows the stack.
+    const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
+    for (const [spec, path, body] of [
+      [ops.setReplies, 'replies', `{"menu":{"K":{"msgtype":"text","text":{"content":"x"},"x":${deep}}}}`],
+      [ops.publishMenu, 'menu', `{"button":[{"type":"click","name":"a","key":"k","x":${deep}}]}`],
+    ] as const) {
+      const response = await fetch(`${stack.adminUrl}/api/apps/${appId}/${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect([spec.operationId, response.status]).toEqual([spec.operationId, 400]);
+      expect(await message(response, spec)).toContain('nests deeper than 32 levels');
+    }
+  });
 });
 
 describe('admin API: arbitrary input', () => {
