@@ -124,7 +124,8 @@ export const setReplies = {
   summary: 'Set the replies to menu clicks and the welcome per QR scene',
   description:
     'Replaces all rules of the account. Accepted rules become a wechat.admin.reply_rules.set event; the ' +
-    'menu responder applies them from there, so GET shows them a moment later.',
+    'menu responder applies them from there, so GET shows them a moment later. A reply goes to the user ' +
+    'who clicked or followed: a message with `touser` is refused.',
   params: S.AppParams,
   body: S.ReplyRulesRequest,
   responses: { 202: json('Accepted', S.ReplyRulesAccepted), 400: invalid, 404: unknownApp },

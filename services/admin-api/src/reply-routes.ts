@@ -11,9 +11,14 @@ interface RulesView {
   welcome: Record<string, unknown>;
 }
 
-/** A message's body must be there under its msgtype, and a text needs its content. */
+/**
+ * A message's body must be there under its msgtype, and a text needs its content. A rule never
+ * names its recipient: the reply goes to the user who clicked or followed, whatever the rule says.
+ */
 function messageProblems(group: string, messages: Record<string, unknown>): string[] {
   return Object.entries(messages).flatMap(([name, message]) => {
+    if (Object.hasOwn(message as object, 'touser'))
+      return [`body.${group}.${name}.touser is not allowed: a reply goes to the user who acted`];
     const type = (message as { msgtype?: unknown })?.msgtype;
     const body = typeof type === 'string' ? (message as Record<string, unknown>)[type] : undefined;
     if (body === null || typeof body !== 'object')

@@ -392,6 +392,17 @@ describe('admin API: replies', () => {
     expect(await message(extra, ops.setReplies)).toContain('body.menus is not a known field');
   });
 
+  it('refuses a rule that names its recipient, so no reply can be sent to someone else', async () => {
+    for (const rules of [
+      { menu: { K: { msgtype: 'text', text: { content: 'hi' }, touser: 'o-someone-else' } } },
+      { welcome: { default: { touser: 'o-someone-else', msgtype: 'text', text: { content: 'hi' } } } },
+    ]) {
+      const refused = await api('PUT', `/api/apps/${appId}/replies`, rules);
+      expect(refused.status).toBe(400);
+      expect(await message(refused, ops.setReplies)).toMatch(/body\.(menu\.K|welcome\.default)\.touser/);
+    }
+  });
+
   it('refuses a body nested too deep to be written out, with a 400 rather than a 500', async () => {
     // 60 000 lists deep: parsed fine, but writing it out as an event or a WeChat call overflows the stack.
     const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
