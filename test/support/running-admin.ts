@@ -5,6 +5,7 @@ import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp
 import { WechatApiClient } from '@wxp/wechat-api';
 import pino from 'pino';
 import { createAdminApp } from '../../services/admin-api/src/app';
+import type { AuthThrottleOptions } from '../../services/admin-api/src/auth-throttle';
 import { kafkaBrokers } from './infrastructure';
 
 export interface RunningAdmin extends RunningServer {
@@ -19,7 +20,12 @@ export interface RunningAdmin extends RunningServer {
 export async function startAdmin(
   mongo: MongoConnection,
   secrets: { adminToken: string; privacyKey: string },
-  options: { accounts: Account[]; wechatApiBase?: string; dashboardDir?: string },
+  options: {
+    accounts: Account[];
+    wechatApiBase?: string;
+    dashboardDir?: string;
+    authThrottle?: Partial<AuthThrottleOptions>;
+  },
 ): Promise<RunningAdmin> {
   const accounts = new Map(options.accounts.map((a) => [a.appId, a]));
   const wechat = new WechatApiClient({
@@ -39,6 +45,7 @@ export async function startAdmin(
       accounts,
       wechat,
       ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+      ...(options.authThrottle === undefined ? {} : { authThrottle: options.authThrottle }),
       publish: (event) => publisher.publish(event),
       logger,
       metrics: createMetricsRegistry('admin-api'),

@@ -2,6 +2,7 @@ import type { Account } from '@wxp/accounts';
 import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
+import type { AuthThrottleOptions } from '../../services/admin-api/src/auth-throttle';
 import { replyRulesBehaviour } from '../../services/menu-responder/src/responder';
 import {
   attributionBehaviour,
@@ -36,7 +37,7 @@ export interface CampaignStack {
 }
 
 export async function startCampaignStack(
-  options: { account?: Account; dashboardDir?: string } = {},
+  options: { account?: Account; dashboardDir?: string; authThrottle?: Partial<AuthThrottleOptions> } = {},
 ): Promise<CampaignStack> {
   const account = options.account ?? testAccount();
   const adminToken = `admin-${uniqueName('token')}`;
@@ -62,6 +63,7 @@ export async function startCampaignStack(
       accounts: [account],
       wechatApiBase: emulator.baseUrl,
       ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+      ...(options.authThrottle === undefined ? {} : { authThrottle: options.authThrottle }),
     },
   );
   return {

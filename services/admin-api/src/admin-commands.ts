@@ -22,11 +22,15 @@ export function requireAccount(accounts: ReadonlyMap<string, Account>, appId: st
   return account;
 }
 
-/** Records an accepted command on wechat.admin.v1, keyed by account so each account's commands stay in order. */
+/**
+ * Records an accepted command on wechat.admin.v1, keyed by account so each account's commands stay
+ * in order, with the name of the credential that issued it.
+ */
 export async function recordAdminEvent<D extends EventDefinition>(
   publish: CommandContext['publish'],
   definition: D,
   data: DataOf<D> & { appId: string },
+  actor: string,
 ): Promise<CloudEvent> {
   const event: CloudEvent = {
     specversion: '1.0',
@@ -36,7 +40,7 @@ export async function recordAdminEvent<D extends EventDefinition>(
     time: new Date().toISOString(),
     datacontenttype: 'application/json',
     dataschema: definition.dataschema,
-    data,
+    data: { ...data, actor },
   };
   await publish({ topic: Topics.admin, key: data.appId, event });
   return event;

@@ -194,3 +194,6 @@ export const apiOperations: readonly OperationSpec[] = [
 ];
 
 export const unauthorized = problem('No valid bearer token');
+export const throttled = problem(
+  'Too many failed authentications from this address; Retry-After says when to try again',
+);

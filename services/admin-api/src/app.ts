@@ -4,12 +4,15 @@ import { ReadModels } from '@wxp/contracts';
 import type { OutgoingEvent } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
 import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
-import Koa from 'koa';
+import Koa, { type Context } from 'koa';
+import { accessLog, securityHeaders } from './access-log';
 import { accountOperations } from './account-routes';
 import type { AdminWechatApi, CommandContext } from './admin-commands';
-import { bearerAuth } from './bearer-auth';
+import { AuthThrottle, defaultAuthThrottle, type AuthThrottleOptions } from './auth-throttle';
+import { requireCredential } from './bearer-auth';
 import { campaignOperations } from './campaign-routes';
-import { dashboard } from './dashboard';
+import { cleanClientErrors } from './client-errors';
+import { dashboard, dashboardPaths } from './dashboard';
 import { menuOperations } from './menu-routes';
 import { openApiDocument, openApiYaml } from './openapi';
 import { mountOperations, type BoundOperation } from './operation';
@@ -30,7 +33,21 @@ export interface AdminApiDeps {
   metrics: Registry;
   /** Where the built dashboard is; the default is the package's dist/dashboard. */
   dashboardDir?: string;
+  /** When an address is answered 429 after failed authentications; `defaultAuthThrottle` unless set. */
+  authThrottle?: Partial<AuthThrottleOptions>;
 }
+
+/** What anyone may GET without the token, matched exactly: the dashboard's files, health, metrics, documents. */
+export const publicPaths: ReadonlySet<string> = new Set([
+  ...dashboardPaths,
+  '/healthz',
+  '/metrics',
+  '/openapi.json',
+  '/openapi.yaml',
+]);
+
+export const isPublicRequest = (ctx: Context): boolean =>
+  (ctx.method === 'GET' || ctx.method === 'HEAD') && publicPaths.has(ctx.path);
 
 /** Every /api operation, bound to its dependencies. */
 export function adminOperations(deps: AdminApiDeps): BoundOperation[] {
@@ -53,10 +70,22 @@ export function adminOperations(deps: AdminApiDeps): BoundOperation[] {
 
 export function createAdminApp(deps: AdminApiDeps): Koa {
   const app = new Koa();
+  app.use(accessLog(deps.logger, isPublicRequest));
+  app.use(securityHeaders());
   app.use(errorMapper(deps.logger));
+  app.use(cleanClientErrors());
+  // Before any routing: no route, static file or spelling of a path is reached without the token.
+  app.use(
+    requireCredential({
+      token: deps.adminToken,
+      isPublic: isPublicRequest,
+      throttle: new AuthThrottle({ ...defaultAuthThrottle, ...deps.authThrottle }),
+      metrics: deps.metrics,
+    }),
+  );
   app.use(healthRoutes(deps.metrics, { mongo: () => deps.mongo.ping() }).routes());
 
-  const documents = new Router();
+  const documents = new Router({ sensitive: true, strict: true });
   documents.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument();
   });
@@ -66,8 +95,8 @@ export function createAdminApp(deps: AdminApiDeps): Koa {
   });
   app.use(documents.routes());
 
-  const api = new Router({ prefix: '/api' });
-  api.use(bearerAuth(deps.adminToken));
+  // Paths are matched as documented, so /API/apps or /api/apps/ is a 404, not another door.
+  const api = new Router({ prefix: '/api', sensitive: true, strict: true });
   api.use(wechatErrors());
   mountOperations(api, adminOperations(deps));
   app.use(api.routes());

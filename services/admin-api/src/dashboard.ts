@@ -39,7 +39,6 @@ export function dashboard(dir = defaultDashboardDir): Middleware {
       'Content-Security-Policy',
       "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     );
-    ctx.set('X-Content-Type-Options', 'nosniff');
     await files(ctx, next);
   };
 }

@@ -1,6 +1,7 @@
 import { MenuDeleted, MenuPublished } from '@wxp/contracts';
 import { validateMenu } from '@wxp/wechat-api';
 import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
+import { actorOf } from './bearer-auth';
 import { deleteMenu, getMenu, publishMenu } from './api-operations';
 import { operation, type BoundOperation } from './operation';
 
@@ -14,10 +15,12 @@ export function menuOperations(commands: CommandContext): BoundOperation[] {
     requireAccount(commands.accounts, appId);
     const menu = validateMenu(body);
     await commands.wechat.createMenu(appId, menu);
-    const event = await recordAdminEvent(commands.publish, MenuPublished, {
-      appId,
-      menu: menu as unknown as { button: Record<string, unknown>[] },
-    });
+    const event = await recordAdminEvent(
+      commands.publish,
+      MenuPublished,
+      { appId, menu: menu as unknown as { button: Record<string, unknown>[] } },
+      actorOf(ctx),
+    );
     ctx.body = { appId, menu, event: event.id };
   });
 
@@ -32,7 +35,7 @@ export function menuOperations(commands: CommandContext): BoundOperation[] {
     const { appId } = params;
     requireAccount(commands.accounts, appId);
     await commands.wechat.deleteMenu(appId);
-    await recordAdminEvent(commands.publish, MenuDeleted, { appId });
+    await recordAdminEvent(commands.publish, MenuDeleted, { appId }, actorOf(ctx));
     ctx.status = 204;
   });
 

@@ -1,6 +1,7 @@
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { apiOperations, unauthorized } from './api-operations';
+import { apiOperations, throttled, unauthorized } from './api-operations';
+import { defaultAuthThrottle as throttle } from './auth-throttle';
 import type { OperationSpec } from './operation';
 
 // TypeBox keeps its bookkeeping under symbols; a JSON round trip leaves plain JSON Schema.
@@ -23,7 +24,7 @@ function parametersOf(spec: OperationSpec): unknown[] {
 
 function responsesOf(spec: OperationSpec): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
-  for (const [status, response] of Object.entries({ ...spec.responses, 401: unauthorized })) {
+  for (const [status, response] of Object.entries({ ...spec.responses, 401: unauthorized, 429: throttled })) {
     const types = response.contentTypes ?? (response.schema ? ['application/json'] : []);
     responses[status] = {
       description: response.description,
@@ -70,8 +71,12 @@ export function openApiDocument(
       title: 'WeChat Official Account platform: admin API',
       version: '1.0.0',
       description:
-        'QR code campaigns, the custom menu, reply rules and the read models. Every /api route needs ' +
-        '`Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{ error, message }`; a 400 names each field that is wrong.',
+        'QR code campaigns, the custom menu, reply rules and the read models. Every request but the ' +
+        'dashboard’s files, /healthz, /metrics and these documents needs `Authorization: Bearer <ADMIN_TOKEN>`. ' +
+        'Paths match exactly as written here (case-sensitive, no trailing slash); any other is a 404. An ' +
+        `address with ${throttle.maxFailures} failed authentications within ${throttle.windowMs / 60_000} ` +
+        'minutes is answered 429 until that window ends. ' +
+        'Answers are `Cache-Control: no-store`. Errors are `{ error, message }`; a 400 names each field that is wrong.',
     },
     servers: [{ url: 'http://127.0.0.1:8081' }],
     security: [{ bearer: [] }],

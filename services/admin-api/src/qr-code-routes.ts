@@ -4,6 +4,7 @@ import { HttpError } from '@wxp/service-runtime';
 import { renderQrCode } from '@wxp/wechat-api';
 import type { Db } from 'mongodb';
 import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
+import { actorOf } from './bearer-auth';
 import { createQrCode, listQrCodes, qrCodeImage } from './api-operations';
 import { addFigures, noFigures, type Figures } from './campaign-figures';
 import { operation, type BoundOperation } from './operation';
@@ -24,18 +25,23 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
       code.expireSeconds === undefined
         ? undefined
         : new Date(createdAt.getTime() + code.expireSeconds * 1000).toISOString();
-    const event = await recordAdminEvent(commands.publish, CampaignCreated, {
-      appId,
-      scene,
-      ...(typeof body.scene === 'number' ? { sceneId: body.scene } : {}),
-      kind: body.kind,
-      ...(body.name === undefined ? {} : { name: body.name }),
-      ticket: code.ticket,
-      url: code.url,
-      ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds }),
-      ...(expiresAt === undefined ? {} : { expiresAt }),
-      createdAt: createdAt.toISOString(),
-    });
+    const event = await recordAdminEvent(
+      commands.publish,
+      CampaignCreated,
+      {
+        appId,
+        scene,
+        ...(typeof body.scene === 'number' ? { sceneId: body.scene } : {}),
+        kind: body.kind,
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ticket: code.ticket,
+        url: code.url,
+        ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds }),
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+        createdAt: createdAt.toISOString(),
+      },
+      actorOf(ctx),
+    );
     ctx.status = 201;
     ctx.set('Location', imagePath(appId, scene));
     ctx.body = {
@@ -95,8 +101,8 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
     const file = `qrcode-${appId}-${scene.replace(/[^\w.-]+/g, '_')}.${query.format}`;
     ctx.type = query.format === 'png' ? 'image/png' : 'image/svg+xml';
     ctx.set('Content-Disposition', `${query.download ? 'attachment' : 'inline'}; filename="${file}"`);
-    // A ticket's URL never changes, so its image may be kept; a new code for the scene has a new ETag.
-    ctx.set('Cache-Control', 'private, max-age=300');
+    // Like every /api answer it is not stored (no-store); a ticket's URL never changes, so a client
+    // that kept it anyway may ask with its ETag, and a new code for the scene has a new ETag.
     ctx.etag = `${code.ticket}-${query.format}-${query.size}`;
     if (ctx.fresh) {
       ctx.status = 304;

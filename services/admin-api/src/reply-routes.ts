@@ -2,6 +2,7 @@ import { ReplyRulesSet, schemaProblems } from '@wxp/contracts';
 import { HttpError } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
 import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
+import { actorOf } from './bearer-auth';
 import { getReplies, setReplies } from './api-operations';
 import { operation, type BoundOperation } from './operation';
 
@@ -46,7 +47,7 @@ export function replyOperations(db: Db, commands: CommandContext, rulesCollectio
       ...schemaProblems(ReplyRulesSet.type, data),
     ];
     if (problems.length > 0) throw new HttpError(400, 'invalid_request', problems.join('; '));
-    const event = await recordAdminEvent(commands.publish, ReplyRulesSet, data);
+    const event = await recordAdminEvent(commands.publish, ReplyRulesSet, data, actorOf(ctx));
     ctx.status = 202;
     ctx.body = { accepted: event.id, ...data };
   });
