@@ -35,6 +35,19 @@ export interface FollowersPage {
 /** The body of a customer-service message without `touser`, e.g. `{ msgtype: 'text', text: { content } }`. */
 export type CustomMessage = { msgtype: string } & Record<string, unknown>;
 
+/**
+ * The body of `message/custom/send`. The recipient is set last, so a message that carries a `touser`
+ * of its own (a stored rule, say) can never send to someone else; the body type is looked up as the
+ * message's own field, never one every object inherits.
+ */
+export function customMessageBody(openId: string, message: CustomMessage): Record<string, unknown> {
+  const type = message?.msgtype;
+  if (typeof type !== 'string' || !Object.hasOwn(message, type) || type === 'touser' || type === 'msgtype') {
+    throw new WechatValidationError([`message must have msgtype and a "${String(type).slice(0, 40)}" body`]);
+  }
+  return { ...message, touser: openId };
+}
+
 export interface WechatApiOptions {
   /** https://api.weixin.qq.com in production; the emulator locally. */
   baseUrl: string;
@@ -139,13 +152,10 @@ export class WechatApiClient {
   }
 
   async sendCustomMessage(appId: string, openId: string, message: CustomMessage): Promise<void> {
-    if (typeof message?.msgtype !== 'string' || !(message.msgtype in message)) {
-      throw new WechatValidationError([`message must have msgtype and a "${String(message?.msgtype)}" body`]);
-    }
     await this.call(appId, {
       api: 'message/custom/send',
       method: 'POST',
-      body: { touser: openId, ...message },
+      body: customMessageBody(openId, message),
     });
   }
 

@@ -2,6 +2,7 @@ import {
   WechatApiError,
   WechatTransportError,
   WechatValidationError,
+  customMessageBody,
   isTokenError,
   isTransient,
   qrCreateBody,
@@ -162,5 +163,24 @@ describe('errors and retries', () => {
       ),
     ).rejects.toThrow('-1');
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('customer-service message bodies', () => {
+  it('always go to the user named by the caller, whatever the message carries', () => {
+    const message = { msgtype: 'text', text: { content: 'hi' }, touser: 'o-someone-else' };
+    expect(customMessageBody('o-user', message)).toEqual({
+      msgtype: 'text',
+      text: { content: 'hi' },
+      touser: 'o-user',
+    });
+  });
+
+  it('need the body their msgtype names as a field of their own', () => {
+    for (const msgtype of ['constructor', 'toString', '__proto__', 'touser', 'msgtype', 'image']) {
+      expect(problemsOf(() => customMessageBody('o-user', { msgtype, text: { content: 'x' } }))).toHaveLength(
+        1,
+      );
+    }
   });
 });
