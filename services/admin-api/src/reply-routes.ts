@@ -6,10 +6,12 @@ import { actorOf } from './bearer-auth';
 import { getReplies, setReplies } from './api-operations';
 import { operation, type BoundOperation } from './operation';
 
+/** The menu responder's projection: the rules as JSON text, or as two fields in documents written before. */
 interface RulesView {
   _id: string;
-  menu: Record<string, unknown>;
-  welcome: Record<string, unknown>;
+  rules?: string;
+  menu?: Record<string, unknown>;
+  welcome?: Record<string, unknown>;
 }
 
 /**
@@ -55,7 +57,8 @@ export function replyOperations(db: Db, commands: CommandContext, rulesCollectio
   const show = operation(getReplies, async (ctx, { params }) => {
     const { appId } = params;
     const found = await rules.findOne({ _id: appId });
-    ctx.body = { appId, menu: found?.menu ?? {}, welcome: found?.welcome ?? {} };
+    const stored = typeof found?.rules === 'string' ? (JSON.parse(found.rules) as Partial<RulesView>) : found;
+    ctx.body = { appId, menu: stored?.menu ?? {}, welcome: stored?.welcome ?? {} };
   });
 
   return [set, show];

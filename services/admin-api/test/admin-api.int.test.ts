@@ -376,7 +376,12 @@ describe('admin API: menu', () => {
 describe('admin API: replies', () => {
   it('accepts rules as an event and shows them once the responder’s projection has them', async () => {
     const rules = {
-      menu: { V1001_TODAY: { msgtype: 'text', text: { content: 'Today: dumplings' } } },
+      // Keys the store would refuse as field names: a rule must be stored whatever its key.
+      menu: {
+        V1001_TODAY: { msgtype: 'text', text: { content: 'Today: dumplings' } },
+        'promo.2026': { msgtype: 'text', text: { content: 'Spring offer' } },
+        $deal: { msgtype: 'text', text: { content: 'Deal of the day' } },
+      },
       welcome: { '4203': { msgtype: 'text', text: { content: 'Welcome from the fair' } } },
     };
     const accepted = await api('PUT', `/api/apps/${appId}/replies`, rules);

@@ -3,10 +3,27 @@ import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
 import type { CustomMessage } from '@wxp/wechat-api';
 
 /** The replies an account has configured, as the admin API last set them. */
-export interface ReplyRulesDocument extends VersionedDocument {
-  appId: string;
+export interface ReplyRules {
   menu: Record<string, CustomMessage>;
   welcome: Record<string, CustomMessage>;
+}
+
+/**
+ * The stored form keeps the rules as JSON text: menu keys, scenes and message fields may hold a `.` or
+ * start with `$`, which MongoDB-compatible stores refuse as field names. Documents written before
+ * carry `menu` and `welcome` as fields and still read.
+ */
+export interface ReplyRulesDocument extends VersionedDocument {
+  appId: string;
+  rules?: string;
+  menu?: Record<string, CustomMessage>;
+  welcome?: Record<string, CustomMessage>;
+}
+
+export function replyRulesOf(document: ReplyRulesDocument | null): ReplyRules | null {
+  if (!document) return null;
+  if (typeof document.rules === 'string') return JSON.parse(document.rules) as ReplyRules;
+  return { menu: document.menu ?? {}, welcome: document.welcome ?? {} };
 }
 
 export const replyRulesProjection: DocumentProjection<AdminEvent, ReplyRulesDocument> = {
@@ -16,8 +33,7 @@ export const replyRulesProjection: DocumentProjection<AdminEvent, ReplyRulesDocu
       ? {
           _id: event.data.appId,
           appId: event.data.appId,
-          menu: event.data.menu as Record<string, CustomMessage>,
-          welcome: event.data.welcome as Record<string, CustomMessage>,
+          rules: JSON.stringify({ menu: event.data.menu, welcome: event.data.welcome }),
           position,
         }
       : current,
@@ -33,7 +49,7 @@ function ownRule(rules: Record<string, CustomMessage>, key: string): CustomMessa
  * reply always goes to the user who acted, so a `touser` in a rule (the admin API refuses them, but
  * the topic keeps what was written before) is dropped.
  */
-export function replyFor(rules: ReplyRulesDocument | null, event: WechatEvent): CustomMessage | undefined {
+export function replyFor(rules: ReplyRules | null, event: WechatEvent): CustomMessage | undefined {
   if (!rules) return undefined;
   let found: CustomMessage | undefined;
   if (event.type === 'wechat.menu.clicked') found = ownRule(rules.menu, event.data.key);

@@ -3,7 +3,7 @@ import type { ConsumerBehaviour } from '@wxp/consumer-service';
 import { isDuplicateKeyError, projectIntoCollection } from '@wxp/mongo';
 import type { Logger } from '@wxp/service-runtime';
 import { WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
-import { replyFor, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
+import { replyFor, replyRulesOf, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
 
 export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent_replies' } as const;
 
@@ -58,7 +58,7 @@ export function responderBehaviour(
         for (const { event: raw } of events) {
           const event = raw as WechatEvent;
           if (Date.now() / 1000 - event.data.createTime > maxAgeSeconds) continue;
-          const message = replyFor(await rules.findOne({ _id: event.data.appId }), event);
+          const message = replyFor(replyRulesOf(await rules.findOne({ _id: event.data.appId })), event);
           if (!message) continue;
           try {
             await sent.insertOne({
