@@ -3,11 +3,8 @@ import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
 import { replyRulesBehaviour } from '../../services/menu-responder/src/responder';
-import {
-  attributionBehaviour,
-  campaignsBehaviour,
-} from '../../services/qr-attribution/src/attribution-service';
-import { subscriberBehaviour } from '../../services/subscriber-projection/src/projection-service';
+import { qrAttributionConsumers } from '../../services/qr-attribution/src/attribution-service';
+import { subscriberProjectionConsumers } from '../../services/subscriber-projection/src/projection-service';
 import { kafkaBrokers, mongoUrlFor, uniqueName } from './infrastructure';
 import { startAdmin, type RunningAdmin } from './running-admin';
 import { startConsumers } from './running-consumers';
@@ -46,11 +43,14 @@ export async function startCampaignStack(
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'campaign-stack', logger });
   const mongo = await connectMongo(mongoUrlFor(database), 'campaign-stack');
   const consumers: RunningConsumer[] = [
-    ...(await startConsumers('subscriber-projection', kafka, mongo, [subscriberBehaviour(privacyKey)])),
-    ...(await startConsumers('qr-attribution', kafka, mongo, [
-      attributionBehaviour(privacyKey),
-      campaignsBehaviour(),
-    ])),
+    ...(await startConsumers(
+      'subscriber-projection',
+      kafka,
+      mongo,
+      subscriberProjectionConsumers(privacyKey),
+    )),
+    ...(await startConsumers('qr-attribution', kafka, mongo, qrAttributionConsumers(privacyKey))),
+    // The responder's rules only: the stack sends no replies (menuResponderConsumers would).
     ...(await startConsumers('menu-responder', kafka, mongo, [replyRulesBehaviour()])),
   ];
   const gateway = await startGateway([account]);
