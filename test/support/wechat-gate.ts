@@ -20,6 +20,8 @@ export class WechatGate {
   private readonly open = new Set<ServerResponse>();
   /** Sends held since the gate was last armed. */
   held: HeldSend[] = [];
+  /** Every call that came through, in order: its path (without the query) and body. */
+  readonly calls: { path: string; body: string }[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -70,6 +72,7 @@ export class WechatGate {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
+    this.calls.push({ path: (request.url ?? '').split('?')[0] ?? '', body: body.toString('utf8') });
     const isSend = (request.url ?? '').startsWith('/cgi-bin/message/custom/send');
     let hold: HeldSend['mode'] | undefined;
     if (isSend && this.armed) {
