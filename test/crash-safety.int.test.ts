@@ -1,20 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { ReadModels, Topics } from '@wxp/contracts';
-import { startProjectionConsumer, type ConsumerBehaviour } from '@wxp/consumer-service';
+import type { ConsumerBehaviour } from '@wxp/consumer-service';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { createMetricsRegistry } from '@wxp/service-runtime';
 import pino from 'pino';
 import { partitionKeyOf, toCanonicalEvent } from '../services/gateway/src/canonical-event';
-import { attributionBehaviour } from '../services/qr-attribution/src/attribution-service';
-import { subscriberBehaviour } from '../services/subscriber-projection/src/projection-service';
+import { qrAttributionConsumers } from '../services/qr-attribution/src/attribution-service';
+import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
 import { freePort } from '../packages/devstack/src/free-port';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { startConsumers } from './support/running-consumers';
+import { StoreGate } from './support/store-gate';
 
-// Each projection service runs as its own process and is killed with SIGKILL at random moments
-// while events flow, then started again. Its read models must end equal to those of a clean,
-// uninterrupted run over the same events: nothing lost, nothing counted twice.
+// Each projection service runs as its own process and is killed with SIGKILL while it applies a
+// batch, then started again into the same group. A kill comes only once a gate between the service
+// and the store holds one of its writes (a random number of the batch's writes having gone
+// through), so each kill interrupts a batch between its writes and its offset commit. The read
+// models must end equal to those of a clean, uninterrupted run: nothing lost, nothing counted twice.
 const logger = pino({ level: 'silent' });
 const privacyKey = 'crash-test-privacy-key-0123';
 const appId = `wxcrash${Date.now().toString(16)}`;
@@ -24,25 +28,30 @@ const cleanDb = uniqueName('clean');
 interface ServiceUnderTest {
   name: string;
   prefix: string;
-  behaviour: ConsumerBehaviour;
+  behaviours: ConsumerBehaviour[];
   collections: string[];
   process?: ChildProcess;
   port?: number;
   group?: string;
+  gate?: StoreGate;
+  /** Per kill: writes held unanswered when the process was killed. */
+  interrupted: number[];
 }
 
 const services: ServiceUnderTest[] = [
   {
     name: 'subscriber-projection',
     prefix: 'SUBSCRIBER_PROJECTION',
-    behaviour: subscriberBehaviour(privacyKey),
+    behaviours: subscriberProjectionConsumers(privacyKey),
     collections: [ReadModels.subscribers, ReadModels.followerCounts],
+    interrupted: [],
   },
   {
     name: 'qr-attribution',
     prefix: 'QR_ATTRIBUTION',
-    behaviour: attributionBehaviour(privacyKey),
+    behaviours: qrAttributionConsumers(privacyKey),
     collections: [ReadModels.attributionUsers, ReadModels.campaignCounts],
+    interrupted: [],
   },
 ];
 const clean: RunningConsumer[] = [];
@@ -55,7 +64,7 @@ function start(service: ServiceUnderTest): void {
     {
       env: {
         ...process.env,
-        MONGO_URL: mongoUrlFor(crashedDb),
+        MONGO_URL: service.gate!.urlFor(mongoUrlFor(crashedDb)),
         PRIVACY_KEY: privacyKey,
         [`${service.prefix}_GROUP`]: service.group,
         [`${service.prefix}_PORT`]: String(service.port),
@@ -87,8 +96,36 @@ function pushesFor(user: number, round: number): Record<string, string>[] {
   return pushes;
 }
 
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+/** Kills the armed service once a write of a batch is held, then starts it again into the same group. */
+async function crashWhileApplying(service: ServiceUnderTest): Promise<void> {
+  const gate = service.gate!;
+  await eventually(
+    async () => {
+      if (gate.holding === 0) {
+        const passed = JSON.stringify(Object.fromEntries(gate.passed));
+        throw new Error(`${service.name} holds no write yet; passed to the store since armed: ${passed}`);
+      }
+    },
+    120_000,
+    50,
+  );
+  const holding = gate.holding;
+  service.process!.kill('SIGKILL');
+  await exited(service.process!);
+  service.interrupted.push(holding);
+  gate.disarm();
+  start(service);
+}
+
 afterAll(async () => {
   for (const service of services) service.process?.kill('SIGKILL');
+  for (const service of services) await service.gate?.close();
   await Promise.all(clean.map((c) => c.stop()));
   await mongo?.crashed.close();
   await mongo?.clean.close();
@@ -102,47 +139,53 @@ describe('crash safety', () => {
       clean: await connectMongo(mongoUrlFor(cleanDb), 'crash-test'),
     };
     for (const service of services) {
+      service.gate = await StoreGate.start(mongoUrlFor(crashedDb));
       service.port = await freePort();
       service.group = uniqueName(`crashing-${service.name}`);
       start(service);
     }
 
     const publisher = await EventPublisher.connect(kafka);
+    const kills = 3;
+    const rounds = 20;
+    const publishRound = async (round: number) => {
+      const events = Array.from({ length: 25 }, (_, i) => round * 25 + i).flatMap((user) =>
+        pushesFor(user, round).map((fields) => toCanonicalEvent(appId, fields)),
+      );
+      await Promise.all(
+        events.map((event) => publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
+      );
+    };
     const publishing = (async () => {
-      for (let round = 0; round < 20; round++) {
-        const events = Array.from({ length: 25 }, (_, i) => round * 25 + i).flatMap((user) =>
-          pushesFor(user, round).map((fields) => toCanonicalEvent(appId, fields)),
-        );
-        await Promise.all(
-          events.map((event) =>
-            publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }),
-          ),
-        );
+      for (let round = 0; round < rounds - kills; round++) {
+        await publishRound(round);
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
-    for (let kill = 0; kill < 3; kill++) {
-      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
-      for (const service of services) {
-        service.process?.kill('SIGKILL');
-        start(service);
-      }
+    // A restarted member waits out its predecessor's session before it is given partitions; the
+    // gate tells when it is applying again, whatever the machine's speed.
+    // Each kill has a round of fresh users published after arming, so that writes beyond the ones
+    // let through always come, whatever a restart had left to redo.
+    for (let kill = 0; kill < kills; kill++) {
+      for (const service of services) service.gate!.arm(randomInt(0, 4));
+      await publishRound(rounds - kills + kill);
+      await Promise.all(services.map(crashWhileApplying));
     }
     await publishing;
     await publisher.disconnect();
-
     for (const service of services) {
-      clean.push(
-        await startProjectionConsumer({
-          kafka,
-          mongo: mongo.clean,
-          groupId: uniqueName(`clean-${service.name}`),
-          behaviour: service.behaviour,
-          logger,
-          metrics: createMetricsRegistry(`clean-${service.name}`),
-        }),
+      expect({ service: service.name, kills: service.interrupted.length }).toEqual({
+        service: service.name,
+        kills,
+      });
+      for (const holding of service.interrupted) expect(holding).toBeGreaterThan(0);
+      process.stdout.write(
+        `crash safety: ${service.name} killed ${kills} times holding ${service.interrupted.join('/')} writes\n`,
       );
     }
+
+    for (const service of services)
+      clean.push(...(await startConsumers(`clean-${service.name}`, kafka, mongo.clean, service.behaviours)));
     const snapshot = async (db: MongoConnection) =>
       Object.fromEntries(
         await Promise.all(
@@ -167,7 +210,7 @@ describe('crash safety', () => {
         expect(expected[ReadModels.subscribers]).toHaveLength(500);
         expect(await snapshot(mongo!.crashed)).toEqual(expected);
       },
-      90_000,
+      120_000,
       500,
     );
 
@@ -191,5 +234,5 @@ describe('crash safety', () => {
       unsubscribes: 42,
       scans: 250,
     });
-  }, 180_000);
+  }, 420_000);
 });

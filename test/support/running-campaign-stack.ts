@@ -4,11 +4,8 @@ import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
 import type { AuthThrottleOptions } from '../../services/admin-api/src/auth-throttle';
 import { replyRulesBehaviour } from '../../services/menu-responder/src/responder';
-import {
-  attributionBehaviour,
-  campaignsBehaviour,
-} from '../../services/qr-attribution/src/attribution-service';
-import { subscriberBehaviour } from '../../services/subscriber-projection/src/projection-service';
+import { qrAttributionConsumers } from '../../services/qr-attribution/src/attribution-service';
+import { subscriberProjectionConsumers } from '../../services/subscriber-projection/src/projection-service';
 import { kafkaBrokers, mongoUrlFor, uniqueName } from './infrastructure';
 import { startAdmin, type RunningAdmin } from './running-admin';
 import { startConsumers } from './running-consumers';
@@ -47,11 +44,14 @@ export async function startCampaignStack(
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'campaign-stack', logger });
   const mongo = await connectMongo(mongoUrlFor(database), 'campaign-stack');
   const consumers: RunningConsumer[] = [
-    ...(await startConsumers('subscriber-projection', kafka, mongo, [subscriberBehaviour(privacyKey)])),
-    ...(await startConsumers('qr-attribution', kafka, mongo, [
-      attributionBehaviour(privacyKey),
-      campaignsBehaviour(),
-    ])),
+    ...(await startConsumers(
+      'subscriber-projection',
+      kafka,
+      mongo,
+      subscriberProjectionConsumers(privacyKey),
+    )),
+    ...(await startConsumers('qr-attribution', kafka, mongo, qrAttributionConsumers(privacyKey))),
+    // The responder's rules only: the stack sends no replies (menuResponderConsumers would).
     ...(await startConsumers('menu-responder', kafka, mongo, [replyRulesBehaviour()])),
   ];
   const gateway = await startGateway([account]);

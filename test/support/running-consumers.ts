@@ -5,7 +5,11 @@ import { createMetricsRegistry } from '@wxp/service-runtime';
 import pino from 'pino';
 import { uniqueName } from './infrastructure';
 
-/** A service's consumers, in process, with a group of the test's own; resolves once all have joined. */
+/**
+ * A service's consumers, in process, with a group of the test's own; resolves once all have joined.
+ * Pass what the service's main.ts starts (`subscriberProjectionConsumers(…)` and the like), so that
+ * the test runs what production runs, read-model pointer included.
+ */
 export async function startConsumers(
   service: string,
   kafka: Kafka,

@@ -26,6 +26,8 @@ export async function startEmulator(
     tokenTtlSeconds?: number;
     tokenOverlapSeconds?: number;
     pushTimeoutMs?: number;
+    /** The emulator's clock (token expiry, push CreateTime); a test moves it instead of waiting. */
+    now?: () => number;
   } = {},
 ): Promise<RunningEmulator> {
   const server = await startHttpServer(
@@ -36,6 +38,7 @@ export async function startEmulator(
       gatewayUrl: options.gatewayUrl ?? 'http://127.0.0.1:9',
       pushTimeoutMs: options.pushTimeoutMs ?? 5000,
       pushRetryDelayMs: 0,
+      ...(options.now === undefined ? {} : { now: options.now }),
       logger: pino({ level: 'silent' }),
       metrics: createMetricsRegistry('wechat-emulator'),
     }),

@@ -117,22 +117,60 @@ describe('Kafka broker with kafkajs', () => {
     }
   });
 
-  it('provisions idempotently and never auto-creates topics', async () => {
+  it('provisions idempotently, never changes a partition count, and never auto-creates topics', async () => {
     const spec = await freshTopic(4);
-    const again = await provisionTopics(kafka, [spec], logger);
+    // Asked again, with a different partition count: the topic is left as it is.
+    const again = await provisionTopics(kafka, [{ ...spec, partitions: 8 }], logger);
     expect(again).toEqual({ created: [], existing: [spec.name] });
-    const producer = raw.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
-    await producer.connect();
-    await expect(
-      producer.send({ topic: uniqueName('missing'), messages: [{ value: 'x' }] }),
-    ).rejects.toThrow();
-    await producer.disconnect();
+    const admin = raw.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [spec.name] });
+      expect(metadata.topics[0]?.partitions).toHaveLength(4);
+      const missing = uniqueName('missing');
+      const producer = raw.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+      await producer.connect();
+      await expect(producer.send({ topic: missing, messages: [{ value: 'x' }] })).rejects.toThrow();
+      await producer.disconnect();
+      // A consumer of ours subscribing to it does not create it either.
+      const consumer = await startEventConsumer({
+        kafka,
+        groupId: uniqueName('g'),
+        topics: [missing],
+        logger,
+        handleBatch: async () => undefined,
+      }).catch((error: unknown) => error);
+      if (!(consumer instanceof Error)) await (consumer as { stop(): Promise<void> }).stop();
+      expect(await admin.listTopics()).not.toContain(missing);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('publishes concurrent events in shared requests, acknowledged, with CloudEvents headers', async () => {
     const spec = await freshTopic(3);
     const count = 300;
-    await publishConcurrently(spec.name, count, 7);
+    // The publisher's producer, watched: how many produce requests carry the 300 events.
+    let produceRequests = 0;
+    const watched = Object.assign(Object.create(kafka) as typeof kafka, {
+      producer: (config?: Parameters<typeof kafka.producer>[0]) => {
+        const producer = kafka.producer(config);
+        producer.on(producer.events.REQUEST, (event) => {
+          if (event.payload.apiName === 'Produce') produceRequests += 1;
+        });
+        return producer;
+      },
+    });
+    const publisher = await EventPublisher.connect(watched);
+    await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        publisher.publish({ topic: spec.name, key: `user-${n % 7}`, event: testEvent(n) }),
+      ),
+    );
+    await publisher.disconnect();
+    // Shared: while one request is in flight the others queue and leave together.
+    expect(produceRequests).toBeGreaterThan(0);
+    expect(produceRequests).toBeLessThanOrEqual(count / 10);
 
     const consumer = raw.consumer({ groupId: uniqueName('g') });
     const received: { key: string; n: number; headers: Record<string, string> }[] = [];

@@ -149,20 +149,28 @@ describe('errors and retries', () => {
       }, isTransient),
     ).rejects.toThrow('40003');
     expect(calls).toBe(1);
-    const started = Date.now();
-    await expect(
-      retryWithBackoff(
-        () => Promise.reject(new WechatApiError('x', -1, 'busy')),
-        isTransient,
-        {
-          deadlineMs: 300,
-          baseDelayMs: 50,
-          maxDelayMs: 100,
+    // On a fake clock: the tries and their spacing are the policy's, whatever the machine's speed.
+    jest.useFakeTimers();
+    try {
+      const started = Date.now();
+      const triedAt: number[] = [];
+      const outcome = retryWithBackoff(
+        () => {
+          triedAt.push(Date.now() - started);
+          return Promise.reject(new WechatApiError('x', -1, 'busy'));
         },
+        isTransient,
+        { deadlineMs: 300, baseDelayMs: 50, maxDelayMs: 100 },
         () => 1,
-      ),
-    ).rejects.toThrow('-1');
-    expect(Date.now() - started).toBeLessThan(1000);
+      );
+      const settled = expect(outcome).rejects.toThrow('-1');
+      await jest.advanceTimersByTimeAsync(10_000);
+      await settled;
+      // Waits of 50, 100 and 100 ms; a fourth wait would end past the 300 ms deadline.
+      expect(triedAt).toEqual([0, 50, 150, 250]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 

@@ -6,6 +6,8 @@ import { eventually, uniqueName } from '../../../test/support/infrastructure';
 import { documented } from '../../../test/support/openapi-conformance';
 import { startCampaignStack, type CampaignStack } from '../../../test/support/running-campaign-stack';
 import { TopicReader } from '../../../test/support/topic-reader';
+import { startAdmin } from '../../../test/support/running-admin';
+import { freePort } from '../../../packages/devstack/src/free-port';
 
 let stack: CampaignStack;
 let adminTopic: TopicReader;
@@ -191,6 +193,30 @@ describe('admin API: QR codes', () => {
     const response = await api('POST', `/api/apps/${appId}/qrcodes`, { kind: 'permanent', scene: 99 });
     expect(response.status).toBe(502);
     expect(await message(response, ops.createQrCode)).toContain('45029');
+  });
+
+  it('answers 503 when WeChat does not answer, and records nothing', async () => {
+    // An admin API whose WeChat is a port nobody listens on.
+    const silent = await startAdmin(
+      stack.mongo,
+      { adminToken: stack.adminToken, privacyKey: stack.privacyKey },
+      { accounts: [stack.account], wechatApiBase: `http://127.0.0.1:${await freePort()}` },
+    );
+    try {
+      const before = adminTopic.events.length;
+      const response = await silent.request('POST', `/api/apps/${appId}/qrcodes`, {
+        kind: 'permanent',
+        scene: 98,
+      });
+      expect(response.status).toBe(503);
+      // docs/openapi.yaml does not list this 503 yet (reported), so the body is checked here.
+      expect(await response.json()).toMatchObject({ error: 'wechat_unreachable' });
+      expect(
+        adminTopic.events.slice(before).filter((e) => JSON.stringify(e.event).includes('"scene":98')),
+      ).toEqual([]);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('renders the image as PNG or SVG from the code’s URL, for viewing or download', async () => {

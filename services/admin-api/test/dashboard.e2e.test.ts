@@ -97,8 +97,27 @@ describe('the campaign dashboard in Chromium', () => {
     await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: true });
   });
 
-  it('loads nothing from anywhere but the admin API', () => {
-    const foreign = requested.filter((url) => !url.startsWith(stack.adminUrl) && !url.startsWith('blob:'));
+  it('loads nothing from anywhere but the admin API', async () => {
+    // A page of its own, signed in and showing a campaign: every request it makes is recorded here.
+    const own = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const seen: string[] = [];
+    own.on('request', (request) => seen.push(request.url()));
+    try {
+      await own.goto(stack.adminUrl);
+      await own.getByLabel('Admin token').fill(stack.adminToken);
+      await own.getByRole('button', { name: 'Sign in' }).click();
+      await own.locator('[data-testid^="campaign-"]').first().or(own.getByText('No QR codes yet')).waitFor();
+      await own.waitForLoadState('networkidle');
+    } finally {
+      await own.close();
+    }
+    const fromOrigin = seen.filter((url) => url.startsWith(`${stack.adminUrl}/`));
+    // The page, its script and its API calls at least; nothing from elsewhere, in this page or the earlier tests'.
+    expect(fromOrigin.some((url) => url.includes('/api/'))).toBe(true);
+    expect(fromOrigin.length).toBeGreaterThanOrEqual(3);
+    const foreign = [...requested, ...seen].filter(
+      (url) => !url.startsWith(`${stack.adminUrl}/`) && url !== stack.adminUrl && !url.startsWith('blob:'),
+    );
     expect(foreign).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { activeCollections } from '@wxp/mongo';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startCampaignStack, type CampaignStack } from '../../../test/support/running-campaign-stack';
 
@@ -145,16 +146,32 @@ describe('the wxp CLI', () => {
   });
 
   it('shows campaign figures as a table, and replays the attribution into fresh collections', async () => {
-    const code = (await stack.emulator.state(stack.account.appId)).qrcodes.find((q) => q.sceneId === 5151);
+    // A code of this test's own, so that it holds when run alone or after a failure.
+    const created = await wxp([
+      'qr',
+      'create',
+      '--scene',
+      '6262',
+      '--name',
+      'Replay fair',
+      '--expire',
+      '86400',
+    ]);
+    expect(created.code).toBe(0);
+    const code = await eventually(async () => {
+      const found = (await stack.emulator.state(stack.account.appId)).qrcodes.find((q) => q.sceneId === 6262);
+      expect(found?.ticket).toEqual(expect.any(String));
+      return found!;
+    });
     for (const user of [uniqueName('eve'), uniqueName('fay')])
-      await stack.simulate(user, { action: 'scan', ticket: code?.ticket });
+      await stack.simulate(user, { action: 'scan', ticket: code.ticket });
 
     const table = await eventually(async () => {
-      const stats = await wxp(['stats', '5151']);
+      const stats = await wxp(['stats', '6262']);
       expect(stats.stdout).toMatch(/total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/);
       return stats.stdout;
     }, 15_000);
-    expect(table).toContain('scene 5151 (Night market)');
+    expect(table).toContain('scene 6262 (Replay fair)');
     expect(table).toMatch(/\d{4}-\d{2}-\d{2}\s*│\s*0\s*│\s*2/);
 
     const replay = await wxp(['replay', 'qr-attribution'], {
@@ -165,11 +182,19 @@ describe('the wxp CLI', () => {
     expect(replay.stderr).toContain('replay qr-attribution |');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/replayed \d+ events in .* s; swapped in/);
+    const pointer = await activeCollections(stack.mongo.db, 'qr-attribution', { users: 'u', campaigns: 'c' });
+    expect(pointer.campaigns).toContain('__replay_');
     // Same figures from the rebuilt collections the pointer names now.
-    expect((await wxp(['stats', '5151'])).stdout).toMatch(/total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/);
-  });
+    expect((await wxp(['stats', '6262'])).stdout).toMatch(/total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/);
+    // And the live consumer follows the switch: a follow after it counts in the rebuilt model.
+    await stack.simulate(uniqueName('gus'), { action: 'scan', ticket: code.ticket });
+    await eventually(async () => {
+      expect((await wxp(['stats', '6262'])).stdout).toMatch(/total\s*│\s*0\s*│\s*3\s*│\s*0\s*│\s*0/);
+    }, 15_000);
+  }, 120_000);
 
   it('backfills profiles with a progress bar', async () => {
+    await stack.simulate(uniqueName('hal'), { action: 'follow' });
     const accountsFile = join(work, 'accounts.json');
     writeFileSync(accountsFile, JSON.stringify([stack.account]));
     const backfill = await wxp(['backfill', '--app', stack.account.appId], {
@@ -180,5 +205,11 @@ describe('the wxp CLI', () => {
     });
     expect(backfill.stderr + backfill.stdout).toContain(`backfill ${stack.account.appId} |`);
     expect(backfill.code).toBe(0);
+    // One profile per current follower, and there is at least one: a follow of this test's own.
+    const followers = (await stack.emulator.state(stack.account.appId)).users.filter(
+      (u) => u.subscribe === 1,
+    );
+    expect(followers.length).toBeGreaterThan(0);
+    expect(backfill.stdout + backfill.stderr).toContain(`${followers.length} profiles written`);
   });
 });

@@ -85,3 +85,12 @@ export function responderBehaviour(
     },
   };
 }
+
+/** The consumers the service runs, as main.ts starts them. */
+export function menuResponderConsumers(
+  api: WechatApiClient,
+  logger: Logger,
+  maxAgeSeconds: number,
+): ConsumerBehaviour[] {
+  return [replyRulesBehaviour(), responderBehaviour(api, logger, maxAgeSeconds)];
+}

@@ -1,8 +1,10 @@
-import { createKafka, type RunningConsumer } from '@wxp/kafka';
+import { Topics } from '@wxp/contracts';
+import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { WechatApiClient } from '@wxp/wechat-api';
 import pino from 'pino';
-import { replyRulesBehaviour, responderBehaviour } from '../src/responder';
+import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
+import { menuResponderConsumers } from '../src/responder';
 import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startAdmin, type RunningAdmin } from '../../../test/support/running-admin';
@@ -18,12 +20,15 @@ let gateway: RunningGateway;
 let emulator: RunningEmulator;
 let admin: RunningAdmin;
 let api: WechatApiClient;
+let publisher: EventPublisher;
 const consumers: RunningConsumer[] = [];
+// The emulator's clock runs ahead of the machine's by this much: a test moves it instead of waiting.
+let clockAhead = 0;
 
 beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(uniqueName('responder')), 'responder-test');
   gateway = await startGateway([account]);
-  emulator = await startEmulator([account], { gatewayUrl: gateway.url });
+  emulator = await startEmulator([account], { gatewayUrl: gateway.url, now: () => Date.now() + clockAhead });
   admin = await startAdmin(mongo, secrets, { accounts: [account], wechatApiBase: emulator.baseUrl });
   api = new WechatApiClient({
     baseUrl: emulator.baseUrl,
@@ -31,16 +36,15 @@ beforeAll(async () => {
     tokenCollection: mongo.db.collection('wechat_access_tokens'),
   });
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'responder-test', logger });
+  publisher = await EventPublisher.connect(kafka);
   consumers.push(
-    ...(await startConsumers('menu-responder', kafka, mongo, [
-      replyRulesBehaviour(),
-      responderBehaviour(api, logger, 3600),
-    ])),
+    ...(await startConsumers('menu-responder', kafka, mongo, menuResponderConsumers(api, logger, 3600))),
   );
 });
 
 afterAll(async () => {
   await Promise.all(consumers.map((c) => c.stop()));
+  await publisher?.disconnect();
   await admin?.close();
   await emulator?.close();
   await gateway?.close();
@@ -89,8 +93,8 @@ describe('menu responder', () => {
     };
     const { openId } = await act({ action: 'scan', ticket });
     await act({ action: 'click', key: 'V1001_GOOD' });
-    // The same click in the same second is the same push to WeChat's dedupe rule; wait for the next one.
-    await new Promise((r) => setTimeout(r, 1100));
+    // The same click in the same second is the same push to WeChat's dedupe rule: a second later.
+    clockAhead += 1000;
     await act({ action: 'click', key: 'V1001_GOOD' });
 
     await eventually(async () => {
@@ -101,9 +105,78 @@ describe('menu responder', () => {
         '谢谢点赞',
       ]);
     }, 15_000);
-    // Every push answered once: one marker per event, each sent.
-    const sent = await mongo.db.collection('sent_replies').find({ appId: account.appId }).toArray();
-    expect(sent.map((s) => s.status)).toEqual(['sent', 'sent', 'sent']);
-    expect(JSON.stringify(sent)).not.toContain(openId);
+    // Every push answered once: one marker per event, each sent (the last may still be on its way).
+    await eventually(async () => {
+      const sent = await mongo.db.collection('sent_replies').find({ appId: account.appId }).toArray();
+      expect(sent.map((s) => s.status)).toEqual(['sent', 'sent', 'sent']);
+      expect(JSON.stringify(sent)).not.toContain(openId);
+    }, 15_000);
+  });
+
+  /** A click on `key` by a fresh emulator user, published as the gateway would, `secondsAgo` old. */
+  async function click(key: string, secondsAgo = 0): Promise<{ openId: string; eventId: string }> {
+    const created = await emulator.control('users', {
+      appId: account.appId,
+      users: [{ name: uniqueName('clicker') }],
+    });
+    const openId = (created.body.users as { openId: string }[])[0]!.openId;
+    const event = toCanonicalEvent(account.appId, {
+      ToUserName: account.originalId ?? 'gh',
+      FromUserName: openId,
+      CreateTime: String(Math.floor(Date.now() / 1000) - secondsAgo),
+      MsgType: 'event',
+      Event: 'CLICK',
+      EventKey: key,
+    });
+    await publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
+    return { openId, eventId: event.id };
+  }
+
+  const marker = (eventId: string) => mongo.db.collection('sent_replies').findOne({ _id: eventId } as never);
+  const messagesTo = async (openId: string) =>
+    (await emulator.state(account.appId)).messages.filter((m) => m.touser === openId);
+
+  async function setRules(menu: Record<string, unknown>): Promise<void> {
+    expect((await admin.request('PUT', `/api/apps/${account.appId}/replies`, { menu })).status).toBe(202);
+    await eventually(async () => {
+      expect(await (await admin.get(`/api/apps/${account.appId}/replies`)).json()).toMatchObject({ menu });
+    }, 15_000);
+  }
+
+  it('lets clicks older than RESPONDER_MAX_AGE_SECONDS go without a reply or a marker', async () => {
+    await setRules({ OLD: text('late'), NEW: text('on time') });
+    // One user's events share a partition and are applied in order: once the fresh click is
+    // answered, the old one before it has been handled.
+    const old = await click('OLD', 3601);
+    const fresh = await click('NEW');
+    await eventually(
+      async () => expect(await marker(fresh.eventId)).toMatchObject({ status: 'sent' }),
+      15_000,
+    );
+    expect(await marker(old.eventId)).toBeNull();
+    expect(await messagesTo(old.openId)).toEqual([]);
+  });
+
+  it.each([
+    [45015, 'outside the 48-hour window'],
+    [43004, 'unfollowed'],
+  ])('records WeChat refusing with %i (%s), and does not retry it', async (errcode) => {
+    await setRules({ REFUSED: text('refused') });
+    await emulator.control('faults', { appId: account.appId, api: 'message/custom/send', errcode, times: 1 });
+    const refused = await click('REFUSED');
+    await eventually(
+      async () => expect(await marker(refused.eventId)).toMatchObject({ status: 'refused', errcode }),
+      15_000,
+    );
+    // The fault was used up by the one call: a retry would have gone through and been delivered.
+    expect((await emulator.state(account.appId)).messages.filter((m) => m.touser === refused.openId)).toEqual(
+      [],
+    );
+    const next = await click('REFUSED');
+    await eventually(
+      async () => expect(await marker(next.eventId)).toMatchObject({ status: 'sent' }),
+      15_000,
+    );
+    expect(await messagesTo(refused.openId)).toEqual([]);
   });
 });

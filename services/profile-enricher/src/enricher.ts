@@ -1,5 +1,5 @@
 import { ReadModels, Topics, type ProfileEvent, type WechatEvent } from '@wxp/contracts';
-import type { ConsumerBehaviour } from '@wxp/consumer-service';
+import { pointedBehaviour, type ConsumerBehaviour } from '@wxp/consumer-service';
 import type { EventPublisher } from '@wxp/kafka';
 import { projectIntoCollection } from '@wxp/mongo';
 import { WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
@@ -75,6 +75,24 @@ export function profilesBehaviour(
       };
     },
   };
+}
+
+/**
+ * The consumers the service runs, as main.ts starts them: the profiles read model follows the
+ * service's read-model pointer, so a replay's switch reaches the live consumer.
+ */
+export function profileEnricherConsumers(
+  privacyKey: string,
+  api: WechatApiClient,
+  publisher: EventPublisher,
+  maxAgeSeconds: number,
+): ConsumerBehaviour[] {
+  return [
+    enricherBehaviour(api, publisher, maxAgeSeconds),
+    pointedBehaviour('profile-enricher', { profiles: ReadModels.profiles }, (names) =>
+      profilesBehaviour(privacyKey, names),
+    ),
+  ];
 }
 
 export { publishProfile };

@@ -1,9 +1,8 @@
 import { loadConfig, num } from '@wxp/service-runtime';
-import { ReadModels } from '@wxp/contracts';
-import { pointedBehaviour, runConsumerService } from '@wxp/consumer-service';
+import { runConsumerService } from '@wxp/consumer-service';
 import { EventPublisher } from '@wxp/kafka';
 import { wechatApiFromEnv } from '@wxp/wechat-api';
-import { enricherBehaviour, profilesBehaviour } from './enricher';
+import { profileEnricherConsumers } from './enricher';
 
 runConsumerService('profile-enricher', { port: 8085 }, async ({ db, kafka, privacyKey, onStop }) => {
   const config = loadConfig({
@@ -11,10 +10,10 @@ runConsumerService('profile-enricher', { port: 8085 }, async ({ db, kafka, priva
   });
   const publisher = await EventPublisher.connect(kafka);
   onStop(() => publisher.disconnect());
-  return [
-    enricherBehaviour(wechatApiFromEnv(db), publisher, config.ENRICHER_MAX_AGE_SECONDS),
-    pointedBehaviour('profile-enricher', { profiles: ReadModels.profiles }, (names) =>
-      profilesBehaviour(privacyKey, names),
-    ),
-  ];
+  return profileEnricherConsumers(
+    privacyKey,
+    wechatApiFromEnv(db),
+    publisher,
+    config.ENRICHER_MAX_AGE_SECONDS,
+  );
 });

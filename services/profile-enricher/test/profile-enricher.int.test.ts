@@ -1,17 +1,20 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ReadModels, userKey } from '@wxp/contracts';
+import { ReadModels, Topics, userKey } from '@wxp/contracts';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
-import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
 import { WechatApiClient } from '@wxp/wechat-api';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pino from 'pino';
-import { enricherBehaviour, profilesBehaviour } from '../src/enricher';
+import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
+import { profileEnricherConsumers } from '../src/enricher';
 import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
+import { TopicReader } from '../../../test/support/topic-reader';
+import { WechatGate } from '../../../test/support/wechat-gate';
 import { testAccount } from '../../../test/support/wechat-push';
 
 const logger = pino({ level: 'silent' });
@@ -22,6 +25,7 @@ let mongo: MongoConnection;
 let gateway: RunningGateway;
 let emulator: RunningEmulator;
 let publisher: EventPublisher;
+let profileEvents: TopicReader;
 const consumers: RunningConsumer[] = [];
 
 beforeAll(async () => {
@@ -30,41 +34,65 @@ beforeAll(async () => {
   emulator = await startEmulator([account], { gatewayUrl: gateway.url });
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'enricher-test', logger });
   publisher = await EventPublisher.connect(kafka);
+  profileEvents = await TopicReader.start(Topics.profiles);
   const api = new WechatApiClient({
     baseUrl: emulator.baseUrl,
     secretOf: () => account.appSecret,
     tokenCollection: mongo.db.collection('wechat_access_tokens'),
   });
   consumers.push(
-    ...(await startConsumers('profile-enricher', kafka, mongo, [
-      enricherBehaviour(api, publisher, 3600),
-      profilesBehaviour(privacyKey),
-    ])),
+    ...(await startConsumers(
+      'profile-enricher',
+      kafka,
+      mongo,
+      profileEnricherConsumers(privacyKey, api, publisher, 3600),
+    )),
   );
 });
 
 afterAll(async () => {
   await Promise.all(consumers.map((c) => c.stop()));
   await publisher?.disconnect();
+  await profileEvents?.stop();
   await emulator?.close();
   await gateway?.close();
   await mongo?.close();
 });
 
-const profileOf = (openId: string) =>
-  mongo.db
-    .collection(ReadModels.profiles)
-    .findOne({ _id: userKey(privacyKey, account.appId, openId) } as never);
+/** The profiles collection the read-model pointer names (a replay switches it). */
+const profiles = async () =>
+  mongo.db.collection(
+    (await activeCollections(mongo.db, 'profile-enricher', { profiles: ReadModels.profiles })).profiles,
+  );
+const profileOf = async (openId: string) =>
+  (await profiles()).findOne({ _id: userKey(privacyKey, account.appId, openId) } as never);
+
+/** A follow of a user the emulator knows, published as the gateway would, `secondsAgo` old. */
+async function follow(openId: string, secondsAgo = 0): Promise<string> {
+  const event = toCanonicalEvent(account.appId, {
+    ToUserName: account.originalId ?? 'gh',
+    FromUserName: openId,
+    CreateTime: String(Math.floor(Date.now() / 1000) - secondsAgo),
+    MsgType: 'event',
+    Event: 'subscribe',
+  });
+  await publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
+  return event.id;
+}
+
+async function emulatedUser(name: string): Promise<string> {
+  const created = await emulator.control('users', { appId: account.appId, users: [{ name }] });
+  return (created.body.users as { openId: string }[])[0]!.openId;
+}
 
 describe('profile enricher', () => {
   it('fetches the profile of a new follower, and erases it when they leave', async () => {
-    const tokens = await mongo.db.collection('wechat_access_tokens').countDocuments();
+    // A client of its own, as another process would have, sharing the token collection.
     const { ticket } = await new WechatApiClient({
       baseUrl: emulator.baseUrl,
       secretOf: () => account.appSecret,
       tokenCollection: mongo.db.collection('wechat_access_tokens'),
     }).createQrCode(account.appId, { kind: 'permanent', scene: 'store-12' });
-    expect(tokens).toBeLessThanOrEqual(1);
     const user = uniqueName('carol');
     const follow = await emulator.control('simulate', { appId: account.appId, user, action: 'scan', ticket });
     const openId = (follow.body as { openId: string }).openId;
@@ -78,6 +106,9 @@ describe('profile enricher', () => {
     }, 15_000);
     const { unionId } = (await profileOf(openId)) as unknown as { unionId: string };
     expect(unionId).toMatch(/^u/);
+    // The enricher's user/info used the token the QR code call had fetched: one token, one request.
+    expect(await mongo.db.collection('wechat_access_tokens').countDocuments()).toBe(1);
+    expect((await emulator.state(account.appId)).tokenRequests).toBe(1);
 
     await emulator.control('simulate', { appId: account.appId, user, action: 'unfollow' });
     await eventually(async () => expect(await profileOf(openId)).toMatchObject({ state: 'erased' }), 15_000);
@@ -107,6 +138,7 @@ describe('profile enricher', () => {
     await emulator.control('users', { appId: account.appId, users: names.map((name) => ({ name })) });
     const accountsFile = join(mkdtempSync(join(tmpdir(), 'wxp-backfill-')), 'accounts.json');
     writeFileSync(accountsFile, JSON.stringify([account]));
+    const gate = await WechatGate.start(emulator.baseUrl);
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         process.execPath,
@@ -115,7 +147,7 @@ describe('profile enricher', () => {
           env: {
             ...process.env,
             MONGO_URL: mongoUrlFor(database),
-            WECHAT_API_BASE: emulator.baseUrl,
+            WECHAT_API_BASE: gate.baseUrl,
             WECHAT_ACCOUNTS_FILE: accountsFile,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,14 +158,80 @@ describe('profile enricher', () => {
       child.stderr.on('data', (d) => (out += String(d)));
       // 'close', not 'exit': the output may still be in the pipes when the process has exited.
       child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
-    });
+    }).finally(() => gate.close());
+    const followers = (await emulator.state(account.appId)).users.filter((u) => u.subscribe === 1).length;
+    expect(followers).toBeGreaterThanOrEqual(150);
+    const batches = gate.calls
+      .filter((c) => c.path === '/cgi-bin/user/info/batchget')
+      .map((c) => (JSON.parse(c.body) as { user_list: unknown[] }).user_list.length);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(followers);
+    expect(Math.max(...batches)).toBe(100);
+    expect(batches).toHaveLength(Math.ceil(followers / 100));
     expect(output).toMatch(/backfill .*\d+\/\d+ followers/);
     expect(output).toMatch(/\d+ profiles written/);
     await eventually(async () => {
-      const known = await mongo.db
-        .collection(ReadModels.profiles)
-        .countDocuments({ appId: account.appId, state: 'known' } as never);
+      const known = await (
+        await profiles()
+      ).countDocuments({ appId: account.appId, state: 'known' } as never);
       expect(known).toBeGreaterThanOrEqual(150);
     }, 20_000);
   });
+
+  it('leaves follows older than ENRICHER_MAX_AGE_SECONDS to the backfill: no user/info call', async () => {
+    const openId = await emulatedUser(uniqueName('old-follower'));
+    const old = await follow(openId, 3601);
+    const fresh = await follow(openId);
+    // One user's events are applied in order: once the fresh follow's profile is out, the old one
+    // before it has been handled, and wrote nothing.
+    await eventually(
+      async () => expect(profileEvents.events.map((e) => e.event.causationid)).toContain(fresh),
+      15_000,
+    );
+    expect(profileEvents.events.filter((e) => e.event.causationid === old)).toEqual([]);
+    await eventually(async () => expect(await profileOf(openId)).toMatchObject({ state: 'known' }), 15_000);
+  });
+
+  it('replays the profiles from wechat.profiles.v1 into fresh collections, which the live consumer follows', async () => {
+    const before = await eventually(async () => {
+      const known = await (
+        await profiles()
+      )
+        .find({ appId: account.appId } as never)
+        .sort({ _id: 1 })
+        .toArray();
+      expect(known.length).toBeGreaterThan(0);
+      return known;
+    });
+    const replay = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'replay.js')], {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: kafkaBrokers().join(','),
+          MONGO_URL: mongoUrlFor(database),
+          PRIVACY_KEY: privacyKey,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (out += String(d)));
+      child.once('close', (code) => resolve({ code, out }));
+    });
+    expect(replay).toMatchObject({ code: 0 });
+    expect(replay.out).toMatch(/swapped in/);
+    const active = await activeCollections(mongo.db, 'profile-enricher', { profiles: ReadModels.profiles });
+    expect(active.profiles).toContain('__replay_');
+    // The rebuilt model holds what the live one held: every profile this account had by then.
+    const after = await (
+      await profiles()
+    )
+      .find({ appId: account.appId } as never)
+      .sort({ _id: 1 })
+      .toArray();
+    expect(after.filter((d) => before.some((b) => b._id === d._id))).toEqual(before);
+    // A follow after the switch lands in the rebuilt collection: the live consumer follows the pointer.
+    const openId = await emulatedUser(uniqueName('after-replay'));
+    await follow(openId);
+    await eventually(async () => expect(await profileOf(openId)).toMatchObject({ state: 'known' }), 15_000);
+  }, 120_000);
 });

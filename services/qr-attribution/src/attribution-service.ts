@@ -1,5 +1,5 @@
 import { ReadModels, Topics, type AdminEvent, type WechatEvent } from '@wxp/contracts';
-import type { ConsumerBehaviour } from '@wxp/consumer-service';
+import { pointedBehaviour, type ConsumerBehaviour } from '@wxp/consumer-service';
 import { projectIntoCollection, projectWithDerived } from '@wxp/mongo';
 import { campaignProjection, type CampaignDocument } from './campaign-projection';
 import {
@@ -65,4 +65,14 @@ export function campaignsBehaviour(collection: string = ReadModels.campaigns): C
         ).then(() => undefined);
     },
   };
+}
+
+/** The consumers the service runs, as main.ts starts them (the attribution follows the pointer). */
+export function qrAttributionConsumers(privacyKey: string): ConsumerBehaviour[] {
+  return [
+    pointedBehaviour('qr-attribution', attributionCollections, (names) =>
+      attributionBehaviour(privacyKey, names),
+    ),
+    campaignsBehaviour(),
+  ];
 }

@@ -1,10 +1,10 @@
 import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { createMetricsRegistry, type RunningServer } from '@wxp/service-runtime';
+import type { RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
 import { startAdmin } from '../../../test/support/running-admin';
-import { startProjectionConsumer } from '@wxp/consumer-service';
-import { attributionBehaviour } from '../src/attribution-service';
+import { qrAttributionConsumers } from '../src/attribution-service';
+import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { eventFields, signedPush, testAccount } from '../../../test/support/wechat-push';
@@ -14,29 +14,26 @@ const account = testAccount();
 const privacyKey = 'attribution-test-privacy-key';
 const adminToken = 'attribution-test-admin-token';
 let mongo: MongoConnection;
-let attribution: RunningConsumer;
+let attribution: RunningConsumer[] = [];
 let gateway: RunningGateway;
 let admin: RunningServer;
 
 beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(uniqueName('attribution')), 'attribution-test');
-  attribution = await startProjectionConsumer({
-    kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'attribution-test', logger }),
+  attribution = await startConsumers(
+    'qr-attribution',
+    createKafka({ brokers: kafkaBrokers(), clientId: 'attribution-test', logger }),
     mongo,
-    groupId: uniqueName('qr-attribution'),
-    behaviour: attributionBehaviour(privacyKey),
-    logger,
-    metrics: createMetricsRegistry('qr-attribution'),
-  });
+    qrAttributionConsumers(privacyKey),
+  );
   gateway = await startGateway([account]);
   admin = await startAdmin(mongo, { adminToken, privacyKey }, { accounts: [account] });
-  await attribution.joined;
 });
 
 afterAll(async () => {
   await gateway?.close();
   await admin?.close();
-  await attribution?.stop();
+  await Promise.all(attribution.map((c) => c.stop()));
   await mongo?.close();
 });
 

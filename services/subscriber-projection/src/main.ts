@@ -1,8 +1,6 @@
-import { pointedBehaviour, runConsumerService } from '@wxp/consumer-service';
-import { subscriberBehaviour, subscriberCollections } from './projection-service';
+import { runConsumerService } from '@wxp/consumer-service';
+import { subscriberProjectionConsumers } from './projection-service';
 
 runConsumerService('subscriber-projection', { port: 8082 }, ({ privacyKey }) =>
-  pointedBehaviour('subscriber-projection', subscriberCollections, (names) =>
-    subscriberBehaviour(privacyKey, names),
-  ),
+  subscriberProjectionConsumers(privacyKey),
 );

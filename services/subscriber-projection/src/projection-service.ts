@@ -1,5 +1,5 @@
 import { ReadModels, type WechatEvent } from '@wxp/contracts';
-import type { ConsumerBehaviour } from '@wxp/consumer-service';
+import { pointedBehaviour, type ConsumerBehaviour } from '@wxp/consumer-service';
 import { projectWithDerived } from '@wxp/mongo';
 import {
   followerChangeOf,
@@ -45,4 +45,16 @@ export function subscriberBehaviour(privacyKey: string, names = subscriberCollec
         );
     },
   };
+}
+
+/**
+ * The consumers the service runs, as main.ts starts them: the read model follows the service's
+ * read-model pointer, so a replay's switch reaches the live consumer. Tests start these too.
+ */
+export function subscriberProjectionConsumers(privacyKey: string): ConsumerBehaviour[] {
+  return [
+    pointedBehaviour('subscriber-projection', subscriberCollections, (names) =>
+      subscriberBehaviour(privacyKey, names),
+    ),
+  ];
 }

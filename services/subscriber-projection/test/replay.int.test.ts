@@ -1,17 +1,12 @@
 import { ReadModels, Topics } from '@wxp/contracts';
-import {
-  ReplayStalledError,
-  pointedBehaviour,
-  replayReadModel,
-  startProjectionConsumer,
-} from '@wxp/consumer-service';
+import { ReplayStalledError, replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
-import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
+import { activeCollections, connectMongo, pointReadModelAt, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry } from '@wxp/service-runtime';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
-import { subscriberBehaviour } from '../src/projection-service';
+import { subscriberBehaviour, subscriberProjectionConsumers } from '../src/projection-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 
 const logger = pino({ level: 'silent' });
@@ -21,7 +16,8 @@ const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'replay-test', lo
 const collections = { subscribers: ReadModels.subscribers, counts: ReadModels.followerCounts };
 let live: { mongo: MongoConnection; consumer: RunningConsumer } | undefined;
 let clean: { mongo: MongoConnection; consumer: RunningConsumer } | undefined;
-let publisher: EventPublisher;
+let publisher: EventPublisher | undefined;
+const stores: MongoConnection[] = [];
 
 async function project(database: string) {
   const mongo = await connectMongo(mongoUrlFor(database), 'replay-test');
@@ -29,9 +25,8 @@ async function project(database: string) {
     kafka,
     mongo,
     groupId: uniqueName('projection'),
-    behaviour: pointedBehaviour('subscriber-projection', collections, (names) =>
-      subscriberBehaviour(privacyKey, names),
-    ),
+    // What the service's main.ts runs: the model follows the read-model pointer.
+    behaviour: subscriberProjectionConsumers(privacyKey)[0]!,
     logger,
     metrics: createMetricsRegistry('replay-test'),
   });
@@ -56,7 +51,7 @@ async function publishUsers(from: number, to: number) {
       );
   }
   await Promise.all(
-    events.map((event) => publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
+    events.map((event) => publisher!.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
   );
 }
 
@@ -74,6 +69,7 @@ afterAll(async () => {
     await run?.mongo.close();
   }
   await publisher?.disconnect();
+  for (const store of stores) await store.close();
 });
 
 describe('replay', () => {
@@ -133,7 +129,17 @@ describe('replay', () => {
   }, 120_000);
 
   it('fails when it stops making progress, switches nothing and leaves no collections behind', async () => {
-    const mongo = live!.mongo;
+    // A database of its own with a model already switched once, whatever ran before this test.
+    const mongo = await connectMongo(mongoUrlFor(uniqueName('stall')), 'replay-test');
+    stores.push(mongo);
+    const current = {
+      subscribers: `${collections.subscribers}__replay_earlier`,
+      counts: `${collections.counts}__replay_earlier`,
+    };
+    await pointReadModelAt(mongo.db, 'subscriber-projection', current);
+    for (const name of Object.values(current)) await mongo.db.collection(name).insertOne({ kept: true });
+    publisher ??= await EventPublisher.connect(kafka);
+    await publishUsers(1000, 1005); // something to replay, so that the stall is in applying it
     const before = await activeCollections(mongo.db, 'subscriber-projection', collections);
     const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
     const stalled = replayReadModel({
@@ -153,8 +159,10 @@ describe('replay', () => {
     });
     await expect(stalled).rejects.toThrow(ReplayStalledError);
     await expect(stalled).rejects.toThrow(/no progress for 3 s at 0 of \d+ events.*nothing was switched/);
+    expect(before).toEqual(current);
     expect(await activeCollections(mongo.db, 'subscriber-projection', collections)).toEqual(before);
     const names = (await mongo.db.listCollections().toArray()).map((c) => c.name);
+    for (const name of Object.values(current)) expect(names).toContain(name);
     expect(
       names.filter((n) => n.includes('__replay_') && !(Object.values(before) as string[]).includes(n)),
     ).toEqual([]);

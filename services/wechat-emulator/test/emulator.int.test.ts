@@ -20,8 +20,14 @@ async function post(url: string, body: unknown): Promise<Record<string, unknown>
 
 describe('WeChat emulator tokens', () => {
   let emulator: RunningEmulator;
+  // The emulator's clock, moved by the tests: expiry is checked without waiting for it.
+  let clock = Date.now();
   beforeAll(async () => {
-    emulator = await startEmulator([plain], { tokenTtlSeconds: 2, tokenOverlapSeconds: 1 });
+    emulator = await startEmulator([plain], {
+      tokenTtlSeconds: 7200,
+      tokenOverlapSeconds: 300,
+      now: () => clock,
+    });
   });
   afterAll(() => emulator.close());
 
@@ -48,29 +54,31 @@ describe('WeChat emulator tokens', () => {
 
   it('keeps a replaced token working only for the overlap, and expires tokens', async () => {
     const first = await token();
-    expect(first).toMatchObject({ expires_in: 2 });
+    expect(first).toMatchObject({ expires_in: 7200 });
     expect(await followers(first.access_token)).toMatchObject({ total: 0 });
+    clock += 3_600_000;
     const second = await token();
+    expect(second.access_token).not.toBe(first.access_token);
+    clock += 299_000;
     expect(await followers(first.access_token)).toMatchObject({ total: 0 });
-    await eventually(
-      async () => expect(await followers(first.access_token)).toMatchObject({ errcode: 40001 }),
-      3000,
-      100,
-    );
-    await eventually(
-      async () => expect(await followers(second.access_token)).toMatchObject({ errcode: 42001 }),
-      4000,
-      100,
-    );
+    clock += 2000;
+    expect(await followers(first.access_token)).toMatchObject({ errcode: 40001 });
+    expect(await followers(second.access_token)).toMatchObject({ total: 0 });
+    clock += 7200_000;
+    expect(await followers(second.access_token)).toMatchObject({ errcode: 42001 });
   });
 
   it('answers stable_token with the same token until it expires, unless forced', async () => {
     const body = { grant_type: 'client_credential', appid: plain.appId, secret: plain.appSecret };
     const a = await post(`${emulator.baseUrl}/cgi-bin/stable_token`, body);
+    clock += 7100_000;
     const b = await post(`${emulator.baseUrl}/cgi-bin/stable_token`, body);
     expect(b.access_token).toBe(a.access_token);
     const forced = await post(`${emulator.baseUrl}/cgi-bin/stable_token`, { ...body, force_refresh: true });
     expect(forced.access_token).not.toBe(a.access_token);
+    clock += 7201_000;
+    const renewed = await post(`${emulator.baseUrl}/cgi-bin/stable_token`, body);
+    expect(renewed.access_token).not.toBe(forced.access_token);
   });
 });
 
