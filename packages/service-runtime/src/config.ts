@@ -62,6 +62,31 @@ export const mongoUrl = makeValidator<string>((input: string) => {
   return input;
 });
 
+/** 127.0.0.0/8, ::1 and localhost: addresses that never leave this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Whether credentials may be sent to `base`: over https, or over plain http to this machine only. */
+export function isSecureBase(base: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(base);
+  } catch {
+    return false;
+  }
+  return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
+}
+
+/** The base URL of a service that is sent credentials: https://, or http:// to a loopback host. */
+export const secureUrl = makeValidator<string>((input: string) => {
+  if (!isSecureBase(input)) {
+    throw new EnvError('must be an https:// URL (http:// only to a loopback host such as 127.0.0.1)');
+  }
+  return input;
+});
+
 type Specs = Parameters<typeof cleanEnv>[1];
 
 /**

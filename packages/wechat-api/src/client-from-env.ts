@@ -1,5 +1,5 @@
 import { loadAccounts, type Account } from '@wxp/accounts';
-import { loadConfig, str, url } from '@wxp/service-runtime';
+import { loadConfig, secureUrl, str } from '@wxp/service-runtime';
 import { WechatApiClient } from './wechat-api-client';
 import type { Db } from 'mongodb';
 
@@ -9,18 +9,26 @@ export interface WechatApiSetup {
   accounts: ReadonlyMap<string, Account>;
 }
 
-/** WECHAT_API_BASE and the accounts file, checked, with the access_token shared through `db`. */
-export function wechatApiSetupFromEnv(db: Db, env: NodeJS.ProcessEnv = process.env): WechatApiSetup {
-  const config = loadConfig(
+/**
+ * WECHAT_API_BASE and WECHAT_ACCOUNTS_FILE, checked. The base has no default: every token request
+ * carries an appSecret, and a deployment that forgot the variable must not send them to whatever
+ * listens on a default port. The local stack names its emulator explicitly.
+ */
+export function wechatApiConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
     {
-      WECHAT_API_BASE: url({
-        default: 'http://127.0.0.1:8089',
-        desc: 'https://api.weixin.qq.com in production',
+      WECHAT_API_BASE: secureUrl({
+        desc: 'https://api.weixin.qq.com in production; http:// only to a loopback host (the emulator)',
       }),
       WECHAT_ACCOUNTS_FILE: str({ desc: 'The accounts, with the secrets the API needs' }),
     },
     env,
   );
+}
+
+/** WECHAT_API_BASE and the accounts file, checked, with the access_token shared through `db`. */
+export function wechatApiSetupFromEnv(db: Db, env: NodeJS.ProcessEnv = process.env): WechatApiSetup {
+  const config = wechatApiConfig(env);
   const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
   const api = new WechatApiClient({
     baseUrl: config.WECHAT_API_BASE,
