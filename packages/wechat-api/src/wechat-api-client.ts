@@ -11,6 +11,7 @@ import {
   type FetchedToken,
   type SharedAccessTokensOptions,
 } from './shared-access-tokens';
+import { TokenSealer } from './token-sealing';
 
 export interface UserInfo {
   subscribe: 0 | 1;
@@ -69,6 +70,7 @@ export class WechatApiClient {
     this.tokens = new SharedAccessTokens(
       options.tokenCollection,
       (appId, force) => this.fetchAccessToken(appId, force),
+      new TokenSealer((appId) => options.secretOf(appId)),
       options.tokens,
     );
   }
