@@ -1,6 +1,6 @@
 import type { Account } from '@wxp/accounts';
-import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
-import Koa from 'koa';
+import { errorMapper, healthRoutes, HttpError, type Logger, type Registry } from '@wxp/service-runtime';
+import Koa, { type Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import { controlRoutes } from './control-routes';
 import { EmulatedApp } from './emulated-wechat';
@@ -30,12 +30,7 @@ export function createEmulatorApp(deps: EmulatorDeps): Koa {
 
   const app = new Koa();
   app.use(errorMapper(deps.logger));
-  // WeChat reads JSON whatever the Content-Type says.
-  app.use(async (ctx, next) => {
-    if (ctx.method === 'POST') ctx.request.headers['content-type'] = 'application/json';
-    await next();
-  });
-  app.use(koaBody({ json: true, jsonLimit: '1mb', text: false, urlencoded: false, multipart: false }));
+  app.use(jsonBodies());
   app.use(healthRoutes(deps.metrics).routes());
   const api = wechatApiRoutes({
     apps,
@@ -57,4 +52,26 @@ export function createEmulatorApp(deps: EmulatorDeps): Koa {
   app.use(control.routes());
   app.use(control.allowedMethods());
   return app;
+}
+
+/**
+ * Bodies are JSON and say so: a body of any other declared type is refused with 415 before it is
+ * read, rather than parsed as JSON whatever it claims to be. A body that does not parse is refused
+ * without quoting it back.
+ */
+function jsonBodies(): Middleware {
+  const parse = koaBody({ json: true, jsonLimit: '1mb', text: false, urlencoded: false, multipart: false });
+  return async (ctx, next) => {
+    if (ctx.request.is('application/json') === false) {
+      throw new HttpError(415, 'unsupported_media_type', 'request bodies must be application/json');
+    }
+    try {
+      await parse(ctx, async () => undefined);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 413) throw new HttpError(413, 'body_too_large', 'the body is larger than 1 MB');
+      throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+    }
+    await next();
+  };
 }
