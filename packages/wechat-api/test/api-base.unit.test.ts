@@ -1,5 +1,10 @@
 import { ConfigError } from '@wxp/service-runtime';
-import { WechatApiClient, WechatValidationError, wechatApiConfig } from '@wxp/wechat-api';
+import {
+  WechatApiClient,
+  WechatValidationError,
+  wechatApiConfig,
+  type AccessTokenDocument,
+} from '@wxp/wechat-api';
 import type { Collection } from 'mongodb';
 
 const accountsFile = { WECHAT_ACCOUNTS_FILE: '/run/config/accounts.json' };
@@ -51,7 +56,7 @@ describe('where the WeChat API client sends appSecrets', () => {
     const tokenCollection = {
       collectionName: 'tokens',
       db: { collection: () => ({}) },
-    } as unknown as Collection;
+    } as unknown as Collection<AccessTokenDocument>;
     const build = (baseUrl: string) => new WechatApiClient({ baseUrl, secretOf: () => 's', tokenCollection });
     expect(() => build('http://203.0.113.9')).toThrow(WechatValidationError);
     expect(() => build('https://api.weixin.qq.com')).not.toThrow();
