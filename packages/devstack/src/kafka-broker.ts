@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { requireTool, runToCompletion } from './build-command';
+import { ensurePrivateDir } from './private-dir';
 import { cacheDir, repoRoot } from './repo-paths';
 import {
   killStaleProcess,
@@ -118,12 +119,12 @@ export function newClusterId(random: () => Buffer = () => randomBytes(16)): stri
 export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<RunningKafkaBroker> {
   const { dataDir, port, controllerPort, report } = options;
   const libs = await ensureKafkaClasspath(report);
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const pidFile = join(dataDir, 'broker.pid');
   if (await killStaleProcess(pidFile)) report('kafka: stopped a broker left running by an earlier run');
 
   const propertiesFile = join(dataDir, 'server.properties');
-  writeFileSync(propertiesFile, brokerProperties(dataDir, port, controllerPort));
+  writeFileSync(propertiesFile, brokerProperties(dataDir, port, controllerPort), { mode: 0o600 });
   const javaArgs = [
     `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
     `-Xmx${options.heapMb ?? 512}m`,
@@ -139,7 +140,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
     await runToCompletion(
       'java',
       [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile],
-      { logFile: join(dataDir, 'format.log') },
+      { logFile: join(dataDir, 'format.log'), privateFiles: true },
     );
   }
 
