@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
+import { surviveHangup } from './reload-signal';
 import { exitOnStartupError, stopOnSignals } from './shutdown';
 
 export interface HttpServiceParts {
@@ -28,6 +29,7 @@ export function runHttpService(
   const logger = createLogger(service);
   const main = async () => {
     const parts = await build({ logger, metrics: createMetricsRegistry(service) });
+    surviveHangup(logger);
     const server = await startHttpServer(parts.app, parts.port, parts.host);
     logger.info({ port: server.port, ...parts.started }, 'listening');
     stopOnSignals(logger, async () => {

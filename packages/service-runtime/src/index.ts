@@ -7,3 +7,4 @@ export * from './http-server';
 export * from './shutdown';
 export * from './background-service';
 export * from './http-service';
+export * from './reload-signal';

@@ -6,7 +6,13 @@ import type { Db } from 'mongodb';
 /** The client and the accounts it may call for, as the environment names them. */
 export interface WechatApiSetup {
   api: WechatApiClient;
+  /** Always the accounts of the last load: reloadAccounts changes this map in place. */
   accounts: ReadonlyMap<string, Account>;
+  /**
+   * Reads the accounts file again, for an account added or a secret changed at run time; returns
+   * the appIds. A file that does not load throws and leaves the accounts as they were.
+   */
+  reloadAccounts(): string[];
 }
 
 /**
@@ -35,7 +41,13 @@ export function wechatApiSetupFromEnv(db: Db, env: NodeJS.ProcessEnv = process.e
     secretOf: (appId) => accounts.get(appId)?.appSecret,
     tokenCollection: db.collection('wechat_access_tokens'),
   });
-  return { api, accounts };
+  const reloadAccounts = () => {
+    const fresh = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
+    accounts.clear();
+    for (const [appId, account] of fresh) accounts.set(appId, account);
+    return [...accounts.keys()];
+  };
+  return { api, accounts, reloadAccounts };
 }
 
 /** The WeChat API client as every service builds it: WECHAT_API_BASE, the accounts file, the shared token. */

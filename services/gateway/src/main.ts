@@ -1,5 +1,5 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
-import { runHttpService } from '@wxp/service-runtime';
+import { reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
 import { gatewayConfig } from './config';
@@ -12,13 +12,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
   );
   // Adding or changing an account: edit the file, then SIGHUP. A file that does not load is
   // reported and the accounts already served stay in place.
-  process.on('SIGHUP', () => {
-    try {
-      logger.info({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }, 'accounts reloaded');
-    } catch (error) {
-      logger.error({ err: error }, 'accounts file not reloaded');
-    }
-  });
+  reloadOnHangup(logger, 'accounts', () => ({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }));
   const app = createGatewayApp({
     accounts,
     publish: (event) => publisher.publish(event),

@@ -18,15 +18,38 @@ export interface EmulatorDeps {
   now?: () => number;
 }
 
+export interface Emulator {
+  app: Koa;
+  /**
+   * Takes the accounts of a reloaded file: a new account is added, a changed one keeps its state
+   * (tokens, users, menu) with its new settings, a removed one is forgotten.
+   */
+  reloadAccounts(accounts: ReadonlyMap<string, Account>): void;
+}
+
 /** A local stand-in for api.weixin.qq.com that can also act as WeChat towards the gateway. */
 export function createEmulatorApp(deps: EmulatorDeps): Koa {
+  return createEmulator(deps).app;
+}
+
+export function createEmulator(deps: EmulatorDeps): Emulator {
   const now = deps.now ?? Date.now;
   const apps = new Map<string, EmulatedApp>();
+  let accounts = deps.accounts;
   const reset = () => {
     apps.clear();
-    for (const [appId, account] of deps.accounts) apps.set(appId, new EmulatedApp(account));
+    for (const [appId, account] of accounts) apps.set(appId, new EmulatedApp(account));
   };
   reset();
+  const reloadAccounts = (fresh: ReadonlyMap<string, Account>) => {
+    accounts = fresh;
+    for (const appId of [...apps.keys()]) if (!fresh.has(appId)) apps.delete(appId);
+    for (const [appId, account] of fresh) {
+      const known = apps.get(appId);
+      if (known) known.account = account;
+      else apps.set(appId, new EmulatedApp(account));
+    }
+  };
 
   const app = new Koa();
   app.use(errorMapper(deps.logger));
@@ -51,7 +74,7 @@ export function createEmulatorApp(deps: EmulatorDeps): Koa {
   });
   app.use(control.routes());
   app.use(control.allowedMethods());
-  return app;
+  return { app, reloadAccounts };
 }
 
 /**
