@@ -8,3 +8,4 @@ export * from './shutdown';
 export * from './background-service';
 export * from './http-service';
 export * from './reload-signal';
+export * from './metrics-port';

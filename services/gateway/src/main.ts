@@ -1,11 +1,13 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
-import { reloadOnHangup, runHttpService } from '@wxp/service-runtime';
+import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
 import { gatewayConfig } from './config';
 
 runHttpService('gateway', async ({ logger, metrics }) => {
   const config = gatewayConfig();
+  // Unset: /metrics on the service's own port, as before. Set: only there, off the public port.
+  const metricsPort = metricsPortFrom('GATEWAY_METRICS_PORT');
   const accounts = AccountDirectory.fromFile(config.WECHAT_ACCOUNTS_FILE);
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger }),
@@ -27,6 +29,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     app,
     port: config.GATEWAY_PORT,
     host: config.BIND_HOST,
+    metricsPort,
     started: { accounts: accounts.appIds },
     stop: () => publisher.disconnect(),
   };
