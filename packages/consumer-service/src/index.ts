@@ -18,6 +18,7 @@ import {
   port,
   serveBackgroundService,
   str,
+  surviveHangup,
   type Logger,
   type Registry,
 } from '@wxp/service-runtime';
@@ -76,7 +77,8 @@ export function pointedBehaviour<N extends Record<string, string>>(
 
 /** What a service's behaviours are built from, once the store is connected. */
 export interface ServiceContext {
-  privacyKey: string;
+  /** PRIVACY_KEY; a service started with `usesPrivacyKey: false` has none, and reading it throws. */
+  readonly privacyKey: string;
   db: Db;
   kafka: Kafka;
   logger: Logger;
@@ -116,13 +118,18 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
  */
 export function runConsumerService(
   service: string,
-  defaults: { port: number },
+  defaults: {
+    port: number;
+    /** false for a service that files no user under a keyed hash: it is not given PRIVACY_KEY. */
+    usesPrivacyKey?: boolean;
+  },
   behavioursFor: (
     context: ServiceContext,
   ) => ConsumerBehaviour | ConsumerBehaviour[] | Promise<ConsumerBehaviour[]>,
 ): void {
   const prefix = service.toUpperCase().replace(/-/g, '_');
   const logger = createLogger(service);
+  const usesPrivacyKey = defaults.usesPrivacyKey ?? true;
   const main = async () => {
     const config = loadConfig({
       [`${prefix}_PORT`]: port({ default: defaults.port, desc: 'Port of /healthz and /metrics' }),
@@ -130,16 +137,23 @@ export function runConsumerService(
       BIND_HOST: str({ default: '127.0.0.1' }),
       KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
-      PRIVACY_KEY: str({
-        desc: 'Secret for the keyed hash read models file users under (at least 16 characters)',
-      }),
+      ...(usesPrivacyKey
+        ? {
+            PRIVACY_KEY: str({
+              desc: 'Secret for the keyed hash read models file users under (at least 16 characters)',
+            }),
+          }
+        : {}),
     }) as Record<string, unknown> & {
       BIND_HOST: string;
       KAFKA_BROKERS: string[];
       MONGO_URL: string;
-      PRIVACY_KEY: string;
+      PRIVACY_KEY?: string;
     };
-    if (config.PRIVACY_KEY.length < 16) throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
+    // Only read when declared: the validated config throws on a variable it was not given.
+    const privacyKey = usesPrivacyKey ? config.PRIVACY_KEY : undefined;
+    if (usesPrivacyKey && (privacyKey ?? '').length < 16)
+      throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
     const groupId = String(config[`${prefix}_GROUP`]);
     const metrics = createMetricsRegistry(service);
     const mongo = await connectMongo(config.MONGO_URL, service);
@@ -147,13 +161,17 @@ export function runConsumerService(
     const closers: Array<() => Promise<void>> = [];
     const behaviours = [
       await behavioursFor({
-        privacyKey: config.PRIVACY_KEY,
+        get privacyKey(): string {
+          if (privacyKey === undefined) throw new Error(`${service} runs without PRIVACY_KEY`);
+          return privacyKey;
+        },
         db: mongo.db,
         kafka,
         logger,
         onStop: (close) => closers.push(close),
       }),
     ].flat();
+    surviveHangup(logger);
     const consumers = await Promise.all(
       behaviours.map((behaviour) =>
         startProjectionConsumer({

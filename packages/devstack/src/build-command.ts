@@ -5,11 +5,20 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 export function runToCompletion(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile: string },
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    logFile: string;
+    /** Files the command writes are its owner's alone (umask 077): for what goes under .data/. */
+    privateFiles?: boolean;
+  },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const out = openSync(options.logFile, 'a');
-    const child = spawn(command, args, {
+    const out = openSync(options.logFile, 'a', 0o600);
+    const [program, argv]: [string, string[]] = options.privateFiles
+      ? ['sh', ['-c', 'umask 077 && exec "$@"', 'sh', command, ...args]]
+      : [command, args];
+    const child = spawn(program, argv, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', out, out],

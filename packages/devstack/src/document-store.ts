@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { onPath, requireTool } from './build-command';
 import { ensureFerretdb } from './ferretdb-build';
 import type { Report } from './kafka-broker';
+import { ensurePrivateDir } from './private-dir';
 import {
   killStaleProcess,
   startSupervisedProcess,
@@ -40,7 +40,8 @@ export async function startDocumentStore(options: DocumentStoreOptions): Promise
   const { dataDir, port, report } = options;
   const engine = options.engine ?? chooseStoreEngine();
   const dbDir = join(dataDir, engine === 'ferretdb' ? 'sqlite' : 'db');
-  mkdirSync(dbDir, { recursive: true });
+  ensurePrivateDir(dataDir);
+  ensurePrivateDir(dbDir);
   const pidFile = join(dataDir, `${engine}.pid`);
   if (await killStaleProcess(pidFile)) report('store: stopped a store left running by an earlier run');
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { requireTool, runToCompletion } from './build-command';
 import type { Report } from './kafka-broker';
@@ -117,9 +117,61 @@ function buildFingerprint(): string {
   return hash.digest('hex').slice(0, 10);
 }
 
-function moduleSourceDir(version: string): string {
+/** The Go settings that say where modules come from and where they are kept, as the caller's `go env` has them. */
+export interface GoLocations {
+  GOPROXY: string;
+  GOSUMDB: string;
+  GOMODCACHE: string;
+  GOPATH: string;
+  GOCACHE: string;
+  GOTOOLCHAIN: string;
+}
+
+export function goLocations(env: NodeJS.ProcessEnv = process.env): GoLocations {
+  const names = ['GOPROXY', 'GOSUMDB', 'GOMODCACHE', 'GOPATH', 'GOCACHE', 'GOTOOLCHAIN'];
+  const result = spawnSync('go', ['env', '-json', ...names], { env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`go env failed: ${result.stderr.trim()}`);
+  return JSON.parse(result.stdout) as GoLocations;
+}
+
+/**
+ * The environment every `go` command of the build runs with. GOFLAGS (-mod=mod, -insecure),
+ * GONOSUMDB, GOPRIVATE, GONOPROXY, GOINSECURE, GOSUMDB=off, GOWORK or a go env file (GOENV) from the
+ * caller could each let a module in without its go.sum hash being checked, so none of them is
+ * inherited: every GO* variable is dropped and the build names its own. Where modules come from
+ * (GOPROXY, a mirror of the checksum database) and where they are kept stay as the caller has them:
+ * a proxy cannot forge what go.sum pins, and on a machine that reaches only a registry mirror the
+ * build needs it.
+ */
+export function verifiedGoEnv(caller: NodeJS.ProcessEnv, locations: GoLocations): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(caller)) {
+    if (!name.startsWith('GO') || name === 'GOROOT') env[name] = value;
+  }
+  const sumdb = locations.GOSUMDB.trim();
+  return {
+    ...env,
+    GOENV: 'off',
+    GOFLAGS: '-mod=readonly -buildvcs=false',
+    GOWORK: 'off',
+    GOPROXY: locations.GOPROXY,
+    GOSUMDB: sumdb === '' || sumdb === 'off' ? 'sum.golang.org' : sumdb,
+    GONOSUMDB: '',
+    GOPRIVATE: '',
+    GONOPROXY: '',
+    GOINSECURE: '',
+    GOMODCACHE: locations.GOMODCACHE,
+    GOPATH: locations.GOPATH,
+    GOCACHE: locations.GOCACHE,
+    GOTOOLCHAIN: locations.GOTOOLCHAIN,
+    CGO_ENABLED: '0',
+  };
+}
+
+function moduleSourceDir(version: string, workDir: string, env: NodeJS.ProcessEnv): string {
   const result = spawnSync('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${version}`], {
-    cwd: ferretdbModuleDir(),
+    cwd: workDir,
+    env,
     encoding: 'utf8',
   });
   const parsed = JSON.parse(result.stdout || '{}') as { Dir?: string; Error?: string };
@@ -129,25 +181,66 @@ function moduleSourceDir(version: string): string {
   return parsed.Dir;
 }
 
+function sha256Of(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** The hash recorded beside a binary after a verified build. */
+export function recordedHashFile(binary: string): string {
+  return `${binary}.sha256`;
+}
+
+/** A cached binary is used only when its content still has the hash recorded when it was built. */
+export function cachedBinaryMatches(binary: string): boolean {
+  const recorded = recordedHashFile(binary);
+  if (!existsSync(binary) || !existsSync(recorded)) return false;
+  return readFileSync(recorded, 'utf8').trim() === sha256Of(binary);
+}
+
+/** Where the binary for this version, these edits and this go.sum is kept. */
+export function ferretdbBinary(): string {
+  return join(cacheDir(), 'bin', `ferretdb-${ferretdbVersion()}-${buildFingerprint()}`);
+}
+
+export type FerretdbBuild = (binary: string, report: Report) => Promise<void>;
+
 /**
  * The FerretDB binary, built on first use (no cgo: SQLite is pure Go) from the module proxy's source
- * with `ferretdbSourceEdits` applied to a copy under the cache directory.
+ * with `ferretdbSourceEdits` applied to a copy under the cache directory. A binary in the cache is
+ * used only when it matches the hash recorded after its build; otherwise it is built again.
  */
-export async function ensureFerretdb(report: Report): Promise<string> {
+export async function ensureFerretdb(report: Report, build: FerretdbBuild = buildFerretdb): Promise<string> {
+  const binary = ferretdbBinary();
+  if (cachedBinaryMatches(binary)) return binary;
+  if (existsSync(binary)) {
+    report(`store: ${binary} does not match the hash recorded when it was built; building it again`);
+  }
+  rmSync(binary, { force: true });
+  rmSync(recordedHashFile(binary), { force: true });
+  mkdirSync(dirname(binary), { recursive: true });
+  await build(binary, report);
+  writeFileSync(recordedHashFile(binary), `${sha256Of(binary)}\n`);
+  return binary;
+}
+
+async function buildFerretdb(binary: string, report: Report): Promise<void> {
   const version = ferretdbVersion();
-  const binDir = join(cacheDir(), 'bin');
-  const binary = join(binDir, `ferretdb-${version}-${buildFingerprint()}`);
-  if (existsSync(binary)) return binary;
   requireTool('go', ['version'], 'install Go 1.24 or newer');
   report(`store: building FerretDB ${version} from the Go module proxy (first run only)`);
+  const env = verifiedGoEnv(process.env, goLocations());
 
   const workDir = join(cacheDir(), `ferretdb-build-${version}`);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   for (const name of ['main.go', 'go.mod', 'go.sum'])
     cpSync(join(ferretdbModuleDir(), name), join(workDir, name));
+  const logFile = join(dirname(binary), `ferretdb-${version}.build.log`);
+  // The module cache may hold what an earlier, unverified download put there: every module the
+  // build uses is checked against go.sum before its source is trusted.
+  await runToCompletion('go', ['mod', 'download'], { cwd: workDir, env, logFile });
+  await runToCompletion('go', ['mod', 'verify'], { cwd: workDir, env, logFile });
   const sourceDir = join(workDir, 'FerretDB');
-  cpSync(moduleSourceDir(version), sourceDir, { recursive: true });
+  cpSync(moduleSourceDir(version, workDir, env), sourceDir, { recursive: true });
   makeWritable(sourceDir);
   for (const file of new Set(ferretdbSourceEdits.map((e) => e.file))) {
     const path = join(sourceDir, file);
@@ -155,9 +248,6 @@ export async function ensureFerretdb(report: Report): Promise<string> {
   }
   for (const { from, to } of addedFiles) cpSync(join(ferretdbModuleDir(), from), join(sourceDir, to));
 
-  mkdirSync(binDir, { recursive: true });
-  const logFile = join(binDir, `ferretdb-${version}.build.log`);
-  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' };
   await runToCompletion('go', ['mod', 'edit', '-replace=github.com/FerretDB/FerretDB=./FerretDB'], {
     cwd: workDir,
     env,
@@ -166,7 +256,6 @@ export async function ensureFerretdb(report: Report): Promise<string> {
   const partial = `${binary}.partial`;
   await runToCompletion('go', ['build', '-trimpath', '-o', partial, '.'], { cwd: workDir, env, logFile });
   renameSync(partial, binary);
-  return binary;
 }
 
 /** The module cache hands out read-only files and folders; the copy is edited in place. */

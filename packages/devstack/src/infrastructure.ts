@@ -3,6 +3,7 @@ import { dockerEngineAvailable, startContainerInfrastructure } from './container
 import { startDocumentStore, type StoreEngine } from './document-store';
 import { isPortFree } from './free-port';
 import { startKafkaBroker, type Report } from './kafka-broker';
+import { ensurePrivateDir } from './private-dir';
 
 export interface InfrastructureOptions {
   /** Broker and store data live below this folder (`.data/` for the local stack, a temp dir in tests). */
@@ -44,6 +45,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
   const database = options.database ?? 'wechat';
   const givenBrokers = env.KAFKA_BROKERS?.trim();
   const givenMongo = env.MONGO_URL?.trim();
+  ensurePrivateDir(options.dataDir);
 
   if (!givenBrokers && !givenMongo && options.allowContainers && dockerEngineAvailable()) {
     report('infrastructure: a Docker engine answers, using testcontainers');

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { requireTool, runToCompletion } from './build-command';
+import { ensurePrivateDir } from './private-dir';
 import { cacheDir, repoRoot } from './repo-paths';
 import {
   killStaleProcess,
@@ -26,6 +27,33 @@ export function kafkaVersion(): string {
 }
 
 /**
+ * The Maven command that fetches the classpath: checksums strict (-C), so an artifact whose
+ * checksum does not match fails the fetch instead of being used with a warning; the plugin's
+ * version is pinned in the pom.
+ */
+export function mavenFetchArgs(pom: string, outputDir: string): string[] {
+  return [
+    '-B',
+    '-q',
+    '--strict-checksums',
+    '-f',
+    pom,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${outputDir}`,
+    '-DincludeScope=runtime',
+  ];
+}
+
+/** What a finished fetch records: a classpath fetched another way (an older pom or command) is fetched again. */
+function fetchFingerprint(version: string): string {
+  const pom = join(infraDir(), 'pom.xml');
+  const hash = createHash('sha256')
+    .update(readFileSync(pom))
+    .update(JSON.stringify(mavenFetchArgs('', '')));
+  return `${version} ${hash.digest('hex').slice(0, 16)}\n`;
+}
+
+/**
  * The broker's classpath, fetched from Maven Central on first use (`mvn dependency:copy-dependencies`
  * into ~/.m2 and then `.cache/`); later runs find it in place.
  */
@@ -33,29 +61,21 @@ export async function ensureKafkaClasspath(report: Report): Promise<string> {
   const version = kafkaVersion();
   const home = join(cacheDir(), `kafka-${version}`);
   const libs = join(home, 'libs');
-  if (existsSync(join(home, '.complete'))) return libs;
+  const complete = join(home, '.complete');
+  const fingerprint = fetchFingerprint(version);
+  if (existsSync(complete) && readFileSync(complete, 'utf8') === fingerprint) return libs;
   requireTool('java', ['-version'], 'install a Java 17 runtime (apt-get install openjdk-17-jre-headless)');
   requireTool('mvn', ['-v'], 'install Maven (apt-get install maven)');
   report(`kafka: fetching Apache Kafka ${version} from Maven Central (first run only)`);
   mkdirSync(home, { recursive: true });
   const staging = join(home, 'libs.partial');
   rmSync(staging, { recursive: true, force: true });
-  await runToCompletion(
-    'mvn',
-    [
-      '-B',
-      '-q',
-      '-f',
-      join(infraDir(), 'pom.xml'),
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${staging}`,
-      '-DincludeScope=runtime',
-    ],
-    { logFile: join(home, 'fetch.log') },
-  );
+  await runToCompletion('mvn', mavenFetchArgs(join(infraDir(), 'pom.xml'), staging), {
+    logFile: join(home, 'fetch.log'),
+  });
   rmSync(libs, { recursive: true, force: true });
   renameSync(staging, libs);
-  writeFileSync(join(home, '.complete'), `${version}\n`);
+  writeFileSync(complete, fingerprint);
   return libs;
 }
 
@@ -99,12 +119,12 @@ export function newClusterId(random: () => Buffer = () => randomBytes(16)): stri
 export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<RunningKafkaBroker> {
   const { dataDir, port, controllerPort, report } = options;
   const libs = await ensureKafkaClasspath(report);
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const pidFile = join(dataDir, 'broker.pid');
   if (await killStaleProcess(pidFile)) report('kafka: stopped a broker left running by an earlier run');
 
   const propertiesFile = join(dataDir, 'server.properties');
-  writeFileSync(propertiesFile, brokerProperties(dataDir, port, controllerPort));
+  writeFileSync(propertiesFile, brokerProperties(dataDir, port, controllerPort), { mode: 0o600 });
   const javaArgs = [
     `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
     `-Xmx${options.heapMb ?? 512}m`,
@@ -120,7 +140,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
     await runToCompletion(
       'java',
       [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile],
-      { logFile: join(dataDir, 'format.log') },
+      { logFile: join(dataDir, 'format.log'), privateFiles: true },
     );
   }
 

@@ -1,30 +1,124 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { topicCatalogue } from '@wxp/contracts';
 import { createKafka, provisionTopics } from '@wxp/kafka';
 import pino from 'pino';
 import { startInfrastructure, type StartedInfrastructure } from './infrastructure';
 import type { Report } from './kafka-broker';
+import { ensurePrivateDir } from './private-dir';
 import { repoRoot } from './repo-paths';
 import { startSupervisedProcess, waitUntilReady, type SupervisedProcess } from './supervised-process';
 
-/** The services of the local stack, in start order, with the variable naming each one's HTTP port. */
+/**
+ * What the stack hands out that grants access: the store's URL (it may carry a password), the
+ * accounts file (every account's appSecret, token and AES key), the admin token and the privacy key.
+ */
+export const stackCredentials = ['MONGO_URL', 'WECHAT_ACCOUNTS_FILE', 'ADMIN_TOKEN', 'PRIVACY_KEY'] as const;
+export type StackCredential = (typeof stackCredentials)[number];
+
+/**
+ * The services of the local stack, in start order, with the variable naming each one's HTTP port
+ * and the credentials each one uses: a service is given those and no other.
+ */
 export const stackServices = [
   // The emulator stands in for WeChat; production talks to api.weixin.qq.com instead.
-  { name: 'wechat-emulator', portVariable: 'WECHAT_EMULATOR_PORT', defaultPort: 8089, production: false },
+  {
+    name: 'wechat-emulator',
+    portVariable: 'WECHAT_EMULATOR_PORT',
+    defaultPort: 8089,
+    production: false,
+    credentials: ['WECHAT_ACCOUNTS_FILE'],
+  },
   {
     name: 'subscriber-projection',
     portVariable: 'SUBSCRIBER_PROJECTION_PORT',
     defaultPort: 8082,
     production: true,
+    credentials: ['MONGO_URL', 'PRIVACY_KEY'],
   },
-  { name: 'qr-attribution', portVariable: 'QR_ATTRIBUTION_PORT', defaultPort: 8083, production: true },
-  { name: 'menu-responder', portVariable: 'MENU_RESPONDER_PORT', defaultPort: 8084, production: true },
-  { name: 'profile-enricher', portVariable: 'PROFILE_ENRICHER_PORT', defaultPort: 8085, production: true },
-  { name: 'admin-api', portVariable: 'ADMIN_PORT', defaultPort: 8081, production: true },
-  { name: 'gateway', portVariable: 'GATEWAY_PORT', defaultPort: 8080, production: true },
-] as const;
+  {
+    name: 'qr-attribution',
+    portVariable: 'QR_ATTRIBUTION_PORT',
+    defaultPort: 8083,
+    production: true,
+    credentials: ['MONGO_URL', 'PRIVACY_KEY'],
+  },
+  {
+    name: 'menu-responder',
+    portVariable: 'MENU_RESPONDER_PORT',
+    defaultPort: 8084,
+    production: true,
+    credentials: ['MONGO_URL', 'WECHAT_ACCOUNTS_FILE'],
+  },
+  {
+    name: 'profile-enricher',
+    portVariable: 'PROFILE_ENRICHER_PORT',
+    defaultPort: 8085,
+    production: true,
+    credentials: ['MONGO_URL', 'PRIVACY_KEY', 'WECHAT_ACCOUNTS_FILE'],
+  },
+  {
+    name: 'admin-api',
+    portVariable: 'ADMIN_PORT',
+    defaultPort: 8081,
+    production: true,
+    credentials: ['MONGO_URL', 'ADMIN_TOKEN', 'PRIVACY_KEY', 'WECHAT_ACCOUNTS_FILE'],
+  },
+  {
+    name: 'gateway',
+    portVariable: 'GATEWAY_PORT',
+    defaultPort: 8080,
+    production: true,
+    credentials: ['WECHAT_ACCOUNTS_FILE'],
+  },
+] as const satisfies readonly {
+  name: string;
+  portVariable: string;
+  defaultPort: number;
+  production: boolean;
+  credentials: readonly StackCredential[];
+}[];
+
+export type StackService = (typeof stackServices)[number];
+
+/**
+ * The environment one service of the stack runs with: the shared settings, its port, and of the
+ * stack's credentials only those it uses. The caller's own values of the others are withheld too.
+ */
+export function serviceEnvironment(
+  service: StackService,
+  shared: NodeJS.ProcessEnv,
+  credentials: Record<StackCredential, string>,
+  port: number,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...shared };
+  for (const name of stackCredentials) delete env[name];
+  for (const name of service.credentials) env[name] = credentials[name];
+  env[service.portVariable] = String(port);
+  return env;
+}
+
+/**
+ * Starts one service of the stack under the supervisor, its pid in `<dataDir>/<name>.pid`:
+ * `kill -HUP $(cat .data/<name>.pid)` reaches the service, which reloads its accounts file.
+ */
+export function startStackService(
+  service: StackService,
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): SupervisedProcess {
+  return startSupervisedProcess({
+    name: service.name,
+    command: process.execPath,
+    args: [join(repoRoot(), 'services', service.name, 'dist', 'main.js')],
+    env,
+    logFile: join(dataDir, 'logs', `${service.name}.log`),
+    pidFile: join(dataDir, `${service.name}.pid`),
+    graceSeconds: 20,
+    onHangup: 'forward',
+  });
+}
 
 export async function provisionAllTopics(brokers: string[]): Promise<void> {
   const logger = pino({ level: 'warn' });
@@ -74,7 +168,8 @@ export async function startLocalStack(options: {
 }): Promise<RunningStack> {
   const env = options.env ?? process.env;
   const { dataDir, report } = options;
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  ensurePrivateDir(dataDir);
+  ensurePrivateDir(join(dataDir, 'logs'));
   const infrastructure = await startInfrastructure({ dataDir, env, report });
   const services: SupervisedProcess[] = [];
   const stop = async () => {
@@ -84,35 +179,29 @@ export async function startLocalStack(options: {
   };
   try {
     await provisionAllTopics(infrastructure.kafkaBrokers);
-    const serviceEnv: NodeJS.ProcessEnv = {
-      ...env,
-      KAFKA_BROKERS: infrastructure.kafkaBrokers.join(','),
+    const credentials: Record<StackCredential, string> = {
       MONGO_URL: infrastructure.mongoUrl,
       WECHAT_ACCOUNTS_FILE: ensureAccountsFile(dataDir, env),
       ADMIN_TOKEN: ensureSecret(dataDir, env, 'ADMIN_TOKEN', 'admin-token'),
       PRIVACY_KEY: ensureSecret(dataDir, env, 'PRIVACY_KEY', 'privacy-key'),
     };
-    const portOf = (service: (typeof stackServices)[number]) =>
-      Number(env[service.portVariable] ?? service.defaultPort);
+    const shared: NodeJS.ProcessEnv = { ...env, KAFKA_BROKERS: infrastructure.kafkaBrokers.join(',') };
+    const portOf = (service: StackService) => Number(env[service.portVariable] ?? service.defaultPort);
     const [emulator] = stackServices;
-    const gateway = stackServices[stackServices.length - 1] as (typeof stackServices)[number];
+    const gateway = stackServices[stackServices.length - 1] as StackService;
     const emulatorOff = env.WECHAT_EMULATOR === 'off';
-    serviceEnv.WECHAT_API_BASE ??= `http://127.0.0.1:${portOf(emulator)}`;
-    serviceEnv.GATEWAY_URL ??= `http://127.0.0.1:${portOf(gateway)}`;
+    // Named here, for the stack's children only: the services themselves have no default.
+    shared.WECHAT_API_BASE ??= `http://127.0.0.1:${portOf(emulator)}`;
+    shared.GATEWAY_URL ??= `http://127.0.0.1:${portOf(gateway)}`;
     const lines = [...infrastructure.parts];
     for (const service of stackServices) {
       if (service.name === 'wechat-emulator' && emulatorOff) continue;
       const port = portOf(service);
-      const entry = join(repoRoot(), 'services', service.name, 'dist', 'main.js');
-      const proc = startSupervisedProcess({
-        name: service.name,
-        command: process.execPath,
-        args: [entry],
-        env: { ...serviceEnv, [service.portVariable]: String(port) },
-        logFile: join(dataDir, 'logs', `${service.name}.log`),
-        pidFile: join(dataDir, `${service.name}.pid`),
-        graceSeconds: 20,
-      });
+      const proc = startStackService(
+        service,
+        serviceEnvironment(service, shared, credentials, port),
+        dataDir,
+      );
       services.push(proc);
       await waitUntilReady(
         proc,
@@ -124,8 +213,8 @@ export async function startLocalStack(options: {
       );
       lines.push(`${service.name}: http://127.0.0.1:${port} (log ${proc.logFile})`);
     }
-    lines.push(`WeChat API: ${serviceEnv.WECHAT_API_BASE}${emulatorOff ? ' (emulator off)' : ''}`);
-    lines.push(`accounts: ${serviceEnv.WECHAT_ACCOUNTS_FILE}`);
+    lines.push(`WeChat API: ${shared.WECHAT_API_BASE}${emulatorOff ? ' (emulator off)' : ''}`);
+    lines.push(`accounts: ${credentials.WECHAT_ACCOUNTS_FILE}`);
     lines.push(`admin token: ${env.ADMIN_TOKEN ? 'from ADMIN_TOKEN' : join(dataDir, 'admin-token')}`);
     return { infrastructure, services, lines, stop };
   } catch (error) {

@@ -4,11 +4,16 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 /**
  * Runs the command in its own process group under a small shell guard: the guard ends the command
  * when this Node process disappears, even by SIGKILL, so no broker or store outlives a test run.
+ * The command runs with umask 077: what it writes under .data/ (store files, Kafka segments, logs)
+ * is its owner's alone. SIGHUP to the guard either stops the command like SIGTERM or, for services
+ * that reload their files on SIGHUP, is passed on to it.
  */
 const guardScript = `
-parent=$1; grace=$2; shift 2
+parent=$1; grace=$2; hangup=$3; shift 3
+umask 077
 child=
 finish() {
+  trap '' HUP
   [ -n "$child" ] || exit 143
   kill -TERM "$child" 2>/dev/null
   waited=0
@@ -16,7 +21,12 @@ finish() {
   kill -KILL "$child" 2>/dev/null
   wait "$child"; exit $?
 }
-trap finish TERM INT HUP
+trap finish TERM INT
+if [ "$hangup" = forward ]; then
+  trap '[ -n "$child" ] && kill -HUP "$child" 2>/dev/null' HUP
+else
+  trap finish HUP
+fi
 "$@" &
 child=$!
 while kill -0 "$parent" 2>/dev/null; do
@@ -37,6 +47,11 @@ export interface SupervisedProcessOptions {
   pidFile: string;
   /** Seconds between SIGTERM and SIGKILL on stop. */
   graceSeconds?: number;
+  /**
+   * 'forward': SIGHUP to the recorded pid reaches the command (a service reloading its accounts).
+   * 'stop' (the default): SIGHUP stops it as SIGTERM does.
+   */
+  onHangup?: 'forward' | 'stop';
 }
 
 export interface SupervisedProcess {
@@ -80,16 +95,25 @@ function tailOf(file: string, lines: number): string {
 
 export function startSupervisedProcess(options: SupervisedProcessOptions): SupervisedProcess {
   const grace = options.graceSeconds ?? 15;
-  const out = openSync(options.logFile, 'a');
+  const out = openSync(options.logFile, 'a', 0o600);
   const child: ChildProcess = spawn(
     'bash',
-    ['-c', guardScript, 'guard', String(process.pid), String(grace), options.command, ...options.args],
+    [
+      '-c',
+      guardScript,
+      'guard',
+      String(process.pid),
+      String(grace),
+      options.onHangup ?? 'stop',
+      options.command,
+      ...options.args,
+    ],
     { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', out, out] },
   );
   closeSync(out);
   if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
   const pid = child.pid;
-  writeFileSync(options.pidFile, String(pid));
+  writeFileSync(options.pidFile, String(pid), { mode: 0o600 });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       rmSync(options.pidFile, { force: true });

@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
+import { startMetricsServer, withoutMetrics } from './metrics-port';
+import { surviveHangup } from './reload-signal';
 import { exitOnStartupError, stopOnSignals } from './shutdown';
 
 export interface HttpServiceParts {
@@ -14,6 +16,11 @@ export interface HttpServiceParts {
   started?: Record<string, unknown>;
   /** Closes what the app uses, after the server has stopped taking requests. */
   stop?(): Promise<void>;
+  /**
+   * A port of its own for /metrics, which the app's port then no longer serves: the metrics stay
+   * on the monitoring network while the app's port faces WeChat or operators.
+   */
+  metricsPort?: number | undefined;
 }
 
 /**
@@ -26,12 +33,23 @@ export function runHttpService(
   build: (context: { logger: Logger; metrics: Registry }) => Promise<HttpServiceParts>,
 ): void {
   const logger = createLogger(service);
+  const metrics = createMetricsRegistry(service);
   const main = async () => {
-    const parts = await build({ logger, metrics: createMetricsRegistry(service) });
-    const server = await startHttpServer(parts.app, parts.port, parts.host);
-    logger.info({ port: server.port, ...parts.started }, 'listening');
+    const parts = await build({ logger, metrics });
+    surviveHangup(logger);
+    const separate = parts.metricsPort !== undefined;
+    const server = await startHttpServer(
+      separate ? withoutMetrics(parts.app) : parts.app,
+      parts.port,
+      parts.host,
+    );
+    const metricsServer = separate
+      ? await startMetricsServer(metrics, parts.metricsPort as number, parts.host)
+      : undefined;
+    logger.info({ port: server.port, metricsPort: metricsServer?.port, ...parts.started }, 'listening');
     stopOnSignals(logger, async () => {
       await server.close();
+      await metricsServer?.close();
       await parts.stop?.();
     });
   };

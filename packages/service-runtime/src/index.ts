@@ -7,3 +7,5 @@ export * from './http-server';
 export * from './shutdown';
 export * from './background-service';
 export * from './http-service';
+export * from './reload-signal';
+export * from './metrics-port';

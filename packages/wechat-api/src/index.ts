@@ -4,5 +4,6 @@ export * from './retry';
 export * from './qr-codes';
 export * from './menu';
 export * from './shared-access-tokens';
+export * from './token-sealing';
 export * from './wechat-api-client';
 export * from './client-from-env';

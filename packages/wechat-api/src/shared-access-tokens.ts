@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { isDuplicateKeyError } from '@wxp/mongo';
 import type { Collection } from 'mongodb';
+import type { TokenSealer } from './token-sealing';
 
 /** One account's access_token as every process sees it. */
 export interface AccessTokenDocument {
   _id: string;
-  token?: string;
+  /**
+   * The token sealed with the account's key (TokenSealer). Documents written before tokens were
+   * sealed hold a `token` in clear instead; they count as holding no token, and the next refresh
+   * replaces them.
+   */
+  sealedToken?: string;
   expiresAt?: Date;
   /** When a process should start refreshing: ahead of expiry, inside WeChat's overlap window. */
   refreshAt?: Date;
@@ -68,6 +74,7 @@ export class SharedAccessTokens {
   constructor(
     private readonly collection: Collection<AccessTokenDocument>,
     private readonly fetchToken: TokenFetcher,
+    private readonly sealer: TokenSealer,
     options: SharedAccessTokensOptions = {},
   ) {
     this.leases = collection.db.collection<RefreshLease>(`${collection.collectionName}_leases`);
@@ -92,21 +99,28 @@ export class SharedAccessTokens {
   /** Marks `token` as refused by WeChat (40001, 40014, 42001), so that the next get refreshes. */
   async invalidate(appId: string, token: string): Promise<void> {
     if (this.cache.get(appId)?.token === token) this.cache.delete(appId);
+    // Sealing is randomised, so the stored token is recognised by opening it; the update is
+    // guarded by the sealed value, in case another process stored a new token in between.
+    const document = await this.collection.findOne({ _id: appId });
+    if (!document?.sealedToken || this.sealer.open(appId, document.sealedToken) !== token) return;
     await this.collection.updateOne(
-      { _id: appId, token },
+      { _id: appId, sealedToken: document.sealedToken },
       { $set: { refreshAt: EPOCH, expiresAt: EPOCH, forceRefresh: true } },
     );
   }
 
-  private usable(document: AccessTokenDocument | null, until: 'refresh' | 'expiry'): string | undefined {
+  private usable(
+    appId: string,
+    document: AccessTokenDocument | null,
+    until: 'refresh' | 'expiry',
+  ): string | undefined {
     const limit = until === 'refresh' ? document?.refreshAt : document?.expiresAt;
-    if (document?.token && limit && this.now() < limit.getTime()) return document.token;
-    return undefined;
+    if (!document?.sealedToken || !limit || this.now() >= limit.getTime()) return undefined;
+    return this.sealer.open(appId, document.sealedToken);
   }
 
-  private remember(appId: string, document: AccessTokenDocument): string {
-    const token = document.token as string;
-    this.cache.set(appId, { token, refreshAt: document.refreshAt?.getTime() ?? 0 });
+  private remember(appId: string, token: string, refreshAt: Date | undefined): string {
+    this.cache.set(appId, { token, refreshAt: refreshAt?.getTime() ?? 0 });
     return token;
   }
 
@@ -114,13 +128,14 @@ export class SharedAccessTokens {
     const deadline = this.now() + this.waitMs;
     for (;;) {
       const document = await this.collection.findOne({ _id: appId });
-      if (this.usable(document, 'refresh')) return this.remember(appId, document as AccessTokenDocument);
+      const current = this.usable(appId, document, 'refresh');
+      if (current) return this.remember(appId, current, document?.refreshAt);
       const generation = (document?.generation ?? 0) + 1;
       if (await this.acquireLease(appId, generation)) {
         return this.refresh(appId, generation, document?.forceRefresh === true);
       }
       // Someone else is refreshing: the current token is still good until it expires.
-      const stillValid = this.usable(document, 'expiry');
+      const stillValid = this.usable(appId, document, 'expiry');
       if (stillValid) return stillValid;
       if (this.now() > deadline) {
         throw new TokenUnavailableError(`no access_token for ${appId} within ${this.waitMs} ms`);
@@ -156,17 +171,18 @@ export class SharedAccessTokens {
       const issuedAt = this.now();
       const document: AccessTokenDocument = {
         _id: appId,
-        token: fetched.token,
+        sealedToken: this.sealer.seal(appId, fetched.token),
         expiresAt: new Date(issuedAt + lifetimeMs),
         refreshAt: new Date(issuedAt + lifetimeMs - Math.min(this.refreshAheadMs, lifetimeMs / 4)),
         forceRefresh: false,
         generation,
       };
+      // A replacement, so a token stored in clear by an earlier version goes with it.
       await this.collection.replaceOne({ _id: appId }, document, { upsert: true });
       await this.leases.deleteMany({
         _id: { $in: [`${appId}#${generation - 1}`, `${appId}#${generation - 2}`] },
       });
-      return this.remember(appId, document);
+      return this.remember(appId, fetched.token, document.refreshAt);
     } catch (error) {
       // Let the next caller try at once rather than after the lease times out.
       await this.leases.deleteOne({ _id: `${appId}#${generation}`, owner: this.owner });

@@ -1,3 +1,4 @@
+import { isSecureBase } from '@wxp/service-runtime';
 import type { Collection } from 'mongodb';
 import { WechatValidationError, isTokenError, isTransient } from './api-errors';
 import { callWechat, type ApiRequest } from './api-transport';
@@ -10,6 +11,7 @@ import {
   type FetchedToken,
   type SharedAccessTokensOptions,
 } from './shared-access-tokens';
+import { TokenSealer } from './token-sealing';
 
 export interface UserInfo {
   subscribe: 0 | 1;
@@ -70,11 +72,18 @@ export class WechatApiClient {
   private readonly retry: RetryPolicy;
 
   constructor(private readonly options: WechatApiOptions) {
+    // Token requests carry the appSecret: never in clear over a network.
+    if (!isSecureBase(options.baseUrl)) {
+      throw new WechatValidationError([
+        'baseUrl must be an https:// URL (http:// only to a loopback host such as 127.0.0.1)',
+      ]);
+    }
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.tokens = new SharedAccessTokens(
       options.tokenCollection,
       (appId, force) => this.fetchAccessToken(appId, force),
+      new TokenSealer((appId) => options.secretOf(appId)),
       options.tokens,
     );
   }

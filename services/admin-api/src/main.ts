@@ -1,16 +1,20 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
-import { ConfigError, runHttpService } from '@wxp/service-runtime';
+import { ConfigError, metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
 import { createAdminApp } from './app';
 import { adminApiConfig } from './config';
 
 runHttpService('admin-api', async ({ logger, metrics }) => {
   const config = adminApiConfig();
+  // Unset: /metrics on the service's own port, as before. Set: only there, off the public port.
+  const metricsPort = metricsPortFrom('ADMIN_METRICS_PORT');
   const short = (['ADMIN_TOKEN', 'PRIVACY_KEY'] as const).filter((name) => config[name].length < 16);
   if (short.length > 0) throw new ConfigError(short.map((name) => `${name} must be at least 16 characters`));
   const mongo = await connectMongo(config.MONGO_URL, 'admin-api');
-  const { api: wechat, accounts } = wechatApiSetupFromEnv(mongo.db);
+  const { api: wechat, accounts, reloadAccounts } = wechatApiSetupFromEnv(mongo.db);
+  // An account added or changed in the file: SIGHUP. The routes read the same map.
+  reloadOnHangup(logger, 'accounts', () => ({ accounts: reloadAccounts() }));
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'admin-api', logger }),
   );
@@ -28,6 +32,7 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
     app,
     port: config.ADMIN_PORT,
     host: config.BIND_HOST,
+    metricsPort,
     async stop() {
       await publisher.disconnect();
       await mongo.close();

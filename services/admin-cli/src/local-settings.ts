@@ -30,6 +30,10 @@ export function maintenanceEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   env.PRIVACY_KEY ??= fromDataDir('privacy-key');
   const accounts = join(dataDir(), 'accounts.json');
-  if (!env.WECHAT_ACCOUNTS_FILE && existsSync(accounts)) env.WECHAT_ACCOUNTS_FILE = accounts;
+  if (!env.WECHAT_ACCOUNTS_FILE && existsSync(accounts)) {
+    env.WECHAT_ACCOUNTS_FILE = accounts;
+    // The local stack's accounts are the local emulator's; other accounts need WECHAT_API_BASE named.
+    env.WECHAT_API_BASE ??= `http://127.0.0.1:${env.WECHAT_EMULATOR_PORT ?? 8089}`;
+  }
   return env;
 }

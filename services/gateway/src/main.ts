@@ -1,24 +1,20 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
-import { runHttpService } from '@wxp/service-runtime';
+import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
 import { gatewayConfig } from './config';
 
 runHttpService('gateway', async ({ logger, metrics }) => {
   const config = gatewayConfig();
+  // Unset: /metrics on the service's own port, as before. Set: only there, off the public port.
+  const metricsPort = metricsPortFrom('GATEWAY_METRICS_PORT');
   const accounts = AccountDirectory.fromFile(config.WECHAT_ACCOUNTS_FILE);
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger }),
   );
   // Adding or changing an account: edit the file, then SIGHUP. A file that does not load is
   // reported and the accounts already served stay in place.
-  process.on('SIGHUP', () => {
-    try {
-      logger.info({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }, 'accounts reloaded');
-    } catch (error) {
-      logger.error({ err: error }, 'accounts file not reloaded');
-    }
-  });
+  reloadOnHangup(logger, 'accounts', () => ({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }));
   const app = createGatewayApp({
     accounts,
     publish: (event) => publisher.publish(event),
@@ -33,6 +29,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     app,
     port: config.GATEWAY_PORT,
     host: config.BIND_HOST,
+    metricsPort,
     started: { accounts: accounts.appIds },
     stop: () => publisher.disconnect(),
   };

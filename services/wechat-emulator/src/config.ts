@@ -1,6 +1,36 @@
-import { loadConfig, num, port, str, url } from '@wxp/service-runtime';
+import { ConfigError, loadConfig, num, port, str, url } from '@wxp/service-runtime';
+
+/** WeChat's own API hosts: services pointed there run against real accounts. */
+const realWechat = /(^|\.)(weixin\.qq\.com|wechat\.com)$/i;
+
+/**
+ * The emulator answers token requests for whatever accounts it is given and holds their secrets in
+ * memory, open to anyone who can reach its port. It refuses to start where it could meet real
+ * accounts: in a deployment marked WXP_DEPLOYMENT=production, or beside services whose
+ * WECHAT_API_BASE is WeChat's real API.
+ */
+export function refuseProduction(env: NodeJS.ProcessEnv): void {
+  const problems: string[] = [];
+  if (env.WXP_DEPLOYMENT?.trim().toLowerCase() === 'production') {
+    problems.push('WXP_DEPLOYMENT is production: the WeChat emulator does not run in production');
+  }
+  let apiHost: string | undefined;
+  try {
+    apiHost = env.WECHAT_API_BASE ? new URL(env.WECHAT_API_BASE).hostname : undefined;
+  } catch {
+    apiHost = undefined;
+  }
+  if (apiHost && realWechat.test(apiHost)) {
+    problems.push(
+      `WECHAT_API_BASE is WeChat's real API (${apiHost}): the emulator does not run beside real accounts ` +
+        '(the local stack: set WECHAT_EMULATOR=off)',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
 
 export function emulatorConfig(env: NodeJS.ProcessEnv = process.env) {
+  refuseProduction(env);
   return loadConfig(
     {
       WECHAT_EMULATOR_PORT: port({ default: 8089 }),

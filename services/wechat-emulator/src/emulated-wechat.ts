@@ -59,7 +59,8 @@ export class EmulatedApp {
   readonly messages: SentMessage[] = [];
   faults: Fault[] = [];
 
-  constructor(readonly account: Account) {}
+  /** Replaced when the accounts file is reloaded: a changed secret applies at once. */
+  constructor(public account: Account) {}
 
   /** openIds are per account and stable per person, as WeChat's are. */
   openIdOf(name: string): string {

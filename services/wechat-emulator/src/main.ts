@@ -1,12 +1,12 @@
 import { loadAccounts } from '@wxp/accounts';
-import { runHttpService } from '@wxp/service-runtime';
-import { createEmulatorApp } from './app';
+import { reloadOnHangup, runHttpService } from '@wxp/service-runtime';
+import { createEmulator } from './app';
 import { emulatorConfig } from './config';
 
 runHttpService('wechat-emulator', async ({ logger, metrics }) => {
   const config = emulatorConfig();
   const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
-  const app = createEmulatorApp({
+  const emulator = createEmulator({
     accounts,
     tokenTtlSeconds: config.EMULATOR_TOKEN_TTL_SECONDS,
     tokenOverlapSeconds: config.EMULATOR_TOKEN_OVERLAP_SECONDS,
@@ -16,8 +16,14 @@ runHttpService('wechat-emulator', async ({ logger, metrics }) => {
     logger,
     metrics,
   });
+  // The same accounts file as the services': SIGHUP after adding an account, as for them.
+  reloadOnHangup(logger, 'accounts', () => {
+    const fresh = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
+    emulator.reloadAccounts(fresh);
+    return { accounts: [...fresh.keys()] };
+  });
   return {
-    app,
+    app: emulator.app,
     port: config.WECHAT_EMULATOR_PORT,
     host: config.BIND_HOST,
     started: { accounts: [...accounts.keys()] },

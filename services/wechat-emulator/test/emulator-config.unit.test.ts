@@ -1,0 +1,34 @@
+import { ConfigError } from '@wxp/service-runtime';
+import { emulatorConfig } from '../src/config';
+
+const base = { WECHAT_ACCOUNTS_FILE: '/run/config/accounts.json' };
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    emulatorConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('the WeChat emulator refuses production settings', () => {
+  it('does not start in a deployment marked production', () => {
+    const problems = problemsOf({ ...base, WXP_DEPLOYMENT: 'production' });
+    expect(problems).toEqual([expect.stringMatching(/^WXP_DEPLOYMENT is production/)]);
+  });
+
+  it.each(['https://api.weixin.qq.com', 'https://sh.api.weixin.qq.com/', 'https://api.wechat.com'])(
+    'does not start beside services that call WeChat itself (%s)',
+    (api) => {
+      const problems = problemsOf({ ...base, WECHAT_API_BASE: api });
+      expect(problems).toEqual([expect.stringMatching(/^WECHAT_API_BASE is WeChat's real API/)]);
+    },
+  );
+
+  it('starts for the local stack and for staging', () => {
+    expect(problemsOf({ ...base, WECHAT_API_BASE: 'http://127.0.0.1:8089' })).toEqual([]);
+    expect(problemsOf({ ...base, WXP_DEPLOYMENT: 'staging' })).toEqual([]);
+  });
+});

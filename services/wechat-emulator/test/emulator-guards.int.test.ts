@@ -1,0 +1,56 @@
+import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
+import { testAccount } from '../../../test/support/wechat-push';
+
+const account = testAccount({ encryptMode: 'plain' });
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator([account]);
+});
+afterAll(() => emulator.close());
+
+const tokenBody = JSON.stringify({
+  grant_type: 'client_credential',
+  appid: account.appId,
+  secret: account.appSecret,
+});
+
+async function post(path: string, body: string, contentType?: string): Promise<Response> {
+  return fetch(`${emulator.baseUrl}${path}`, {
+    method: 'POST',
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+    body,
+  });
+}
+
+describe('the WeChat emulator reads only JSON bodies', () => {
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'text/xml', 'multipart/form-data; boundary=x'])(
+    'refuses a %s body with 415, whatever it holds',
+    async (type) => {
+      for (const path of ['/cgi-bin/stable_token', '/emulator/faults', '/emulator/reset']) {
+        const response = await post(path, tokenBody, type);
+        expect(response.status).toBe(415);
+        const text = await response.text();
+        expect(text).not.toContain(account.appSecret);
+      }
+      expect((await emulator.state(account.appId)).tokenRequests).toBe(0);
+    },
+  );
+
+  it('refuses a body that declares no type', async () => {
+    const response = await fetch(`${emulator.baseUrl}/cgi-bin/stable_token`, {
+      method: 'POST',
+      body: new Blob([tokenBody]),
+    });
+    expect(response.status).toBe(415);
+  });
+
+  it('answers a JSON body, and refuses JSON that does not parse without quoting it', async () => {
+    const ok = await post('/cgi-bin/stable_token', tokenBody, 'application/json; charset=utf-8');
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { access_token?: string }).access_token).toBeDefined();
+    const bad = await post('/cgi-bin/stable_token', '{"secret": "QUOTE-ME', 'application/json');
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).not.toContain('QUOTE-ME');
+  });
+});
