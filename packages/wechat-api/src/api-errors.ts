@@ -16,6 +16,8 @@ export class WechatTransportError extends Error {
   constructor(
     readonly api: string,
     message: string,
+    /** False only when no connection was made, so WeChat cannot have acted on the request. */
+    readonly mayHaveArrived = true,
   ) {
     super(`${api}: ${message}`);
   }
@@ -69,4 +71,14 @@ export function isTransient(error: unknown): boolean {
     error instanceof WechatTransportError ||
     (error instanceof WechatApiError && transientErrors.has(error.errcode))
   );
+}
+
+/**
+ * Worth retrying for a call that must not happen twice (a message sent to a user): only when WeChat
+ * said it did nothing (busy, rate limited) or the request never left. A timeout or a lost answer may
+ * follow a message WeChat delivered, and sending it again would reach the user twice.
+ */
+export function isSafeToRepeat(error: unknown): boolean {
+  if (error instanceof WechatTransportError) return !error.mayHaveArrived;
+  return isTransient(error);
 }

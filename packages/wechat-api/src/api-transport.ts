@@ -5,7 +5,12 @@ export interface ApiRequest {
   method: 'GET' | 'POST';
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** False for calls that act on a user (a message sent): never repeated once they may have arrived. */
+  repeatable?: boolean;
 }
+
+/** Connection failures that happen before a byte of the request is sent. */
+const notConnected = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * One HTTP call to WeChat's API server. Every call has a timeout. Bodies are parsed as JSON whatever
@@ -27,7 +32,9 @@ export async function callWechat<T>(baseUrl: string, request: ApiRequest, timeou
     });
     text = await response.text();
   } catch (error) {
-    throw new WechatTransportError(request.api, (error as Error).message);
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    const sent = !(typeof code === 'string' && notConnected.has(code));
+    throw new WechatTransportError(request.api, (error as Error).message, sent);
   }
   if (response.status >= 500) throw new WechatTransportError(request.api, `HTTP ${response.status}`);
   let parsed: unknown;

@@ -1,6 +1,6 @@
 import { isSecureBase } from '@wxp/service-runtime';
 import type { Collection } from 'mongodb';
-import { WechatValidationError, isTokenError, isTransient } from './api-errors';
+import { WechatValidationError, isSafeToRepeat, isTokenError, isTransient } from './api-errors';
 import { callWechat, type ApiRequest } from './api-transport';
 import { qrCreateBody, showQrCodeUrl, type QrCode, type QrCodeSpec } from './qr-codes';
 import { validateMenu, type Menu } from './menu';
@@ -165,12 +165,14 @@ export class WechatApiClient {
       api: 'message/custom/send',
       method: 'POST',
       body: customMessageBody(openId, message),
+      repeatable: false,
     });
   }
 
   /**
    * Calls with the shared token. A refused token (40001, 40014, 42001) is invalidated, a fresh one
-   * fetched once and the call retried once; transient errors retry with backoff until the deadline.
+   * fetched once and the call retried once; transient errors retry with backoff until the deadline,
+   * except that a call which must not happen twice is not repeated once it may have reached WeChat.
    */
   private call<T>(appId: string, request: ApiRequest): Promise<T> {
     const withToken = (token: string) =>
@@ -190,7 +192,7 @@ export class WechatApiClient {
           return withToken(await this.tokens.get(appId));
         }
       },
-      isTransient,
+      request.repeatable === false ? isSafeToRepeat : isTransient,
       this.retry,
     );
   }
