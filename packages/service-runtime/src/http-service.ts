@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { startHttpServer } from './http-server';
+import { startHttpServer, type HttpServerLimits } from './http-server';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
 import { exitOnStartupError, stopOnSignals } from './shutdown';
@@ -10,6 +10,8 @@ export interface HttpServiceParts {
   app: Koa;
   port: number;
   host: string;
+  /** Timeouts and connection cap where the service needs tighter ones than every service gets. */
+  limits?: Partial<HttpServerLimits>;
   /** Logged once the service listens. */
   started?: Record<string, unknown>;
   /** Closes what the app uses, after the server has stopped taking requests. */
@@ -28,7 +30,7 @@ export function runHttpService(
   const logger = createLogger(service);
   const main = async () => {
     const parts = await build({ logger, metrics: createMetricsRegistry(service) });
-    const server = await startHttpServer(parts.app, parts.port, parts.host);
+    const server = await startHttpServer(parts.app, parts.port, parts.host, parts.limits);
     logger.info({ port: server.port, ...parts.started }, 'listening');
     stopOnSignals(logger, async () => {
       await server.close();
