@@ -23,7 +23,9 @@ export const defaultHttpServerLimits: Readonly<HttpServerLimits> = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  maxConnections: 1_000,
+  // Twice the heaviest legitimate load in the tests (four processes of 250 concurrent API calls
+  // each against the emulator); a service facing the internet sets its own.
+  maxConnections: 2_000,
 };
 
 export interface RunningServer {
