@@ -1,9 +1,10 @@
 import type { Account } from '@wxp/accounts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { createMetricsRegistry, startHttpServer, type Registry } from '@wxp/service-runtime';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { AccountDirectory } from '../../services/gateway/src/account-directory';
 import { createGatewayApp } from '../../services/gateway/src/app';
+import { gatewayServerDefaults } from '../../services/gateway/src/config';
 import { kafkaBrokers } from './infrastructure';
 import type { SignedPush } from './wechat-push';
 
@@ -15,12 +16,15 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** The gateway as it runs in production, over the real broker, on a free port. */
+/**
+ * The gateway as it runs in production (its server limits included), over the real broker, on a
+ * free port. `logger` lets a test read what the gateway logs.
+ */
 export async function startGateway(
   accounts: Account[],
-  options: { brokers?: string[]; ackTimeoutMs?: number } = {},
+  options: { brokers?: string[]; ackTimeoutMs?: number; logger?: Logger } = {},
 ): Promise<RunningGateway> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kafka = createKafka({ brokers: options.brokers ?? kafkaBrokers(), clientId: 'gateway-test', logger });
   const publisher = await EventPublisher.connect(kafka);
   const metrics = createMetricsRegistry('gateway');
@@ -36,6 +40,8 @@ export async function startGateway(
       ackTimeoutMs: options.ackTimeoutMs ?? 4000,
     }),
     0,
+    '127.0.0.1',
+    gatewayServerDefaults,
   );
   return {
     url: `http://127.0.0.1:${server.port}`,

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { startHttpServer } from './http-server';
+import { startHttpServer, type HttpServerLimits } from './http-server';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
 import { startMetricsServer, withoutMetrics } from './metrics-port';
@@ -12,6 +12,8 @@ export interface HttpServiceParts {
   app: Koa;
   port: number;
   host: string;
+  /** Timeouts and connection cap where the service needs tighter ones than every service gets. */
+  limits?: Partial<HttpServerLimits>;
   /** Logged once the service listens. */
   started?: Record<string, unknown>;
   /** Closes what the app uses, after the server has stopped taking requests. */
@@ -42,6 +44,7 @@ export function runHttpService(
       separate ? withoutMetrics(parts.app) : parts.app,
       parts.port,
       parts.host,
+      parts.limits,
     );
     const metricsServer = separate
       ? await startMetricsServer(metrics, parts.metricsPort as number, parts.host)

@@ -8,14 +8,30 @@ import { wechatSignature } from './signature';
  */
 const BLOCK = 32;
 
+/**
+ * What a refusal was about. `key`: the configured EncodingAESKey. `ciphertext`: the shape of what was
+ * sent (not base64, not whole blocks), which anyone can see without the key. `plaintext`: any check
+ * made after decrypting (padding, length field, trailing appId). Those checks are deliberately not
+ * told apart, here or anywhere they could be observed: which of them failed on a tampered ciphertext
+ * says something about its plaintext.
+ */
+export type DecryptFailure = 'key' | 'ciphertext' | 'plaintext';
+
+/** A refusal whose message never contains decrypted bytes. */
 export class DecryptError extends Error {
   override readonly name = 'DecryptError';
+  constructor(
+    readonly failure: DecryptFailure,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function aesKeyOf(encodingAESKey: string): Buffer {
   const key = Buffer.from(`${encodingAESKey}=`, 'base64');
   if (encodingAESKey.length !== 43 || key.length !== 32) {
-    throw new DecryptError('EncodingAESKey must be 43 base64 characters (32 bytes)');
+    throw new DecryptError('key', 'EncodingAESKey must be 43 base64 characters (32 bytes)');
   }
   return key;
 }
@@ -25,38 +41,49 @@ function pad(data: Buffer): Buffer {
   return Buffer.concat([data, Buffer.alloc(amount, amount)]);
 }
 
-function unpad(data: Buffer): Buffer {
-  const amount = data[data.length - 1] ?? 0;
-  if (amount < 1 || amount > BLOCK || amount > data.length)
-    throw new DecryptError(`bad padding value ${amount}`);
-  for (let i = data.length - amount; i < data.length; i++) {
-    if (data[i] !== amount) throw new DecryptError('padding bytes do not match');
+const AES_BLOCK = 16;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const RANDOM_BYTES = 16;
+const LENGTH_BYTES = 4;
+
+/** The message inside a decrypted plaintext, or undefined when any part of the layout is wrong. */
+function messageOf(plain: Buffer, appId: Buffer): Buffer | undefined {
+  const amount = plain[plain.length - 1] ?? 0;
+  if (amount < 1 || amount > BLOCK) return undefined;
+  const end = plain.length - amount;
+  for (let i = end; i < plain.length; i++) {
+    if (plain[i] !== amount) return undefined;
   }
-  return data.subarray(0, data.length - amount);
+  const start = RANDOM_BYTES + LENGTH_BYTES;
+  if (end < start + appId.length) return undefined;
+  const length = plain.readUInt32BE(RANDOM_BYTES);
+  if (start + length + appId.length !== end) return undefined;
+  if (!plain.subarray(start + length, end).equals(appId)) return undefined;
+  return plain.subarray(start, start + length);
 }
 
 /** Returns the message inside `encrypted`; throws when it is not for `expectedAppId`. */
 export function decryptMessage(encrypted: string, key: Buffer, expectedAppId: string): string {
+  if (encrypted.length % 4 !== 0 || !BASE64.test(encrypted)) {
+    throw new DecryptError('ciphertext', 'the ciphertext is not base64');
+  }
   const ciphertext = Buffer.from(encrypted, 'base64');
-  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
-    throw new DecryptError('ciphertext is not a whole number of AES blocks');
+  if (ciphertext.length === 0 || ciphertext.length % AES_BLOCK !== 0) {
+    throw new DecryptError('ciphertext', 'the ciphertext is not a whole number of AES blocks');
   }
   let plain: Buffer;
   try {
     // Node's own padding handling assumes 16-byte blocks; WeChat pads to 32.
     const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
-    plain = unpad(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
-  } catch (error) {
-    if (error instanceof DecryptError) throw error;
-    throw new DecryptError(`cannot decrypt: ${(error as Error).message}`);
+    plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch {
+    throw new DecryptError('ciphertext', 'the ciphertext cannot be decrypted');
   }
-  if (plain.length < 20) throw new DecryptError('plaintext too short');
-  const length = plain.readUInt32BE(16);
-  if (20 + length > plain.length) throw new DecryptError('message length exceeds the plaintext');
-  const message = plain.subarray(20, 20 + length).toString('utf8');
-  const appId = plain.subarray(20 + length).toString('utf8');
-  if (appId !== expectedAppId) throw new DecryptError(`ciphertext is for appId "${appId}", not this account`);
-  return message;
+  const message = messageOf(plain, Buffer.from(expectedAppId, 'utf8'));
+  if (message === undefined) {
+    throw new DecryptError('plaintext', 'the ciphertext is not a message for this account');
+  }
+  return message.toString('utf8');
 }
 
 export function encryptMessage(

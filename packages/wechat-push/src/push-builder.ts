@@ -43,7 +43,9 @@ export function buildPush(
   options: { timestamp?: number; nonce?: string } = {},
 ): BuiltPush {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = options.nonce ?? String(randomBytes(4).readUInt32BE());
+  // 48 random bits: a gateway refuses a second body under a query it has seen, so two pushes built
+  // in the same second must not share a nonce (32 bits collide within a few tens of thousands).
+  const nonce = options.nonce ?? String(randomBytes(6).readUIntBE(0, 6));
   const json = target.format === 'json';
   const serialise = json ? pushJson : pushXml;
   const contentType = json ? 'application/json' : 'text/xml';

@@ -7,7 +7,14 @@ export function wechatSignature(...parts: string[]): string {
     .digest('hex');
 }
 
+const HEX = /^[0-9a-fA-F]+$/;
+
+/**
+ * True when `given` is the hex digest `expected`, in either case. Anything that is not hex of the
+ * same length is refused before the comparison: one non-ASCII character makes the byte lengths
+ * differ, which `timingSafeEqual` does not forgive.
+ */
 export function signatureMatches(expected: string, given: string | undefined): boolean {
-  if (typeof given !== 'string' || given.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(given.toLowerCase()));
+  if (typeof given !== 'string' || given.length !== expected.length || !HEX.test(given)) return false;
+  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(given.toLowerCase(), 'latin1'));
 }

@@ -49,6 +49,16 @@ function wechatPlaintext(message: string, forAppId = appId, padValue?: number): 
   return Buffer.concat([unpadded, Buffer.alloc(amount, amount)]);
 }
 
+function refusalOf(decrypt: () => unknown): DecryptError {
+  try {
+    decrypt();
+  } catch (error) {
+    if (error instanceof DecryptError) return error;
+    throw error;
+  }
+  throw new Error('decrypted');
+}
+
 describe('WeChat message crypto', () => {
   it('derives the 32-byte key from the 43-character EncodingAESKey', () => {
     expect(key).toHaveLength(32);
@@ -84,10 +94,42 @@ describe('WeChat message crypto', () => {
     expect(unpadded.subarray(20 + Buffer.byteLength(message)).toString()).toBe(appId);
   });
 
-  it('refuses a ciphertext made for another appId', () => {
-    expect(() =>
+  it('refuses a ciphertext made for another appId, without naming it', () => {
+    const refusal = refusalOf(() =>
       decryptMessage(opensslEncrypt(wechatPlaintext('<xml/>', 'wxsomeoneelse')), key, appId),
-    ).toThrow(/wxsomeoneelse/);
+    );
+    expect(refusal.failure).toBe('plaintext');
+    expect(refusal.message).not.toMatch(/wxsomeoneelse/);
+  });
+
+  it('says nothing of the plaintext when a tampered length field makes the whole message the "appId"', () => {
+    const message = '<xml><FromUserName><![CDATA[oSecretUser]]></FromUserName></xml>';
+    const ciphertext = Buffer.from(opensslEncrypt(wechatPlaintext(message)), 'base64');
+    // CBC: flipping bits of the first ciphertext block flips the same bits of the second plaintext
+    // block, whose first four bytes are the length; XOR with the known length makes it read 0.
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(Buffer.byteLength(message));
+    for (let i = 0; i < 4; i++) ciphertext[i] = (ciphertext[i] ?? 0) ^ (length[i] ?? 0);
+    const refusal = refusalOf(() => decryptMessage(ciphertext.toString('base64'), key, appId));
+    expect(refusal.failure).toBe('plaintext');
+    expect(refusal.message).not.toMatch(/oSecretUser|xml|FromUserName/);
+  });
+
+  it('refuses every check after decryption with one and the same message', () => {
+    const tampered = [
+      () => {
+        const plain = wechatPlaintext('<xml/>');
+        plain[plain.length - 1] = 0;
+        return opensslEncrypt(plain);
+      },
+      () => {
+        const plain = wechatPlaintext('<xml/>');
+        plain.writeUInt32BE(9999, 16);
+        return opensslEncrypt(plain);
+      },
+      () => opensslEncrypt(wechatPlaintext('<xml/>', 'wxsomeoneelse')),
+    ].map((make) => refusalOf(() => decryptMessage(make(), key, appId)));
+    expect(new Set(tampered.map((r) => `${r.failure} ${r.message}`)).size).toBe(1);
   });
 
   it.each([
@@ -116,6 +158,7 @@ describe('WeChat message crypto', () => {
       },
     ],
     ['a partial block', () => Buffer.alloc(20).toString('base64')],
+    ['text that is not base64', () => `${opensslEncrypt(wechatPlaintext('<xml/>'))}!`],
     ['nothing', () => ''],
     [
       'a length beyond the data',

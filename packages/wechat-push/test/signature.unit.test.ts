@@ -22,4 +22,14 @@ describe('WeChat signatures', () => {
       ),
     ).toBe(false);
   });
+
+  it('refuse, without throwing, anything that is not 40 hex characters', () => {
+    const good = wechatSignature('t', '1', 'n');
+    // Same string length as a digest, one byte longer in UTF-8.
+    expect(signatureMatches(good, `é${'0'.repeat(39)}`)).toBe(false);
+    expect(signatureMatches(good, `${good.slice(0, 39)}é`)).toBe(false);
+    expect(signatureMatches(good, `${good.slice(0, 39)}g`)).toBe(false);
+    expect(signatureMatches(good, '💥'.repeat(20))).toBe(false);
+    expect(signatureMatches(good, ' '.repeat(40))).toBe(false);
+  });
 });

@@ -3,6 +3,7 @@ import { Topics, type WechatEvent } from '@wxp/contracts';
 import type { OutgoingEvent } from '@wxp/kafka';
 import {
   Counter,
+  Gauge,
   Histogram,
   HttpError,
   errorMapper,
@@ -16,7 +17,15 @@ import type { AccountDirectory } from './account-directory';
 import { partitionKeyOf, toCanonicalEvent } from './canonical-event';
 import { DuplicateSuppressor } from './duplicate-suppressor';
 import { MalformedPushError } from './push-parser';
-import { PushRejection, openPush, verifyQuery, type PushQuery, type ServedAccount } from './push-opener';
+import {
+  PushRejection,
+  openPush,
+  verifyQuery,
+  type PushQuery,
+  type ServedAccount,
+  type VerifiedQuery,
+} from './push-opener';
+import { SignedQueryMemory, defaultReplayMemoryEntries } from './signed-query-memory';
 
 export interface GatewayDeps {
   accounts: AccountDirectory;
@@ -28,7 +37,21 @@ export interface GatewayDeps {
   maxClockSkewSeconds: number;
   /** How long a push may wait for the broker before it is answered 503; keeps every answer under 5 s. */
   ackTimeoutMs: number;
+  /** Signed plain-mode queries remembered against replay, at most (see SignedQueryMemory). */
+  replayMemoryEntries?: number;
   now?: () => number;
+}
+
+/** What WeChat sends: an uncompressed body. Anything else is refused before a byte of it is read. */
+function isIdentityEncoding(header: string | undefined): boolean {
+  const encoding = (header ?? '').trim().toLowerCase();
+  return encoding === '' || encoding === 'identity';
+}
+
+/** The appId of a refused request as a log may show it: short, and only characters an appId has. */
+function loggableAppId(appId: string): string {
+  const shown = appId.slice(0, 32).replace(/[^A-Za-z0-9_-]/g, '?');
+  return appId.length > 32 ? `${shown}…` : shown;
 }
 
 class AckTimeoutError extends Error {}
@@ -73,29 +96,59 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [deps.metrics],
   });
+  const decryptFailures = new Counter({
+    name: 'wxp_gateway_decrypt_failures_total',
+    help: 'Encrypted pushes refused as decrypt_failed: ciphertext (its shape) or plaintext (any check after decrypting)',
+    labelNames: ['failure'] as const,
+    registers: [deps.metrics],
+  });
   const duplicates = new DuplicateSuppressor();
+  const signedQueries = new SignedQueryMemory(
+    deps.maxClockSkewSeconds,
+    deps.replayMemoryEntries ?? defaultReplayMemoryEntries,
+  );
+  new Gauge({
+    name: 'wxp_gateway_signed_queries_remembered',
+    help: 'Signed plain-mode queries remembered against replay',
+    registers: [deps.metrics],
+    collect() {
+      this.set(signedQueries.size);
+    },
+  });
 
-  /** Every refusal is counted and logged once, with its reason, before it is answered. */
+  /**
+   * Every refusal is counted and logged once, with its reason, before it is answered. Reasons are
+   * fixed texts; the only request text a log shows is an unknown appId, shortened and sanitised.
+   */
   const refuse = (appId: string, status: number, outcome: string, reason: string): never => {
     pushes.inc({ outcome });
-    log.warn({ appId, outcome, status, reason }, 'push refused');
+    const shownAppId = deps.accounts.get(appId) ? appId : loggableAppId(appId);
+    log.warn({ appId: shownAppId, outcome, status, reason }, 'push refused');
     throw new HttpError(status, outcome, reason);
   };
 
+  const refuseRejection = (appId: string, rejection: PushRejection): never => {
+    if (rejection.decryptFailure) decryptFailures.inc({ failure: rejection.decryptFailure });
+    return refuse(appId, rejection.status, rejection.outcome, rejection.message);
+  };
+
   const servedAccount = (appId: string): ServedAccount =>
-    deps.accounts.get(appId) ?? refuse(appId, 404, 'unknown_app', `no account with appId ${appId}`);
+    deps.accounts.get(appId) ?? refuse(appId, 404, 'unknown_app', 'no such account');
+
+  const verifiedQuery = (appId: string, served: ServedAccount, query: PushQuery): VerifiedQuery => {
+    try {
+      return verifyQuery(served.account, query, now() / 1000, deps.maxClockSkewSeconds);
+    } catch (error) {
+      if (error instanceof PushRejection) return refuseRejection(appId, error);
+      throw error;
+    }
+  };
 
   const router = new Router();
 
   router.get('/wechat/:appId', (ctx) => {
     const appId = ctx.params.appId ?? '';
-    const { account } = servedAccount(appId);
-    try {
-      verifyQuery(account, pushQueryOf(ctx.query), now() / 1000, Number.MAX_SAFE_INTEGER);
-    } catch (error) {
-      if (error instanceof PushRejection) refuse(appId, error.status, error.outcome, error.message);
-      throw error;
-    }
+    verifiedQuery(appId, servedAccount(appId), pushQueryOf(ctx.query));
     const echostr = ctx.query.echostr;
     if (typeof echostr !== 'string') refuse(appId, 400, 'bad_request', 'echostr is required');
     ctx.type = 'text/plain';
@@ -114,34 +167,75 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         if (!(error instanceof HttpError) && status === 413) {
           refuse(ctx.params.appId ?? '', 413, 'too_large', `body over ${deps.maxBodyBytes} bytes`);
         }
+        if (!(error instanceof HttpError) && status !== undefined && status >= 400 && status < 500) {
+          refuse(
+            ctx.params.appId ?? '',
+            400,
+            'incomplete_body',
+            'the body was cut short or could not be read',
+          );
+        }
         throw error;
       } finally {
         stopTimer();
       }
     },
-    // Bodies are read as raw text whatever their Content-Type: the account's format decides how they
-    // are parsed, and numbers must not pass through a JSON.parse that would round 64-bit ids.
+    // Who the push is for, its signature, its timestamp and its encoding are known from the request
+    // line and headers: a request that fails them is answered before its body is read.
     async (ctx, next) => {
+      const appId = ctx.params.appId ?? '';
+      try {
+        const served = servedAccount(appId);
+        const query = verifiedQuery(appId, served, pushQueryOf(ctx.query));
+        if (!isIdentityEncoding(ctx.get('content-encoding'))) {
+          refuse(
+            appId,
+            415,
+            'unsupported_encoding',
+            'WeChat sends uncompressed bodies; no Content-Encoding is accepted',
+          );
+        }
+        ctx.state.push = { appId, served, query };
+      } catch (error) {
+        // The body of a refused request is never read: the connection closes after the answer.
+        ctx.set('Connection', 'close');
+        throw error;
+      }
+      // Bodies are read as raw text whatever their Content-Type: the account's format decides how
+      // they are parsed, and numbers must not pass through a JSON.parse that would round 64-bit ids.
       ctx.request.headers['content-type'] = 'text/plain; charset=utf-8';
       await next();
     },
     koaBody({ text: true, json: false, urlencoded: false, multipart: false, textLimit: deps.maxBodyBytes }),
     async (ctx) => {
-      const appId = ctx.params.appId ?? '';
-      const served = servedAccount(appId);
+      const { appId, served, query } = ctx.state.push as {
+        appId: string;
+        served: ServedAccount;
+        query: VerifiedQuery;
+      };
       const body = typeof ctx.request.body === 'string' ? ctx.request.body : '';
       let event: WechatEvent;
       try {
-        const fields = openPush(served, pushQueryOf(ctx.query), body, now() / 1000, deps.maxClockSkewSeconds);
-        event = toCanonicalEvent(appId, fields);
+        event = toCanonicalEvent(appId, openPush(served, query, body));
       } catch (error) {
-        if (error instanceof PushRejection) return refuse(appId, error.status, error.outcome, error.message);
+        if (error instanceof PushRejection) return refuseRejection(appId, error);
         if (error instanceof MalformedPushError) return refuse(appId, 400, 'malformed', error.message);
         throw error;
       }
       const originalId = served.account.originalId;
       if (originalId && event.data.accountId !== originalId) {
-        refuse(appId, 400, 'wrong_account', `ToUserName "${event.data.accountId}" is not ${originalId}`);
+        refuse(appId, 400, 'wrong_account', "ToUserName is not this account's original id");
+      }
+      // Plain mode has nothing but the query's signature to bind a body to it: a query seen once
+      // may come again only with the same body, which is WeChat retrying. In compat and safe mode
+      // msg_signature covers the ciphertext.
+      if (served.account.encryptMode === 'plain') {
+        const sighting = signedQueries.see(appId, Number(query.timestamp), query.nonce, body, now() / 1000);
+        if (sighting === 'replayed')
+          refuse(appId, 401, 'replayed', 'this signed query came with another body');
+        if (sighting === 'forgotten') {
+          refuse(appId, 401, 'stale', 'timestamp is older than the replay memory still reaches');
+        }
       }
 
       const started = process.hrtime.bigint();
@@ -169,6 +263,11 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   );
 
   const app = new Koa();
+  // What reaches here is a connection that ended before its answer (a client gone, a request cut
+  // off by the server's timeouts): one line without a stack, where koa would print one.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    log.info({ code: error.code ?? 'unknown' }, 'connection ended before its answer');
+  });
   app.use(errorMapper(log));
   const health = healthRoutes(deps.metrics, {
     broker: async () => {

@@ -13,15 +13,10 @@ import {
   type UserMessageType,
   type WechatEvent,
 } from '@wxp/contracts';
-import { pushEnvelopeOf, type PushFields } from './push-parser';
+import { optionalText, pushEnvelopeOf, type PushFields } from './push-parser';
 
 const QR_SCENE_PREFIX = 'qrscene_';
 const MAX_SCENE_ID = 4294967295;
-
-function textField(fields: PushFields, name: string): string | undefined {
-  const value = fields[name];
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
 
 function sceneOf(raw: string | undefined): { scene: string; sceneId?: number } | undefined {
   if (raw === undefined || raw.length === 0 || raw.length > 64) return undefined;
@@ -39,9 +34,9 @@ function isUserMessageType(msgType: string): msgType is UserMessageType {
  */
 export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent {
   const envelope = pushEnvelopeOf(fields);
-  const eventName = textField(fields, 'Event');
-  const eventKey = textField(fields, 'EventKey');
-  const msgId = textField(fields, 'MsgId');
+  const eventName = optionalText(fields, 'Event');
+  const eventKey = optionalText(fields, 'EventKey');
+  const msgId = optionalText(fields, 'MsgId');
   const base = {
     appId,
     openId: envelope.fromUserName,
@@ -49,7 +44,7 @@ export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent
     createTime: Number(envelope.createTime),
     fields,
   };
-  const ticket = textField(fields, 'Ticket');
+  const ticket = optionalText(fields, 'Ticket');
   const withTicket = ticket === undefined ? {} : { ticket };
 
   const envelopeFor = <D>(definition: EventDefinition, data: D) => ({
@@ -90,7 +85,7 @@ export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent
       case 'click':
         return envelopeFor(MenuClicked, { ...base, key: eventKey ?? '' }) as WechatEvent;
       case 'view': {
-        const menuId = textField(fields, 'MenuId');
+        const menuId = optionalText(fields, 'MenuId');
         return envelopeFor(MenuViewed, {
           ...base,
           url: eventKey ?? '',

@@ -1,7 +1,34 @@
-import { brokerList, loadConfig, num, port, str } from '@wxp/service-runtime';
+import { defaultReplayMemoryEntries } from './signed-query-memory';
+import {
+  ConfigError,
+  brokerList,
+  loadConfig,
+  num,
+  port,
+  str,
+  type HttpServerLimits,
+} from '@wxp/service-runtime';
+
+/** Whole numbers from 1 up; the names of those that are not, one per line. */
+function wholePositive(values: Record<string, number>): string[] {
+  return Object.entries(values)
+    .filter(([, value]) => !Number.isInteger(value) || value < 1)
+    .map(([name]) => `${name} must be a whole number of at least 1`);
+}
+
+/**
+ * The gateway's server limits unless configured: well under the 5 s WeChat waits for an answer, since
+ * an honest push is a few hundred bytes sent at once.
+ */
+export const gatewayServerDefaults: Readonly<HttpServerLimits> = {
+  headersTimeoutMs: 2000,
+  requestTimeoutMs: 3000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 1000,
+};
 
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
+  const config = loadConfig(
     {
       GATEWAY_PORT: port({ default: 8080, desc: 'Port of the WeChat push endpoint' }),
       BIND_HOST: str({ default: '127.0.0.1', desc: 'Address to listen on (0.0.0.0 in a container)' }),
@@ -13,9 +40,45 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
         default: 4000,
         desc: 'How long to wait for the broker before answering 503 (WeChat gives up after 5 s)',
       }),
+      GATEWAY_HEADERS_TIMEOUT_MS: num({
+        default: gatewayServerDefaults.headersTimeoutMs,
+        desc: "Time a client has to send a request's headers",
+      }),
+      GATEWAY_REQUEST_TIMEOUT_MS: num({
+        default: gatewayServerDefaults.requestTimeoutMs,
+        desc: 'Time a client has to send a whole request, body included',
+      }),
+      GATEWAY_MAX_CONNECTIONS: num({
+        default: gatewayServerDefaults.maxConnections,
+        desc: 'Connections open at once; more are closed',
+      }),
+      GATEWAY_REPLAY_MEMORY_ENTRIES: num({
+        default: defaultReplayMemoryEntries,
+        desc: 'Signed plain-mode queries remembered against replay (about 125 bytes each)',
+      }),
     },
     env,
   );
+  const problems = wholePositive({
+    GATEWAY_HEADERS_TIMEOUT_MS: config.GATEWAY_HEADERS_TIMEOUT_MS,
+    GATEWAY_REQUEST_TIMEOUT_MS: config.GATEWAY_REQUEST_TIMEOUT_MS,
+    GATEWAY_MAX_CONNECTIONS: config.GATEWAY_MAX_CONNECTIONS,
+    GATEWAY_REPLAY_MEMORY_ENTRIES: config.GATEWAY_REPLAY_MEMORY_ENTRIES,
+  });
+  if (config.GATEWAY_HEADERS_TIMEOUT_MS > config.GATEWAY_REQUEST_TIMEOUT_MS) {
+    problems.push('GATEWAY_HEADERS_TIMEOUT_MS must not be more than GATEWAY_REQUEST_TIMEOUT_MS');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 export type GatewayConfig = ReturnType<typeof gatewayConfig>;
+
+export function gatewayServerLimits(config: GatewayConfig): HttpServerLimits {
+  return {
+    ...gatewayServerDefaults,
+    headersTimeoutMs: config.GATEWAY_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.GATEWAY_REQUEST_TIMEOUT_MS,
+    maxConnections: config.GATEWAY_MAX_CONNECTIONS,
+  };
+}

@@ -2,7 +2,7 @@ import { EventPublisher, createKafka } from '@wxp/kafka';
 import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
-import { gatewayConfig } from './config';
+import { gatewayConfig, gatewayServerLimits } from './config';
 
 runHttpService('gateway', async ({ logger, metrics }) => {
   const config = gatewayConfig();
@@ -24,12 +24,14 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
     maxClockSkewSeconds: config.GATEWAY_MAX_CLOCK_SKEW_SECONDS,
     ackTimeoutMs: config.GATEWAY_ACK_TIMEOUT_MS,
+    replayMemoryEntries: config.GATEWAY_REPLAY_MEMORY_ENTRIES,
   });
   return {
     app,
     port: config.GATEWAY_PORT,
     host: config.BIND_HOST,
     metricsPort,
+    limits: gatewayServerLimits(config),
     started: { accounts: accounts.appIds },
     stop: () => publisher.disconnect(),
   };
