@@ -8,7 +8,8 @@ export type HealthCheck = () => Promise<void>;
  * `GET /metrics` serves the Prometheus registry. Both are open: they hold no user data.
  */
 export function healthRoutes(registry: Registry, checks: Record<string, HealthCheck> = {}): Router {
-  const router = new Router();
+  // Exact paths only: `/HEALTHZ` or `/metrics/` are not these routes, and deny-by-default apps refuse them.
+  const router = new Router({ sensitive: true, strict: true });
   router.get('/healthz', async (ctx) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 
@@ -28,8 +30,9 @@ export function errorMapper(logger: Logger): Middleware {
       }
       const status = (error as { status?: number }).status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
+        // A library's refusal (a body parser's, say) may quote what was sent: only the status is told.
         ctx.status = status;
-        ctx.body = { error: 'bad_request', message: (error as Error).message };
+        ctx.body = { error: 'bad_request', message: STATUS_CODES[status] ?? 'bad request' };
         return;
       }
       logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unexpected error');
@@ -37,4 +40,15 @@ export function errorMapper(logger: Logger): Middleware {
       ctx.body = { error: 'internal', message: 'internal error' };
     }
   };
+}
+
+/**
+ * Koa prints a stack for every request that failed after its answer could no longer be given (a
+ * client gone, a request cut off by the server's timeouts); one line without the request is enough.
+ */
+export function logConnectionErrors(app: Koa, logger: Logger): void {
+  if (app.listenerCount('error') > 0) return;
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    logger.info({ code: error.code ?? 'unknown' }, 'connection ended before its answer');
+  });
 }

@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { logConnectionErrors } from './http-errors';
 import { startHttpServer, type HttpServerLimits } from './http-server';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
@@ -38,6 +39,7 @@ export function runHttpService(
   const metrics = createMetricsRegistry(service);
   const main = async () => {
     const parts = await build({ logger, metrics });
+    logConnectionErrors(parts.app, logger);
     surviveHangup(logger);
     const separate = parts.metricsPort !== undefined;
     const server = await startHttpServer(
