@@ -54,7 +54,7 @@ describe('the gateway process', () => {
 
     writeFileSync(accountsFile, '[{"appId": ');
     gateway.kill('SIGHUP');
-    await eventually(async () => expect(log).toContain('accounts file not reloaded'), 30_000);
+    await eventually(async () => expect(log).toContain('accounts not reloaded'), 30_000);
     expect(await push(added)).toBe(200);
     expect(await push(served)).toBe(200);
     // The reason is logged; the file's content is not.
