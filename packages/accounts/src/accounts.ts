@@ -36,7 +36,9 @@ export function parseAccounts(json: string, origin = 'accounts'): Map<string, Ac
   try {
     parsed = JSON.parse(json);
   } catch (error) {
-    throw new AccountsError(`${origin}: not JSON: ${(error as Error).message}`);
+    // The parser's own message quotes the text around the fault, which holds secrets: only where.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new AccountsError(`${origin}: not valid JSON${position ? ` (at character ${position})` : ''}`);
   }
   if (!validate(parsed)) {
     const problems = (validate.errors ?? []).map(

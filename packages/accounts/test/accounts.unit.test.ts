@@ -16,7 +16,7 @@ describe('accounts file', () => {
   });
 
   it.each([
-    ['not JSON', '{', /not JSON/],
+    ['not JSON', '{', /not valid JSON/],
     ['an empty list', '[]', /lists no account/],
     ['a bad mode', JSON.stringify([{ ...account, encryptMode: 'aes' }]), /encryptMode/],
     ['a short AES key', JSON.stringify([{ ...account, encodingAESKey: 'short' }]), /encodingAESKey/],
@@ -25,5 +25,18 @@ describe('accounts file', () => {
   ])('refuses %s with a message that says why', (_what, json, message) => {
     expect(() => parseAccounts(json, 'accounts.json')).toThrow(AccountsError);
     expect(() => parseAccounts(json, 'accounts.json')).toThrow(message);
+  });
+
+  it('never quotes the file, which holds the secrets, when it is not JSON', () => {
+    const appSecret = 'Zq7SECRETvalue9';
+    const broken = JSON.stringify([{ ...account, appSecret }]).replace(`"${appSecret}"`, appSecret);
+    let message = '';
+    try {
+      parseAccounts(broken, 'accounts.json');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^accounts\.json: not valid JSON/);
+    expect(message).not.toContain('SECRET');
   });
 });
