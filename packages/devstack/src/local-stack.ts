@@ -120,6 +120,18 @@ export function startStackService(
   });
 }
 
+/** Resolves once a started service's /healthz answers 200, which means its dependencies answer too. */
+export function serviceHealthy(proc: SupervisedProcess, port: number): Promise<void> {
+  return waitUntilReady(
+    proc,
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (!response.ok) throw new Error(`healthz answered ${response.status}`);
+    },
+    60_000,
+  );
+}
+
 export async function provisionAllTopics(brokers: string[]): Promise<void> {
   const logger = pino({ level: 'warn' });
   await provisionTopics(createKafka({ brokers, clientId: 'devstack', logger }), topicCatalogue, logger);
@@ -203,14 +215,7 @@ export async function startLocalStack(options: {
         dataDir,
       );
       services.push(proc);
-      await waitUntilReady(
-        proc,
-        async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-          if (!response.ok) throw new Error(`healthz answered ${response.status}`);
-        },
-        60_000,
-      );
+      await serviceHealthy(proc, port);
       lines.push(`${service.name}: http://127.0.0.1:${port} (log ${proc.logFile})`);
     }
     lines.push(`WeChat API: ${shared.WECHAT_API_BASE}${emulatorOff ? ' (emulator off)' : ''}`);

@@ -5,12 +5,13 @@ import type { Account } from '@wxp/accounts';
 import { freePort } from '../src/free-port';
 import {
   serviceEnvironment,
+  serviceHealthy,
   stackServices,
   startStackService,
   type StackCredential,
   type StackService,
 } from '../src/local-stack';
-import { waitUntilReady, type SupervisedProcess } from '../src/supervised-process';
+import type { SupervisedProcess } from '../src/supervised-process';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { testAccount } from '../../../test/support/wechat-push';
 
@@ -45,14 +46,7 @@ async function start(name: string, shared: NodeJS.ProcessEnv, chosenPort?: numbe
   };
   const proc = startStackService(service, serviceEnvironment(service, shared, credentials, port), dataDir);
   running.set(name, { proc, port });
-  await waitUntilReady(
-    proc,
-    async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (!response.ok) throw new Error(`healthz answered ${response.status}`);
-    },
-    60_000,
-  );
+  await serviceHealthy(proc, port);
 }
 
 function serviceOf(name: string): { proc: SupervisedProcess; port: number } {

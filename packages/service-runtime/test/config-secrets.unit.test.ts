@@ -1,22 +1,7 @@
-import {
-  ConfigError,
-  isSecretVariable,
-  loadConfig,
-  maskCredentials,
-  mongoUrl,
-  str,
-  url,
-} from '@wxp/service-runtime';
+import { isSecretVariable, loadConfig, maskCredentials, mongoUrl, str, url } from '@wxp/service-runtime';
+import { configProblems } from '../../../test/support/config-problems';
 
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('no ConfigError');
-}
+const problemsOf = configProblems;
 
 describe('configuration errors and credentials', () => {
   it('mask the user info of a bad connection string', () => {

@@ -1,4 +1,3 @@
-import { ConfigError } from '@wxp/service-runtime';
 import {
   WechatApiClient,
   WechatValidationError,
@@ -6,18 +5,11 @@ import {
   type AccessTokenDocument,
 } from '@wxp/wechat-api';
 import type { Collection } from 'mongodb';
+import { configProblems } from '../../../test/support/config-problems';
 
 const accountsFile = { WECHAT_ACCOUNTS_FILE: '/run/config/accounts.json' };
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    wechatApiConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => configProblems(() => wechatApiConfig(env));
 
 describe('where the WeChat API client sends appSecrets', () => {
   it('has no default: a deployment that forgets WECHAT_API_BASE does not start', () => {

@@ -1,17 +1,9 @@
-import { ConfigError } from '@wxp/service-runtime';
 import { gatewayConfig, gatewayServerLimits } from '../src/config';
+import { configProblems } from '../../../test/support/config-problems';
 
 const required = { WECHAT_ACCOUNTS_FILE: 'accounts.json' };
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    gatewayConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => configProblems(() => gatewayConfig(env));
 
 describe('gateway configuration', () => {
   it('answers slow clients well within the 5 s WeChat waits, unless told otherwise', () => {

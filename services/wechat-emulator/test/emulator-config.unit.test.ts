@@ -1,17 +1,9 @@
-import { ConfigError } from '@wxp/service-runtime';
 import { emulatorConfig } from '../src/config';
+import { configProblems } from '../../../test/support/config-problems';
 
 const base = { WECHAT_ACCOUNTS_FILE: '/run/config/accounts.json' };
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    emulatorConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => configProblems(() => emulatorConfig(env));
 
 describe('the WeChat emulator refuses production settings', () => {
   it('does not start in a deployment marked production', () => {
