@@ -5,7 +5,10 @@ const json = (description: string, schema: ResponseSpec['schema']): ResponseSpec
 const problem = (description: string): ResponseSpec => ({ description, schema: S.ErrorBody });
 const invalid = problem('The input is invalid; the message names each field');
 const unknownApp = problem('The appId is not one of the configured accounts');
-const wechatFailed = problem('WeChat refused the call (502, with its errcode) or could not be reached (503)');
+const wechatRefused = problem('WeChat refused the call; the message has its errcode');
+const wechatUnreachable = problem(
+  'WeChat could not be reached or did not answer in time; nothing was recorded',
+);
 
 export const listApps = {
   operationId: 'listApps',
@@ -33,7 +36,8 @@ export const createQrCode = {
     201: json('The code, with where to get its image', S.QrCodeCreated),
     400: invalid,
     404: unknownApp,
-    502: wechatFailed,
+    502: wechatRefused,
+    503: wechatUnreachable,
   },
 } satisfies OperationSpec;
 
@@ -87,7 +91,8 @@ export const publishMenu = {
     200: json('WeChat accepted the menu', S.MenuPublishedView),
     400: invalid,
     404: unknownApp,
-    502: wechatFailed,
+    502: wechatRefused,
+    503: wechatUnreachable,
   },
 } satisfies OperationSpec;
 
@@ -102,7 +107,8 @@ export const getMenu = {
     200: json('The menu', S.MenuView),
     400: invalid,
     404: problem('The account is unknown or has no menu'),
-    502: wechatFailed,
+    502: wechatRefused,
+    503: wechatUnreachable,
   },
 } satisfies OperationSpec;
 
@@ -113,7 +119,13 @@ export const deleteMenu = {
   tag: 'menu',
   summary: 'Remove the custom menu (menu/delete)',
   params: S.AppParams,
-  responses: { 204: { description: 'Removed' }, 400: invalid, 404: unknownApp, 502: wechatFailed },
+  responses: {
+    204: { description: 'Removed' },
+    400: invalid,
+    404: unknownApp,
+    502: wechatRefused,
+    503: wechatUnreachable,
+  },
 } satisfies OperationSpec;
 
 export const setReplies = {
