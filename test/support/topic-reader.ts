@@ -1,6 +1,6 @@
 import type { CloudEvent } from '@wxp/contracts';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { kafkaBrokers, uniqueName } from './infrastructure';
+import { eventually, kafkaBrokers, uniqueName } from './infrastructure';
 
 export interface ReadEvent {
   key: string;
@@ -11,7 +11,13 @@ export interface ReadEvent {
 /** Reads a topic from the start with a group of its own, keeping every event it sees. */
 export class TopicReader {
   readonly events: ReadEvent[] = [];
-  private constructor(private readonly consumer: Consumer) {}
+  /** The offset of the last message read, per partition. */
+  private readonly lastRead = new Map<number, number>();
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly consumer: Consumer,
+  ) {}
 
   static async start(topic: string, brokers = kafkaBrokers()): Promise<TopicReader> {
     const kafka = new Kafka({ brokers, clientId: 'topic-reader', logLevel: logLevel.NOTHING });
@@ -20,7 +26,7 @@ export class TopicReader {
       sessionTimeout: 10000,
       heartbeatInterval: 1000,
     });
-    const reader = new TopicReader(consumer);
+    const reader = new TopicReader(kafka, topic, consumer);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -31,6 +37,7 @@ export class TopicReader {
           partition,
           event: JSON.parse(message.value?.toString() ?? 'null') as ReadEvent['event'],
         });
+        reader.lastRead.set(partition, Number(message.offset));
       },
     });
     await joined;
@@ -39,6 +46,26 @@ export class TopicReader {
 
   of(appId: string): ReadEvent[] {
     return this.events.filter((e) => e.event.source === `/wechat/${appId}`);
+  }
+
+  /** Resolves once everything the topic holds now has been read: what is absent then was never written. */
+  async readToEnd(timeoutMs = 30_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    await eventually(
+      async () => {
+        for (const { partition, low, high } of ends) {
+          const read = this.lastRead.get(partition) ?? Number(low) - 1;
+          if (read < Number(high) - 1)
+            throw new Error(
+              `${this.topic}[${partition}]: read up to ${read}, the end is ${Number(high) - 1}`,
+            );
+        }
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   async stop(): Promise<void> {

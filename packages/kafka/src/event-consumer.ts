@@ -89,13 +89,23 @@ function decode(message: KafkaMessage): Decoded {
   }
 }
 
-/** MongoDB and network failures that say nothing about the event being handled. */
+/**
+ * MongoDB and network failures that say nothing about the event being handled. kafkajs gives up
+ * with an error of its own (retries exceeded, not retriable) whose cause is the connection that
+ * failed, so the causes are looked at too.
+ */
 export function isInfrastructureOutage(error: unknown): boolean {
-  const name = (error as { name?: string } | null)?.name ?? '';
-  return (
-    /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(name) ||
-    /^KafkaJS(Connection|Request)/.test(name)
-  );
+  let current = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const name = (current as { name?: string }).name ?? '';
+    if (
+      /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(name) ||
+      /^KafkaJS(Connection|Request)/.test(name)
+    )
+      return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,4 @@
-import { Topics } from '@wxp/contracts';
+import { deadLetterTopicOf, Topics } from '@wxp/contracts';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { WechatApiClient } from '@wxp/wechat-api';
@@ -10,6 +10,7 @@ import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test
 import { startAdmin, type RunningAdmin } from '../../../test/support/running-admin';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
+import { TopicReader } from '../../../test/support/topic-reader';
 import { testAccount } from '../../../test/support/wechat-push';
 
 const logger = pino({ level: 'silent' });
@@ -113,13 +114,19 @@ describe('menu responder', () => {
     }, 15_000);
   });
 
-  /** A click on `key` by a fresh emulator user, published as the gateway would, `secondsAgo` old. */
-  async function click(key: string, secondsAgo = 0): Promise<{ openId: string; eventId: string }> {
-    const created = await emulator.control('users', {
-      appId: account.appId,
-      users: [{ name: uniqueName('clicker') }],
-    });
-    const openId = (created.body.users as { openId: string }[])[0]!.openId;
+  /** A click on `key` by a fresh emulator user (or `openId`), published as the gateway would, `secondsAgo` old. */
+  async function click(
+    key: string,
+    secondsAgo = 0,
+    openId?: string,
+  ): Promise<{ openId: string; eventId: string; publishAgain: () => Promise<void> }> {
+    if (openId === undefined) {
+      const created = await emulator.control('users', {
+        appId: account.appId,
+        users: [{ name: uniqueName('clicker') }],
+      });
+      openId = (created.body.users as { openId: string }[])[0]!.openId;
+    }
     const event = toCanonicalEvent(account.appId, {
       ToUserName: account.originalId ?? 'gh',
       FromUserName: openId,
@@ -128,8 +135,9 @@ describe('menu responder', () => {
       Event: 'CLICK',
       EventKey: key,
     });
-    await publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
-    return { openId, eventId: event.id };
+    const publishAgain = () => publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
+    await publishAgain();
+    return { openId, eventId: event.id, publishAgain };
   }
 
   const marker = (eventId: string) => mongo.db.collection('sent_replies').findOne({ _id: eventId } as never);
@@ -155,6 +163,31 @@ describe('menu responder', () => {
     );
     expect(await marker(old.eventId)).toBeNull();
     expect(await messagesTo(old.openId)).toEqual([]);
+  });
+
+  it('answers an event the topic holds twice once, and lets the copy go without dead-lettering it', async () => {
+    await setRules({ TWICE: text('once only'), AFTER: text('after the copy') });
+    const deadLetters = await TopicReader.start(deadLetterTopicOf(Topics.events));
+    try {
+      // The gateway stores a push twice when the broker's acknowledgement was lost; the copy
+      // follows the original in the user's partition, and so does the user's next click.
+      const first = await click('TWICE');
+      await first.publishAgain();
+      const next = await click('AFTER', 0, first.openId);
+      await eventually(
+        async () => expect(await marker(next.eventId)).toMatchObject({ status: 'sent' }),
+        15_000,
+      );
+      expect(await marker(first.eventId)).toMatchObject({ status: 'sent' });
+      expect(
+        (await messagesTo(first.openId)).map((m) => (m.message.text as { content: string }).content),
+      ).toEqual(['once only', 'after the copy']);
+      // Everything the responder dead-lettered before the next click was sent is in the topic now.
+      await deadLetters.readToEnd();
+      expect(deadLetters.of(account.appId).map((e) => e.event.id)).not.toContain(first.eventId);
+    } finally {
+      await deadLetters.stop();
+    }
   });
 
   it.each([
