@@ -64,7 +64,8 @@ export interface SupervisedProcess {
   logTail(lines?: number): string;
 }
 
-function processGroupAlive(pgid: number): boolean {
+/** Whether any process of the group is still there. */
+export function processGroupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;

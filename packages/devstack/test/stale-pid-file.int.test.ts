@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startDocumentStore, type RunningDocumentStore } from '../src/document-store';
 import { freePort } from '../src/free-port';
+import { processGroupAlive } from '../src/supervised-process';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'wxp-stale-'));
 let leftBehind: number | undefined;
@@ -19,15 +20,6 @@ function pidFile(): string {
   throw new Error(`no pid file in ${dataDir}`);
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function ping(url: string): Promise<void> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000 });
   try {
@@ -39,7 +31,7 @@ async function ping(url: string): Promise<void> {
 
 afterAll(async () => {
   await second?.stop();
-  if (leftBehind !== undefined && groupAlive(leftBehind)) process.kill(-leftBehind, 'SIGKILL');
+  if (leftBehind !== undefined && processGroupAlive(leftBehind)) process.kill(-leftBehind, 'SIGKILL');
 });
 
 describe('a start after a crashed one', () => {
@@ -70,7 +62,7 @@ describe('a start after a crashed one', () => {
     process.kill(first.pgid, 'SIGKILL');
     starter.kill('SIGKILL');
     await new Promise((resolve) => starter.once('exit', resolve));
-    expect(groupAlive(first.pgid)).toBe(true);
+    expect(processGroupAlive(first.pgid)).toBe(true);
     await ping(first.url);
     expect(Number(readFileSync(pidFile(), 'utf8'))).toBe(first.pgid);
 
@@ -82,7 +74,7 @@ describe('a start after a crashed one', () => {
       report: (line) => reported.push(line),
     });
     expect(reported).toContain('store: stopped a store left running by an earlier run');
-    expect(groupAlive(first.pgid)).toBe(false);
+    expect(processGroupAlive(first.pgid)).toBe(false);
     expect(second.process.pid).not.toBe(first.pgid);
     expect(Number(readFileSync(pidFile(), 'utf8'))).toBe(second.process.pid);
     await ping(second.url);

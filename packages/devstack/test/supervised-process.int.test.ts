@@ -2,19 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSupervisedProcess } from '../src/supervised-process';
+import { processGroupAlive, startSupervisedProcess } from '../src/supervised-process';
 import { eventually } from '../../../test/support/infrastructure';
 
 const dir = mkdtempSync(join(tmpdir(), 'wxp-supervised-'));
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('supervised processes', () => {
   it('end when the process that started them is killed with SIGKILL', async () => {
@@ -34,9 +25,9 @@ describe('supervised processes', () => {
     const pgid = await new Promise<number>((resolve) =>
       starter.stdout.once('data', (d) => resolve(Number(String(d)))),
     );
-    expect(groupAlive(pgid)).toBe(true);
+    expect(processGroupAlive(pgid)).toBe(true);
     starter.kill('SIGKILL');
-    await eventually(async () => expect(groupAlive(pgid)).toBe(false), 10_000, 200);
+    await eventually(async () => expect(processGroupAlive(pgid)).toBe(false), 10_000, 200);
   });
 
   it('are killed after the grace period when they ignore SIGTERM', async () => {
@@ -51,7 +42,7 @@ describe('supervised processes', () => {
     await eventually(async () => expect(stubborn.logTail()).toContain('ready'), 5000);
     const started = Date.now();
     await stubborn.stop();
-    expect(groupAlive(stubborn.pid)).toBe(false);
+    expect(processGroupAlive(stubborn.pid)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 });
