@@ -48,6 +48,15 @@ export class TopicReader {
     return this.events.filter((e) => e.event.source === `/wechat/${appId}`);
   }
 
+  /** Waits until at least one event of the account's user (by subject) has been read, and returns them. */
+  landed(appId: string, subject: string, timeoutMs = 15_000): Promise<ReadEvent[]> {
+    return eventually(async () => {
+      const found = this.of(appId).filter((e) => e.event.subject === subject);
+      if (found.length === 0) throw new Error(`no event of ${subject} on ${this.topic} yet`);
+      return found;
+    }, timeoutMs);
+  }
+
   /** Resolves once everything the topic holds now has been read: what is absent then was never written. */
   async readToEnd(timeoutMs = 30_000): Promise<void> {
     const admin = this.kafka.admin();

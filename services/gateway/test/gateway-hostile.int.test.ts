@@ -67,13 +67,7 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
   return value?.value ?? 0;
 }
 
-async function landed(account: Account, openId: string) {
-  return eventually(async () => {
-    const found = reader.of(account.appId).filter((e) => e.event.subject === openId);
-    expect(found.length).toBeGreaterThan(0);
-    return found;
-  }, 15_000);
-}
+const landed = (account: Account, openId: string) => reader.landed(account.appId, openId);
 
 function withParam(push: SignedPush, name: string, value: string): SignedPush {
   const query = new URLSearchParams(push.query);

@@ -34,13 +34,7 @@ afterAll(async () => {
   await reader?.stop();
 });
 
-async function landed(account: Account, openId: string) {
-  return eventually(async () => {
-    const found = reader.of(account.appId).filter((e) => e.event.subject === openId);
-    expect(found.length).toBeGreaterThan(0);
-    return found;
-  }, 15_000);
-}
+const landed = (account: Account, openId: string) => reader.landed(account.appId, openId);
 
 const pushTypes: [
   string,
