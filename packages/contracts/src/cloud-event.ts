@@ -16,6 +16,8 @@ export interface CloudEvent<TType extends string = string, TData = unknown> {
   correlationid?: string;
   /** Extension: the id of the event that caused this one. */
   causationid?: string;
+  /** Extension: the user's data key the personal fields are sealed with (events and profiles topics). */
+  datakeyid?: string;
 }
 
 export const CLOUD_EVENT_CONTENT_TYPE = 'application/cloudevents+json';

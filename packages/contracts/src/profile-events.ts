@@ -6,14 +6,14 @@ import { Topics } from './topics';
 const who = {
   appId: Type.String({ minLength: 1 }),
   openId: Type.String({ minLength: 1 }),
-  /** The wechat.events.v1 event this result answers. */
+  /** The events-topic event this result answers. */
   causedBy: Type.String(),
   at: Type.Integer({ minimum: 0, description: 'Seconds since the epoch' }),
 };
 
 export const ProfileFetched = defineEvent(
   'wechat.profile.fetched',
-  1,
+  2,
   Topics.profiles,
   Type.Object({
     ...who,
@@ -31,7 +31,7 @@ export const ProfileFetched = defineEvent(
 
 export const ProfileFetchFailed = defineEvent(
   'wechat.profile.fetch_failed',
-  1,
+  2,
   Topics.profiles,
   Type.Object({ ...who, errcode: Type.Integer(), errmsg: Type.String() }),
 );
@@ -42,7 +42,7 @@ export const ProfileFetchFailed = defineEvent(
  */
 export const ProfileErased = defineEvent(
   'wechat.profile.erased',
-  1,
+  2,
   Topics.profiles,
   Type.Object({
     appId: Type.String({ minLength: 1 }),

@@ -3,9 +3,19 @@
  * consumers all read this list, so a topic cannot exist in one place and be missing in another.
  */
 export const Topics = {
+  events: 'wechat.events.v2',
+  profiles: 'wechat.profiles.v2',
+  admin: 'wechat.admin.v1',
+} as const;
+
+/**
+ * The topics of the first version, which carry personal data in clear. Nothing writes them any
+ * more; `npm run migrate-log` reads them into the v2 topics, after which an operator deletes them.
+ * They are not provisioned.
+ */
+export const LegacyTopics = {
   events: 'wechat.events.v1',
   profiles: 'wechat.profiles.v1',
-  admin: 'wechat.admin.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -35,16 +45,17 @@ const primaryTopics: TopicSpec[] = [
     name: Topics.events,
     partitions: 12,
     config: keepForever,
-    key: 'appId:openId',
+    key: 'pseudonym: HMAC-SHA256 keyed by PRIVACY_KEY over appId and openId, base64url',
     description:
-      'System of record: one canonical CloudEvent per WeChat push. All events of one user of one account share a partition.',
+      "System of record: one canonical CloudEvent per WeChat push, personal fields sealed with the user's data key. All events of one user of one account share a partition.",
   },
   {
     name: Topics.profiles,
     partitions: 12,
     config: keepForever,
-    key: 'appId:openId',
-    description: 'Results of user/info look-ups made by the profile enricher.',
+    key: 'pseudonym: HMAC-SHA256 keyed by PRIVACY_KEY over appId and openId, base64url',
+    description:
+      "Results of user/info look-ups made by the profile enricher, personal fields sealed with the user's data key.",
   },
   {
     name: Topics.admin,

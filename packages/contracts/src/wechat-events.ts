@@ -8,12 +8,16 @@ import { Topics } from './topics';
  * stay objects or arrays, names are made safe for MongoDB (no leading `$`, no `.`).
  */
 const PushFields = Type.Record(Type.String(), Type.Unknown(), {
-  description: 'All fields of the push, as received, with MongoDB-safe names',
+  description:
+    "All fields of the push, as received, with MongoDB-safe names; every value but the account's own (ToUserName, CreateTime, MsgType, Event, EventKey, Ticket, MenuId, MsgId) sealed with the user's data key",
 });
 
 const userEventBase = {
   appId: Type.String({ minLength: 1, description: 'The account the push was sent to (our appId)' }),
-  openId: Type.String({ minLength: 1, description: 'FromUserName: the user, unique per account' }),
+  openId: Type.String({
+    minLength: 1,
+    description: "FromUserName: the user, unique per account; sealed with the user's data key",
+  }),
   accountId: Type.String({ description: "ToUserName: the account's original id (gh_…)" }),
   createTime: Type.Integer({ minimum: 0, description: 'CreateTime of the push, seconds since the epoch' }),
   fields: PushFields,
@@ -33,7 +37,7 @@ const sceneFields = {
 
 export const UserSubscribed = defineEvent(
   'wechat.user.subscribed',
-  1,
+  2,
   Topics.events,
   Type.Object({
     ...userEventBase,
@@ -45,28 +49,28 @@ export const UserSubscribed = defineEvent(
 
 export const UserUnsubscribed = defineEvent(
   'wechat.user.unsubscribed',
-  1,
+  2,
   Topics.events,
   Type.Object(userEventBase),
 );
 
 export const QrcodeScanned = defineEvent(
   'wechat.qrcode.scanned',
-  1,
+  2,
   Topics.events,
   Type.Object({ ...userEventBase, ...sceneFields }),
 );
 
 export const MenuClicked = defineEvent(
   'wechat.menu.clicked',
-  1,
+  2,
   Topics.events,
   Type.Object({ ...userEventBase, key: Type.String({ description: 'EventKey: the menu key' }) }),
 );
 
 export const MenuViewed = defineEvent(
   'wechat.menu.viewed',
-  1,
+  2,
   Topics.events,
   Type.Object({
     ...userEventBase,
@@ -88,7 +92,7 @@ export type UserMessageType = (typeof userMessageTypes)[number];
 
 export const MessageReceived = defineEvent(
   'wechat.message.received',
-  1,
+  2,
   Topics.events,
   Type.Object({
     ...userEventBase,
@@ -101,12 +105,26 @@ export const MessageReceived = defineEvent(
 
 export const EventReceived = defineEvent(
   'wechat.event.received',
-  1,
+  2,
   Topics.events,
   Type.Object({
     ...userEventBase,
     msgType: Type.String({ description: 'MsgType as sent; "event" for events' }),
     event: Type.Optional(Type.String({ description: 'Event as sent, e.g. LOCATION or scancode_push' })),
+  }),
+);
+
+/**
+ * The user asked to be forgotten (PIPL, GDPR art. 17): their data key is destroyed, so nothing
+ * written under it reads any more. Carries no personal field; `subject` is the user's pseudonym.
+ */
+export const UserErased = defineEvent(
+  'wechat.user.erased',
+  1,
+  Topics.events,
+  Type.Object({
+    appId: Type.String({ minLength: 1, description: 'The account the user was erased from' }),
+    requestedAt: Type.Integer({ minimum: 0, description: 'When erasure was asked for, seconds since the epoch' }),
   }),
 );
 
@@ -118,11 +136,12 @@ export const wechatEventDefinitions = [
   MenuViewed,
   MessageReceived,
   EventReceived,
+  UserErased,
 ] as const;
 
 type Definitions = (typeof wechatEventDefinitions)[number];
 
-/** The union of everything on `wechat.events.v1`; switch on `type` exhaustively. */
+/** The union of everything on the events topic; switch on `type` exhaustively. */
 export type WechatEvent = {
   [D in Definitions as D['type']]: CloudEvent<D['type'], DataOf<D>>;
 }[Definitions['type']];

@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import type { Collection, Db } from 'mongodb';
+import { KeyWrapper } from './key-wrapping';
+
+/** The collection of wrapped user data keys; erasing a user deletes their documents. */
+export const DATA_KEYS_COLLECTION = 'user_data_keys';
+
+interface DataKeyDocument {
+  _id: string;
+  /** The user's pseudonym. */
+  user: string;
+  appId: string;
+  createdAt: Date;
+  wrapped: string;
+  /** Set while an unfollow's grace period runs: the key goes at this time unless the user follows again. */
+  erasesAt?: Date;
+}
+
+export interface DataKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface DataKeyStoreOptions {
+  /**
+   * How long a process trusts a key it has read (default 30 s). It bounds how long a process that
+   * did not see an erasure itself goes on using the erased key: events written with it in that
+   * window read as erased, like everything else of the user.
+   */
+  cacheSeconds?: number;
+  /** Keys a process keeps at most (default 100,000); the oldest go first. */
+  maxCached?: number;
+  collection?: string;
+  now?: () => number;
+}
+
+interface CachedKey {
+  key: Buffer | null;
+  user: string;
+  until: number;
+}
+
+/**
+ * Per-user data keys: created on first sight, kept wrapped in the store, cached in the process, and
+ * destroyed on erasure. Several processes may create a key for one user at once; each event names
+ * the key it was sealed with, so that is harmless, and erasure destroys them all.
+ */
+export class DataKeyStore {
+  private readonly keys: Collection<DataKeyDocument>;
+  private readonly wrapper: KeyWrapper;
+  private readonly cacheMs: number;
+  private readonly maxCached: number;
+  private readonly now: () => number;
+  /** key id → key, or null once known destroyed (an id never comes back, so that is for good). */
+  private readonly byId = new Map<string, CachedKey>();
+  private readonly idsOfUser = new Map<string, Set<string>>();
+  /** pseudonym → the key new events of that user are sealed with. */
+  private readonly forWriting = new Map<string, { key: DataKey; until: number }>();
+  reads = 0;
+
+  constructor(db: Db, privacyKey: string, options: DataKeyStoreOptions = {}) {
+    this.keys = db.collection<DataKeyDocument>(options.collection ?? DATA_KEYS_COLLECTION);
+    this.wrapper = new KeyWrapper(privacyKey);
+    this.cacheMs = (options.cacheSeconds ?? 30) * 1000;
+    this.maxCached = options.maxCached ?? 100_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async prepare(): Promise<void> {
+    await this.keys.createIndex({ user: 1, createdAt: -1 });
+    await this.keys.createIndex({ erasesAt: 1 });
+  }
+
+  /**
+   * The key to seal a user's new event with. `fresh` (a follow) always makes a new key, so that
+   * a user who follows again is not caught by the erasure of their earlier unfollow.
+   */
+  async keyForWriting(appId: string, pseudonym: string, options: { fresh?: boolean } = {}): Promise<DataKey> {
+    const now = this.now();
+    if (!options.fresh) {
+      const cached = this.forWriting.get(pseudonym);
+      if (cached && cached.until > now) return cached.key;
+      this.reads += 1;
+      const [current] = await this.keys
+        .find({ user: pseudonym, erasesAt: { $exists: false } })
+        .sort({ createdAt: -1 })
+        .limit(1)
+        .toArray();
+      if (current) return this.remember(pseudonym, this.unwrapped(current));
+    }
+    const id = randomBytes(16).toString('base64url');
+    const key = randomBytes(32);
+    await this.keys.insertOne({
+      _id: id,
+      user: pseudonym,
+      appId,
+      createdAt: new Date(now),
+      wrapped: this.wrapper.wrap(key, id, pseudonym),
+    });
+    return this.remember(pseudonym, { id, key });
+  }
+
+  /** The keys of the given ids, `null` for those destroyed; one store read for all that are not cached. */
+  async keysByIds(ids: Iterable<string>): Promise<Map<string, Buffer | null>> {
+    const now = this.now();
+    const found = new Map<string, Buffer | null>();
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.byId.get(id);
+      if (cached && (cached.key === null || cached.until > now)) found.set(id, cached.key);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      this.reads += 1;
+      const documents = await this.keys.find({ _id: { $in: missing } }).toArray();
+      for (const document of documents) found.set(document._id, this.unwrapped(document).key);
+      for (const id of missing) {
+        if (!found.has(id)) {
+          found.set(id, null);
+          this.cache(id, { key: null, user: '', until: Number.POSITIVE_INFINITY });
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Destroys a user's keys: all of them, or (`upTo`, an unfollow) the given key and those made
+   * before it, which leaves the key of a follow that came after the unfollow. Returns how many went.
+   */
+  async eraseUser(pseudonym: string, options: { upTo?: string } = {}): Promise<number> {
+    const filter = await this.filterOf(pseudonym, options.upTo);
+    this.forget(pseudonym);
+    if (!filter) return 0;
+    const result = await this.keys.deleteMany(filter);
+    return result.deletedCount;
+  }
+
+  /** Starts an unfollow's grace period: the keys up to `upTo` go at `at`, unless the user follows again. */
+  async scheduleErasure(pseudonym: string, upTo: string, at: Date): Promise<void> {
+    const filter = await this.filterOf(pseudonym, upTo);
+    this.forget(pseudonym);
+    if (filter) await this.keys.updateMany(filter, { $set: { erasesAt: at } });
+  }
+
+  /** The user followed again within the grace period: their history stays. */
+  async cancelScheduledErasure(pseudonym: string): Promise<void> {
+    await this.keys.updateMany(
+      { user: pseudonym, erasesAt: { $exists: true } },
+      { $unset: { erasesAt: '' } },
+    );
+  }
+
+  /** Destroys the keys whose grace period is over; returns how many. */
+  async eraseDue(): Promise<number> {
+    const due = await this.keys
+      .find({ erasesAt: { $lte: new Date(this.now()) } }, { projection: { user: 1 } })
+      .toArray();
+    if (due.length === 0) return 0;
+    for (const { user } of due) this.forget(user);
+    const result = await this.keys.deleteMany({ _id: { $in: due.map((d) => d._id) } });
+    return result.deletedCount;
+  }
+
+  /** Drops what this process holds of a user, so that its next use asks the store. */
+  forget(pseudonym: string): void {
+    this.forWriting.delete(pseudonym);
+    for (const id of this.idsOfUser.get(pseudonym) ?? []) this.uncache(id);
+  }
+
+  private async filterOf(pseudonym: string, upTo: string | undefined) {
+    if (upTo === undefined) return { user: pseudonym };
+    const last = await this.keys.findOne({ _id: upTo, user: pseudonym }, { projection: { createdAt: 1 } });
+    // Already gone: the keys up to it were destroyed then, and any left are newer.
+    if (!last) return undefined;
+    return { user: pseudonym, createdAt: { $lte: last.createdAt } };
+  }
+
+  private unwrapped(document: DataKeyDocument): DataKey {
+    const key = this.wrapper.unwrap(document.wrapped, document._id, document.user);
+    this.cache(document._id, { key, user: document.user, until: this.now() + this.cacheMs });
+    return { id: document._id, key };
+  }
+
+  private remember(pseudonym: string, key: DataKey): DataKey {
+    this.forWriting.delete(pseudonym);
+    this.forWriting.set(pseudonym, { key, until: this.now() + this.cacheMs });
+    if (this.forWriting.size > this.maxCached) this.forWriting.delete(this.forWriting.keys().next().value!);
+    this.cache(key.id, { key: key.key, user: pseudonym, until: this.now() + this.cacheMs });
+    return key;
+  }
+
+  private cache(id: string, entry: CachedKey): void {
+    this.uncache(id);
+    this.byId.set(id, entry);
+    if (entry.user) {
+      const ids = this.idsOfUser.get(entry.user) ?? new Set<string>();
+      ids.add(id);
+      this.idsOfUser.set(entry.user, ids);
+    }
+    if (this.byId.size > this.maxCached) this.uncache(this.byId.keys().next().value!);
+  }
+
+  private uncache(id: string): void {
+    const cached = this.byId.get(id);
+    if (!cached) return;
+    this.byId.delete(id);
+    const ids = this.idsOfUser.get(cached.user);
+    ids?.delete(id);
+    if (ids?.size === 0) this.idsOfUser.delete(cached.user);
+  }
+}

@@ -1,0 +1,34 @@
+import type { CloudEvent } from '@wxp/contracts';
+import type { DataKeyStore } from './data-key-store';
+import { carriesPersonalData, openEvent, UnsealableEventError, type OpenedEvent } from './personal-fields';
+
+/** Events after which a user's keys may be gone: a process stops trusting what it holds of them. */
+const erasingTypes = new Set(['wechat.user.unsubscribed', 'wechat.user.erased']);
+
+/**
+ * Opens sealed events for a reader: one store read for the keys a batch lacks, personal fields in
+ * clear, users whose key is gone marked as erased. What other teams use to read the topics.
+ */
+export class EventOpener {
+  constructor(private readonly keys: DataKeyStore) {}
+
+  async open<E extends CloudEvent>(events: readonly E[]): Promise<OpenedEvent<E>[]> {
+    const ids: string[] = [];
+    for (const event of events) {
+      if (!carriesPersonalData(event.type)) continue;
+      if (event.datakeyid) ids.push(event.datakeyid);
+    }
+    const keys = ids.length > 0 ? await this.keys.keysByIds(ids) : new Map<string, Buffer | null>();
+    const opened = events.map((event) => {
+      if (!carriesPersonalData(event.type)) return { event, erased: false };
+      // Written after the user's key had gone (a late event, a migrated unfollower): nothing to open.
+      if (!event.datakeyid) return openEvent(event, null);
+      const key = keys.get(event.datakeyid);
+      if (key === undefined) throw new UnsealableEventError(`${event.type} ${event.id}: key not looked up`);
+      return openEvent(event, key);
+    });
+    for (const event of events)
+      if (erasingTypes.has(event.type) && event.subject) this.keys.forget(event.subject);
+    return opened;
+  }
+}

@@ -1,0 +1,121 @@
+import { MongoClient, type Db } from 'mongodb';
+import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import { DATA_KEYS_COLLECTION, DataKeyStore, EventOpener, pseudonymOf, sealEvent } from '../src';
+import type { CloudEvent } from '@wxp/contracts';
+
+const secret = 'data-key-store-test-secret';
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  client = await new MongoClient(mongoUrlFor(uniqueName('data-keys'))).connect();
+  db = client.db();
+  await new DataKeyStore(db, secret).prepare();
+});
+afterAll(() => client.close());
+
+const user = (name: string) => pseudonymOf(secret, 'wx1', name);
+
+function click(subject: string, id: string): CloudEvent {
+  return {
+    specversion: '1.0',
+    id,
+    source: '/wechat/wx1',
+    type: 'wechat.menu.clicked',
+    subject,
+    time: '2026-12-01T00:00:00.000Z',
+    datacontenttype: 'application/json',
+    dataschema: 'urn:wxp:schema:wechat.menu.clicked:v2',
+    data: { appId: 'wx1', openId: `open-${id}`, accountId: 'gh', createTime: 1, key: 'K', fields: {} },
+  };
+}
+
+describe('the data key store', () => {
+  it('keeps one key per user until a follow asks for a fresh one, and stores keys only wrapped', async () => {
+    const store = new DataKeyStore(db, secret);
+    const first = await store.keyForWriting('wx1', user('a'));
+    expect(await store.keyForWriting('wx1', user('a'))).toEqual(first);
+    // Another process finds the same key in the store.
+    expect(await new DataKeyStore(db, secret).keyForWriting('wx1', user('a'))).toEqual(first);
+    const fresh = await store.keyForWriting('wx1', user('a'), { fresh: true });
+    expect(fresh.id).not.toBe(first.id);
+    const stored = await db
+      .collection(DATA_KEYS_COLLECTION)
+      .find({ user: user('a') })
+      .toArray();
+    expect(stored).toHaveLength(2);
+    for (const document of stored)
+      expect(JSON.stringify(document)).not.toContain(first.key.toString('base64'));
+    // A store under another PRIVACY_KEY cannot unwrap them.
+    await expect(new DataKeyStore(db, 'some-other-privacy-key').keysByIds([first.id])).rejects.toThrow(
+      /does not unwrap/,
+    );
+  });
+
+  it("destroys a user's keys up to an unfollow's and leaves the key of a later follow", async () => {
+    const store = new DataKeyStore(db, secret);
+    const before = await store.keyForWriting('wx1', user('b'));
+    const after = await store.keyForWriting('wx1', user('b'), { fresh: true });
+    expect(await store.eraseUser(user('b'), { upTo: before.id })).toBe(1);
+    const reader = new DataKeyStore(db, secret);
+    const keys = await reader.keysByIds([before.id, after.id]);
+    expect(keys.get(before.id)).toBeNull();
+    expect(keys.get(after.id)).toEqual(after.key);
+    // Again (a redelivered unfollow): its key is gone, the later one stays.
+    expect(await store.eraseUser(user('b'), { upTo: before.id })).toBe(0);
+    expect(await store.eraseUser(user('b'))).toBe(1);
+    expect((await new DataKeyStore(db, secret).keysByIds([after.id])).get(after.id)).toBeNull();
+  });
+
+  it('runs a grace period: a follow within it keeps the keys, otherwise they go when it ends', async () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const store = new DataKeyStore(db, secret, { now: () => now });
+    const kept = await store.keyForWriting('wx1', user('c'));
+    const lost = await store.keyForWriting('wx1', user('d'));
+    await store.scheduleErasure(user('c'), kept.id, new Date(now + 60_000));
+    await store.scheduleErasure(user('d'), lost.id, new Date(now + 60_000));
+    await store.cancelScheduledErasure(user('c'));
+    now += 30_000;
+    expect(await store.eraseDue()).toBe(0);
+    now += 31_000;
+    expect(await store.eraseDue()).toBe(1);
+    const keys = await new DataKeyStore(db, secret).keysByIds([kept.id, lost.id]);
+    expect(keys.get(kept.id)).toEqual(kept.key);
+    expect(keys.get(lost.id)).toBeNull();
+  });
+
+  it('opens a batch with one store read, and reads a user as erased once their key is destroyed', async () => {
+    const writer = new DataKeyStore(db, secret);
+    const events = await Promise.all(
+      Array.from({ length: 20 }, async (_, n) => {
+        const subject = user(`batch-${n % 5}`);
+        return sealEvent(click(subject, `e${n}`), await writer.keyForWriting('wx1', subject));
+      }),
+    );
+    const reader = new DataKeyStore(db, secret);
+    const opener = new EventOpener(reader);
+    const opened = await opener.open(events);
+    expect(reader.reads).toBe(1);
+    expect(opened.map((o) => (o.event.data as { openId: string }).openId)).toEqual(
+      events.map((e) => `open-${e.id}`),
+    );
+    expect(await opener.open(events)).toEqual(opened);
+    expect(reader.reads).toBe(1);
+
+    await writer.eraseUser(user('batch-0'));
+    // This process saw no erasure event: it trusts its cache for the cache's lifetime only.
+    const late = await new EventOpener(new DataKeyStore(db, secret)).open(events);
+    expect(late.filter((o) => o.erased).map((o) => o.event.id)).toEqual(['e0', 'e5', 'e10', 'e15']);
+    expect(
+      late.filter((o) => o.erased).every((o) => (o.event.data as { openId: string }).openId === ''),
+    ).toBe(true);
+    // An erasure event in the batch makes the reader drop what it holds of the user.
+    const erasure: CloudEvent = {
+      ...click(user('batch-0'), 'x'),
+      type: 'wechat.user.erased',
+      data: { appId: 'wx1', requestedAt: 1 },
+    };
+    await opener.open([erasure]);
+    expect((await opener.open([events[0]!]))[0]!.erased).toBe(true);
+  });
+});
