@@ -2,8 +2,10 @@ import { startProjectionConsumer, type ConsumerBehaviour } from '@wxp/consumer-s
 import type { Kafka, RunningConsumer } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry } from '@wxp/service-runtime';
+import type { Db } from 'mongodb';
 import pino from 'pino';
 import { uniqueName } from './infrastructure';
+import { testOpener } from './privacy';
 
 /**
  * A service's consumers, in process, with a group of the test's own; resolves once all have joined.
@@ -15,6 +17,8 @@ export async function startConsumers(
   kafka: Kafka,
   mongo: MongoConnection,
   behaviours: ConsumerBehaviour[],
+  /** Where users' data keys are: the store the test's gateway or publisher wrote them to. */
+  keysDb: Db = mongo.db,
 ): Promise<RunningConsumer[]> {
   const group = uniqueName(service);
   const metrics = createMetricsRegistry(service);
@@ -27,6 +31,7 @@ export async function startConsumers(
         mongo,
         groupId: `${group}${behaviour.groupSuffix ?? ''}`,
         behaviour,
+        opener: testOpener(keysDb),
         logger,
         metrics,
       }),

@@ -1,11 +1,14 @@
 import type { Account } from '@wxp/accounts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
+import { DataKeyStore, sealEvent } from '@wxp/privacy';
+import type { Db } from 'mongodb';
 import { createMetricsRegistry, startHttpServer, type Registry } from '@wxp/service-runtime';
 import pino, { type Logger } from 'pino';
 import { AccountDirectory } from '../../services/gateway/src/account-directory';
 import { createGatewayApp } from '../../services/gateway/src/app';
 import { gatewayServerDefaults } from '../../services/gateway/src/config';
 import { kafkaBrokers } from './infrastructure';
+import { sharedKeysDb, testPrivacyKey, testPseudonymOf } from './privacy';
 import type { SignedPush } from './wechat-push';
 
 export interface RunningGateway {
@@ -22,8 +25,19 @@ export interface RunningGateway {
  */
 export async function startGateway(
   accounts: Account[],
-  options: { brokers?: string[]; ackTimeoutMs?: number; logger?: Logger } = {},
+  options: {
+    brokers?: string[];
+    ackTimeoutMs?: number;
+    logger?: Logger;
+    /** Where users' data keys go: the consumers' store. Default: the run's shared keys database. */
+    keysDb?: Db;
+    privacyKey?: string;
+  } = {},
 ): Promise<RunningGateway> {
+  const privacyKey = options.privacyKey ?? testPrivacyKey;
+  const keysDb = options.keysDb ?? (await sharedKeysDb());
+  const keys = new DataKeyStore(keysDb, privacyKey);
+  await keys.prepare();
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kafka = createKafka({ brokers: options.brokers ?? kafkaBrokers(), clientId: 'gateway-test', logger });
   const publisher = await EventPublisher.connect(kafka);
@@ -33,6 +47,17 @@ export async function startGateway(
       accounts: new AccountDirectory(new Map(accounts.map((a) => [a.appId, a]))),
       publish: (event) => publisher.publish(event),
       isBrokerConnected: () => publisher.isConnected,
+      pseudonymOf: (appId, openId) => testPseudonymOf(appId, openId, privacyKey),
+      seal: async (event) =>
+        sealEvent(
+          event,
+          await keys.keyForWriting(event.data.appId, event.subject!, {
+            fresh: event.type === 'wechat.user.subscribed',
+          }),
+        ),
+      isStoreReachable: async () => {
+        await keysDb.command({ ping: 1 });
+      },
       logger,
       metrics,
       maxBodyBytes: 64 * 1024,

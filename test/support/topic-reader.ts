@@ -1,11 +1,17 @@
 import type { CloudEvent } from '@wxp/contracts';
+import type { EventOpener } from '@wxp/privacy';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { eventually, kafkaBrokers, uniqueName } from './infrastructure';
 
 export interface ReadEvent {
   key: string;
   partition: number;
+  /** Opened (personal fields in clear) when the reader was given an opener; as stored otherwise. */
   event: CloudEvent<string, Record<string, unknown>>;
+  /** The event as the topic holds it. */
+  stored: CloudEvent<string, Record<string, unknown>>;
+  /** With an opener: whether the user's key was gone when the event was read. */
+  erased?: boolean;
 }
 
 /** Reads a topic from the start with a group of its own, keeping every event it sees. */
@@ -19,7 +25,12 @@ export class TopicReader {
     private readonly consumer: Consumer,
   ) {}
 
-  static async start(topic: string, brokers = kafkaBrokers()): Promise<TopicReader> {
+  /** With `opener`, events are opened as a consumer service opens them. */
+  static async start(
+    topic: string,
+    brokers = kafkaBrokers(),
+    options: { opener?: EventOpener } = {},
+  ): Promise<TopicReader> {
     const kafka = new Kafka({ brokers, clientId: 'topic-reader', logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({
       groupId: uniqueName('reader'),
@@ -32,10 +43,14 @@ export class TopicReader {
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
+        const stored = JSON.parse(message.value?.toString() ?? 'null') as ReadEvent['event'];
+        const opened = options.opener ? (await options.opener.open([stored]))[0] : undefined;
         reader.events.push({
           key: message.key?.toString() ?? '',
           partition,
-          event: JSON.parse(message.value?.toString() ?? 'null') as ReadEvent['event'],
+          event: (opened?.event ?? stored) as ReadEvent['event'],
+          stored,
+          ...(opened ? { erased: opened.erased } : {}),
         });
         reader.lastRead.set(partition, Number(message.offset));
       },

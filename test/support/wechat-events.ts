@@ -1,8 +1,9 @@
 import type { WechatEvent } from '@wxp/contracts';
+import { testPseudonymOf } from './privacy';
 
 let sequence = 0;
 
-/** A canonical event as the gateway would make it, for pure projection tests. */
+/** A canonical event as a consumer sees it once opened, for pure projection tests. */
 export function wechatEvent(
   type: WechatEvent['type'],
   appId: string,
@@ -16,10 +17,10 @@ export function wechatEvent(
     id: `evt-${sequence}`,
     source: `/wechat/${appId}`,
     type,
-    subject: openId,
+    subject: testPseudonymOf(appId, openId),
     time: new Date(createTime * 1000).toISOString(),
     datacontenttype: 'application/json',
-    dataschema: `urn:wxp:schema:${type}:v1`,
+    dataschema: `urn:wxp:schema:${type}:v2`,
     data: {
       appId,
       openId,

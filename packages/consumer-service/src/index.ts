@@ -7,6 +7,7 @@ import {
   type RunningConsumer,
 } from '@wxp/kafka';
 import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
+import { DataKeyStore, EventOpener } from '@wxp/privacy';
 import {
   brokerList,
   ConfigError,
@@ -15,6 +16,7 @@ import {
   exitOnStartupError,
   loadConfig,
   mongoUrl,
+  num,
   port,
   serveBackgroundService,
   str,
@@ -23,6 +25,26 @@ import {
   type Registry,
 } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
+
+/**
+ * A consumed event opened: personal fields in clear, or `erased` when the user's data key is gone
+ * (normal after an unfollow or an erasure request: never retried, never dead-lettered).
+ */
+export type OpenedConsumedEvent = ConsumedEvent & { erased: boolean };
+
+/**
+ * Wraps a behaviour's handler so that it gets opened events: one key read per batch for the keys
+ * the process does not hold. Services and tests start consumers through it.
+ */
+export function openingHandler(
+  handler: (events: OpenedConsumedEvent[]) => Promise<void>,
+  opener: EventOpener,
+): (events: ConsumedEvent[]) => Promise<void> {
+  return async (events) => {
+    const opened = await opener.open(events.map((e) => e.event));
+    await handler(events.map((e, n) => ({ ...e, event: opened[n]!.event, erased: opened[n]!.erased })));
+  };
+}
 
 /** What makes one consumer of a service: what it reads, its collections' indexes, how it applies a batch. */
 export interface ConsumerBehaviour {
@@ -40,7 +62,7 @@ export interface ConsumerBehaviour {
    */
   batchesTogether?: boolean;
   prepare(db: Db): Promise<void>;
-  handler(db: Db): (events: ConsumedEvent[]) => Promise<void>;
+  handler(db: Db): (events: OpenedConsumedEvent[]) => Promise<void>;
 }
 
 /**
@@ -60,7 +82,7 @@ export function pointedBehaviour<N extends Record<string, string>>(
     ...(shape.batchesTogether === undefined ? {} : { batchesTogether: shape.batchesTogether }),
     prepare: async (db) => build(await activeCollections(db, service, defaults)).prepare(db),
     handler(db) {
-      const handlers = new Map<string, (events: ConsumedEvent[]) => Promise<void>>();
+      const handlers = new Map<string, (events: OpenedConsumedEvent[]) => Promise<void>>();
       return async (events) => {
         const names = await activeCollections(db, service, defaults);
         const key = JSON.stringify(names);
@@ -77,8 +99,9 @@ export function pointedBehaviour<N extends Record<string, string>>(
 
 /** What a service's behaviours are built from, once the store is connected. */
 export interface ServiceContext {
-  /** PRIVACY_KEY; a service started with `usesPrivacyKey: false` has none, and reading it throws. */
   readonly privacyKey: string;
+  /** Users' data keys: for behaviours that seal what they write or erase users. */
+  readonly keys: DataKeyStore;
   db: Db;
   kafka: Kafka;
   logger: Logger;
@@ -91,6 +114,8 @@ export interface ProjectionConsumerOptions {
   mongo: MongoConnection;
   groupId: string;
   behaviour: ConsumerBehaviour;
+  /** Opens sealed events for the behaviour. */
+  opener: EventOpener;
   logger: Logger;
   metrics: Registry;
 }
@@ -105,7 +130,7 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
     logger: options.logger,
     metrics: options.metrics,
     fromBeginning: options.behaviour.fromBeginning ?? true,
-    handleBatch: options.behaviour.handler(options.mongo.db),
+    handleBatch: openingHandler(options.behaviour.handler(options.mongo.db), options.opener),
     // A group never splits a batch, so a limit of one event makes every batch a group of its own.
     ...(options.behaviour.batchesTogether === false ? { groupEvents: 1 } : {}),
   });
@@ -120,8 +145,6 @@ export function runConsumerService(
   service: string,
   defaults: {
     port: number;
-    /** false for a service that files no user under a keyed hash: it is not given PRIVACY_KEY. */
-    usesPrivacyKey?: boolean;
   },
   behavioursFor: (
     context: ServiceContext,
@@ -129,7 +152,6 @@ export function runConsumerService(
 ): void {
   const prefix = service.toUpperCase().replace(/-/g, '_');
   const logger = createLogger(service);
-  const usesPrivacyKey = defaults.usesPrivacyKey ?? true;
   const main = async () => {
     const config = loadConfig({
       [`${prefix}_PORT`]: port({ default: defaults.port, desc: 'Port of /healthz and /metrics' }),
@@ -137,34 +159,38 @@ export function runConsumerService(
       BIND_HOST: str({ default: '127.0.0.1' }),
       KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
-      ...(usesPrivacyKey
-        ? {
-            PRIVACY_KEY: str({
-              desc: 'Secret for the keyed hash read models file users under (at least 16 characters)',
-            }),
-          }
-        : {}),
+      PRIVACY_KEY: str({
+        desc: 'Secret of the pseudonyms and of the wrapping of data keys (at least 16 characters)',
+      }),
+      PRIVACY_KEY_CACHE_SECONDS: num({
+        default: 30,
+        desc: 'How long a data key read from the store is trusted without asking again',
+      }),
     }) as Record<string, unknown> & {
       BIND_HOST: string;
       KAFKA_BROKERS: string[];
       MONGO_URL: string;
-      PRIVACY_KEY?: string;
+      PRIVACY_KEY: string;
+      PRIVACY_KEY_CACHE_SECONDS: number;
     };
-    // Only read when declared: the validated config throws on a variable it was not given.
-    const privacyKey = usesPrivacyKey ? config.PRIVACY_KEY : undefined;
-    if (usesPrivacyKey && (privacyKey ?? '').length < 16)
-      throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
+    const privacyKey = config.PRIVACY_KEY;
+    const problems: string[] = [];
+    if (privacyKey.length < 16) problems.push('PRIVACY_KEY must be at least 16 characters');
+    if (!Number.isInteger(config.PRIVACY_KEY_CACHE_SECONDS) || config.PRIVACY_KEY_CACHE_SECONDS < 1)
+      problems.push('PRIVACY_KEY_CACHE_SECONDS must be a whole number of at least 1');
+    if (problems.length > 0) throw new ConfigError(problems);
     const groupId = String(config[`${prefix}_GROUP`]);
     const metrics = createMetricsRegistry(service);
     const mongo = await connectMongo(config.MONGO_URL, service);
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger });
+    const keys = new DataKeyStore(mongo.db, privacyKey, { cacheSeconds: config.PRIVACY_KEY_CACHE_SECONDS });
+    await keys.prepare();
+    const opener = new EventOpener(keys);
     const closers: Array<() => Promise<void>> = [];
     const behaviours = [
       await behavioursFor({
-        get privacyKey(): string {
-          if (privacyKey === undefined) throw new Error(`${service} runs without PRIVACY_KEY`);
-          return privacyKey;
-        },
+        privacyKey,
+        keys,
         db: mongo.db,
         kafka,
         logger,
@@ -179,6 +205,7 @@ export function runConsumerService(
           mongo,
           groupId: `${groupId}${behaviour.groupSuffix ?? ''}`,
           behaviour,
+          opener,
           logger,
           metrics,
         }),

@@ -1,3 +1,4 @@
+import { DataKeyStore, EventOpener } from '@wxp/privacy';
 import { Topics } from '@wxp/contracts';
 import { createKafka, type Kafka } from '@wxp/kafka';
 import {
@@ -29,6 +30,8 @@ export interface ReplayOptions<N extends Record<string, string>> {
   /** The live collections, by role: the replay builds fresh ones and swaps them in. */
   collections: N;
   behaviourFor(collections: N): ConsumerBehaviour;
+  /** Opens sealed events; a fresh one per replay, so that it reads keys as the store has them now. */
+  opener: EventOpener;
   logger: Logger;
   metrics: Registry;
   /** Progress lines go here (a bar on a terminal, a line every two seconds otherwise). */
@@ -211,6 +214,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     mongo,
     groupId,
     behaviour: options.behaviourFor(fresh),
+    opener: options.opener,
     logger: options.logger,
     metrics: options.metrics,
   });
@@ -297,6 +301,7 @@ export function runReplayCli<N extends Record<string, string>>(
         service,
         collections,
         behaviourFor: (names) => behaviourFor(config.PRIVACY_KEY, names),
+        opener: new EventOpener(new DataKeyStore(mongo.db, config.PRIVACY_KEY)),
         logger,
         metrics: createMetricsRegistry(`${service}-replay`),
         stallMs: config.REPLAY_STALL_SECONDS * 1000,

@@ -124,7 +124,10 @@ export const UserErased = defineEvent(
   Topics.events,
   Type.Object({
     appId: Type.String({ minLength: 1, description: 'The account the user was erased from' }),
-    requestedAt: Type.Integer({ minimum: 0, description: 'When erasure was asked for, seconds since the epoch' }),
+    requestedAt: Type.Integer({
+      minimum: 0,
+      description: 'When erasure was asked for, seconds since the epoch',
+    }),
   }),
 );
 
@@ -148,3 +151,6 @@ export type WechatEvent = {
 
 export type WechatEventType = WechatEvent['type'];
 export type WechatEventOf<T extends WechatEventType> = Extract<WechatEvent, { type: T }>;
+
+/** What a WeChat push becomes: every event type of the events topic but the platform's own erasure. */
+export type PushEvent = Exclude<WechatEvent, WechatEventOf<'wechat.user.erased'>>;

@@ -49,7 +49,7 @@ export const stackServices = [
     portVariable: 'MENU_RESPONDER_PORT',
     defaultPort: 8084,
     production: true,
-    credentials: ['MONGO_URL', 'WECHAT_ACCOUNTS_FILE'],
+    credentials: ['MONGO_URL', 'PRIVACY_KEY', 'WECHAT_ACCOUNTS_FILE'],
   },
   {
     name: 'profile-enricher',
@@ -70,7 +70,7 @@ export const stackServices = [
     portVariable: 'GATEWAY_PORT',
     defaultPort: 8080,
     production: true,
-    credentials: ['WECHAT_ACCOUNTS_FILE'],
+    credentials: ['MONGO_URL', 'PRIVACY_KEY', 'WECHAT_ACCOUNTS_FILE'],
   },
 ] as const satisfies readonly {
   name: string;

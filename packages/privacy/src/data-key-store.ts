@@ -125,14 +125,17 @@ export class DataKeyStore {
   }
 
   /**
-   * Destroys a user's keys: all of them, or (`upTo`, an unfollow) the given key and those made
-   * before it, which leaves the key of a follow that came after the unfollow. Returns how many went.
+   * Destroys a user's keys: all of them; or (`upTo`, an unfollow) the given key and those made
+   * before it, which leaves the key of a follow that came after the unfollow; or (`madeBy`, an
+   * erasure request read later from the log) those made by that time. Returns how many went.
    */
-  async eraseUser(pseudonym: string, options: { upTo?: string } = {}): Promise<number> {
+  async eraseUser(pseudonym: string, options: { upTo?: string; madeBy?: Date } = {}): Promise<number> {
     const filter = await this.filterOf(pseudonym, options.upTo);
     this.forget(pseudonym);
     if (!filter) return 0;
-    const result = await this.keys.deleteMany(filter);
+    const result = await this.keys.deleteMany(
+      options.madeBy === undefined ? filter : { ...filter, createdAt: { $lte: options.madeBy } },
+    );
     return result.deletedCount;
   }
 

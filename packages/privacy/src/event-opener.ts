@@ -1,6 +1,21 @@
 import type { CloudEvent } from '@wxp/contracts';
 import type { DataKeyStore } from './data-key-store';
-import { carriesPersonalData, openEvent, UnsealableEventError, type OpenedEvent } from './personal-fields';
+import {
+  carriesPersonalData,
+  openEvent,
+  personalPathsOf,
+  UnsealableEventError,
+  type OpenedEvent,
+} from './personal-fields';
+import { ERASED_VALUE } from './sealed-value';
+
+function isWrittenAsErased(event: CloudEvent): boolean {
+  const data = event.data as Record<string, unknown>;
+  const fields = (data.fields ?? {}) as Record<string, unknown>;
+  return personalPathsOf(event).every(
+    (path) => (path.startsWith('fields.') ? fields[path.slice(7)] : data[path]) === ERASED_VALUE,
+  );
+}
 
 /** Events after which a user's keys may be gone: a process stops trusting what it holds of them. */
 const erasingTypes = new Set(['wechat.user.unsubscribed', 'wechat.user.erased']);
@@ -22,7 +37,12 @@ export class EventOpener {
     const opened = events.map((event) => {
       if (!carriesPersonalData(event.type)) return { event, erased: false };
       // Written after the user's key had gone (a late event, a migrated unfollower): nothing to open.
-      if (!event.datakeyid) return openEvent(event, null);
+      // Anything else without a key has personal data in clear, which the topic must never hold.
+      if (!event.datakeyid) {
+        if (!isWrittenAsErased(event))
+          throw new UnsealableEventError(`${event.type} ${event.id}: personal fields are not sealed`);
+        return openEvent(event, null);
+      }
       const key = keys.get(event.datakeyid);
       if (key === undefined) throw new UnsealableEventError(`${event.type} ${event.id}: key not looked up`);
       return openEvent(event, key);

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { Topics, type WechatEvent } from '@wxp/contracts';
+import { Topics, type PushEvent } from '@wxp/contracts';
 import type { OutgoingEvent } from '@wxp/kafka';
 import {
   Counter,
@@ -14,7 +14,7 @@ import {
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { AccountDirectory } from './account-directory';
-import { partitionKeyOf, toCanonicalEvent } from './canonical-event';
+import { partitionKeyOf, toCanonicalEvent, type PseudonymOf } from './canonical-event';
 import { DuplicateSuppressor } from './duplicate-suppressor';
 import { MalformedPushError } from './push-parser';
 import {
@@ -31,6 +31,12 @@ export interface GatewayDeps {
   accounts: AccountDirectory;
   publish(event: OutgoingEvent): Promise<void>;
   isBrokerConnected(): boolean;
+  /** The user's pseudonym: keyed by PRIVACY_KEY, so the log never holds an openId in clear. */
+  pseudonymOf: PseudonymOf;
+  /** Seals an event's personal fields with its user's data key (made on first sight). */
+  seal(event: PushEvent): Promise<PushEvent>;
+  /** The key store, for /healthz. */
+  isStoreReachable(): Promise<void>;
   logger: Logger;
   metrics: Registry;
   maxBodyBytes: number;
@@ -214,9 +220,9 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         query: VerifiedQuery;
       };
       const body = typeof ctx.request.body === 'string' ? ctx.request.body : '';
-      let event: WechatEvent;
+      let event: PushEvent;
       try {
-        event = toCanonicalEvent(appId, openPush(served, query, body));
+        event = toCanonicalEvent(appId, openPush(served, query, body), deps.pseudonymOf);
       } catch (error) {
         if (error instanceof PushRejection) return refuseRejection(appId, error);
         if (error instanceof MalformedPushError) return refuse(appId, 400, 'malformed', error.message);
@@ -243,8 +249,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         // The timeout bounds this answer, not the publish: a retry that arrives while the first
         // attempt is still with the broker waits for that attempt instead of publishing again.
         const outcome = await withTimeout(
-          duplicates.run(event.id, () =>
-            deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event }),
+          duplicates.run(event.id, async () =>
+            deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: await deps.seal(event) }),
           ),
           deps.ackTimeoutMs,
         );
@@ -252,7 +258,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       } catch (error) {
         // Not acknowledged means not answered with success: WeChat retries and nothing is lost.
         pushes.inc({ outcome: 'broker_unavailable' });
-        log.error({ err: error, appId, eventId: event.id }, 'event not acknowledged by the broker');
+        log.error({ err: error, appId, eventId: event.id }, 'event not stored');
         throw new HttpError(503, 'broker_unavailable', 'the event could not be stored; retry');
       }
       ackSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -273,6 +279,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     broker: async () => {
       if (!deps.isBrokerConnected()) throw new Error('producer is not connected');
     },
+    keys: () => deps.isStoreReachable(),
   });
   app.use(health.routes());
   app.use(router.routes());

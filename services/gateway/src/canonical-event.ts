@@ -11,7 +11,7 @@ import {
   userMessageTypes,
   type EventDefinition,
   type UserMessageType,
-  type WechatEvent,
+  type PushEvent,
 } from '@wxp/contracts';
 import { optionalText, pushEnvelopeOf, type PushFields } from './push-parser';
 
@@ -28,12 +28,18 @@ function isUserMessageType(msgType: string): msgType is UserMessageType {
   return (userMessageTypes as readonly string[]).includes(msgType);
 }
 
+/** A user's pseudonym (see @wxp/privacy): the event's subject and Kafka key. */
+export type PseudonymOf = (appId: string, openId: string) => string;
+
 /**
- * Turns one verified push into the one canonical event it stands for. Pure: the same push always
- * gives the same event, id included, so WeChat's retries collapse downstream.
+ * Turns one verified push into the one canonical event it stands for, personal fields still in
+ * clear (they are sealed before publishing). Pure: the same push always gives the same event, id
+ * included, so WeChat's retries collapse downstream. The id is computed over the pseudonym, not the
+ * openId, so that someone holding an openId cannot confirm it against the log.
  */
-export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent {
+export function toCanonicalEvent(appId: string, fields: PushFields, pseudonymOf: PseudonymOf): PushEvent {
   const envelope = pushEnvelopeOf(fields);
+  const pseudonym = pseudonymOf(appId, envelope.fromUserName);
   const eventName = optionalText(fields, 'Event');
   const eventKey = optionalText(fields, 'EventKey');
   const msgId = optionalText(fields, 'MsgId');
@@ -51,7 +57,7 @@ export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent
     specversion: '1.0' as const,
     id: canonicalEventId({
       appId,
-      fromUserName: envelope.fromUserName,
+      fromUserName: pseudonym,
       createTime: envelope.createTime,
       msgType: envelope.msgType,
       event: eventName,
@@ -60,7 +66,7 @@ export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent
     }),
     source: sourceOfApp(appId),
     type: definition.type,
-    subject: envelope.fromUserName,
+    subject: pseudonym,
     time: new Date(base.createTime * 1000).toISOString(),
     datacontenttype: 'application/json' as const,
     dataschema: definition.dataschema,
@@ -73,24 +79,24 @@ export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent
         const scene = eventKey?.startsWith(QR_SCENE_PREFIX)
           ? sceneOf(eventKey.slice(QR_SCENE_PREFIX.length))
           : undefined;
-        return envelopeFor(UserSubscribed, { ...base, ...scene, ...withTicket }) as WechatEvent;
+        return envelopeFor(UserSubscribed, { ...base, ...scene, ...withTicket }) as PushEvent;
       }
       case 'unsubscribe':
-        return envelopeFor(UserUnsubscribed, base) as WechatEvent;
+        return envelopeFor(UserUnsubscribed, base) as PushEvent;
       case 'scan': {
         const scene = sceneOf(eventKey);
-        if (scene) return envelopeFor(QrcodeScanned, { ...base, ...scene, ...withTicket }) as WechatEvent;
+        if (scene) return envelopeFor(QrcodeScanned, { ...base, ...scene, ...withTicket }) as PushEvent;
         break;
       }
       case 'click':
-        return envelopeFor(MenuClicked, { ...base, key: eventKey ?? '' }) as WechatEvent;
+        return envelopeFor(MenuClicked, { ...base, key: eventKey ?? '' }) as PushEvent;
       case 'view': {
         const menuId = optionalText(fields, 'MenuId');
         return envelopeFor(MenuViewed, {
           ...base,
           url: eventKey ?? '',
           ...(menuId === undefined ? {} : { menuId }),
-        }) as WechatEvent;
+        }) as PushEvent;
       }
       default:
         break;
@@ -101,16 +107,17 @@ export function toCanonicalEvent(appId: string, fields: PushFields): WechatEvent
       ...base,
       msgType: envelope.msgType,
       ...(msgId === undefined ? {} : { msgId }),
-    }) as WechatEvent;
+    }) as PushEvent;
   }
   return envelopeFor(EventReceived, {
     ...base,
     msgType: envelope.msgType,
     ...(eventName === undefined ? {} : { event: eventName }),
-  }) as WechatEvent;
+  }) as PushEvent;
 }
 
-/** All events of one user of one account share a partition, so consumers see them in order. */
-export function partitionKeyOf(event: WechatEvent): string {
-  return `${event.data.appId}:${event.data.openId}`;
+/** All events of one user of one account share a partition (the pseudonym's), so consumers see them in order. */
+export function partitionKeyOf(event: PushEvent): string {
+  if (!event.subject) throw new Error(`${event.type} ${event.id} has no pseudonym`);
+  return event.subject;
 }

@@ -3,6 +3,7 @@ import {
   ConfigError,
   brokerList,
   loadConfig,
+  mongoUrl,
   num,
   port,
   str,
@@ -33,6 +34,17 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GATEWAY_PORT: port({ default: 8080, desc: 'Port of the WeChat push endpoint' }),
       BIND_HOST: str({ default: '127.0.0.1', desc: 'Address to listen on (0.0.0.0 in a container)' }),
       KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
+      MONGO_URL: mongoUrl({
+        default: 'mongodb://127.0.0.1:27017/wechat',
+        desc: "The store of users' data keys",
+      }),
+      PRIVACY_KEY: str({
+        desc: 'Secret of the pseudonyms and of the wrapping of data keys (at least 16 characters)',
+      }),
+      PRIVACY_KEY_CACHE_SECONDS: num({
+        default: 30,
+        desc: 'How long a data key read from the store is trusted without asking again',
+      }),
       WECHAT_ACCOUNTS_FILE: str({ desc: 'JSON file listing the accounts this gateway serves' }),
       GATEWAY_MAX_BODY_BYTES: num({ default: 64 * 1024, desc: 'Largest push body accepted' }),
       GATEWAY_MAX_CLOCK_SKEW_SECONDS: num({ default: 300, desc: 'How far a push timestamp may be from now' }),
@@ -64,7 +76,9 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GATEWAY_REQUEST_TIMEOUT_MS: config.GATEWAY_REQUEST_TIMEOUT_MS,
     GATEWAY_MAX_CONNECTIONS: config.GATEWAY_MAX_CONNECTIONS,
     GATEWAY_REPLAY_MEMORY_ENTRIES: config.GATEWAY_REPLAY_MEMORY_ENTRIES,
+    PRIVACY_KEY_CACHE_SECONDS: config.PRIVACY_KEY_CACHE_SECONDS,
   });
+  if (config.PRIVACY_KEY.length < 16) problems.push('PRIVACY_KEY must be at least 16 characters');
   if (config.GATEWAY_HEADERS_TIMEOUT_MS > config.GATEWAY_REQUEST_TIMEOUT_MS) {
     problems.push('GATEWAY_HEADERS_TIMEOUT_MS must not be more than GATEWAY_REQUEST_TIMEOUT_MS');
   }

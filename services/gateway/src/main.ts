@@ -1,4 +1,6 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
+import { connectMongo } from '@wxp/mongo';
+import { DataKeyStore, pseudonymOf, sealEvent } from '@wxp/privacy';
 import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
@@ -9,6 +11,11 @@ runHttpService('gateway', async ({ logger, metrics }) => {
   // Unset: /metrics on the service's own port, as before. Set: only there, off the public port.
   const metricsPort = metricsPortFrom('GATEWAY_METRICS_PORT');
   const accounts = AccountDirectory.fromFile(config.WECHAT_ACCOUNTS_FILE);
+  const store = await connectMongo(config.MONGO_URL, 'gateway');
+  const keys = new DataKeyStore(store.db, config.PRIVACY_KEY, {
+    cacheSeconds: config.PRIVACY_KEY_CACHE_SECONDS,
+  });
+  await keys.prepare();
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger }),
   );
@@ -19,6 +26,16 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     accounts,
     publish: (event) => publisher.publish(event),
     isBrokerConnected: () => publisher.isConnected,
+    pseudonymOf: (appId, openId) => pseudonymOf(config.PRIVACY_KEY, appId, openId),
+    // A follow gets a key of its own, so that the erasure of an earlier unfollow cannot reach it.
+    seal: async (event) =>
+      sealEvent(
+        event,
+        await keys.keyForWriting(event.data.appId, event.subject!, {
+          fresh: event.type === 'wechat.user.subscribed',
+        }),
+      ),
+    isStoreReachable: () => store.ping(),
     logger,
     metrics,
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
@@ -33,6 +50,9 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     metricsPort,
     limits: gatewayServerLimits(config),
     started: { accounts: accounts.appIds },
-    stop: () => publisher.disconnect(),
+    stop: async () => {
+      await publisher.disconnect();
+      await store.close();
+    },
   };
 });

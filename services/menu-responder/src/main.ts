@@ -3,7 +3,7 @@ import { loadConfig, num, reloadOnHangup } from '@wxp/service-runtime';
 import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
 import { menuResponderConsumers } from './responder';
 
-runConsumerService('menu-responder', { port: 8084, usesPrivacyKey: false }, ({ db, logger }) => {
+runConsumerService('menu-responder', { port: 8084 }, ({ db, logger }) => {
   const config = loadConfig({
     RESPONDER_MAX_AGE_SECONDS: num({ default: 3600, desc: 'Older events get no reply' }),
   });

@@ -30,7 +30,7 @@ export function subscriberBehaviour(privacyKey: string, names = subscriberCollec
       const spec = {
         primary: {
           collection: db.collection<SubscriberDocument>(names.subscribers),
-          projection: subscriberProjection(privacyKey),
+          projection: subscriberProjection(),
         },
         derived: {
           collection: db.collection<FollowerCountsDocument>(names.counts),

@@ -1,17 +1,19 @@
-import { chinaDayOf, userKey, type WechatEvent } from '@wxp/contracts';
+import { chinaDayOf, type WechatEvent } from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
- * One user of one account, filed under a keyed hash of appId and openId. While the user follows,
- * it holds what the read model shows; after an unsubscribe it is a tombstone holding only the hash
- * and the time, so that no personal data stays and no late event can bring the user back.
+ * One user of one account, filed under their pseudonym (a keyed hash of appId and openId). While
+ * the user follows, it holds what the read model shows; after an unsubscribe it is a tombstone
+ * holding only the pseudonym and the time, so that no personal data stays and no late event can
+ * bring the user back. A follower who asked to be erased stays counted, without their openId.
  */
 export type SubscriberDocument = FollowerDocument | TombstoneDocument;
 
 export interface FollowerDocument extends VersionedDocument {
   appId: string;
   state: 'following';
-  openId: string;
+  /** Absent once the user is erased (or their events read as erased). */
+  openId?: string;
   firstSubscribedAt: Date;
   lastSubscribedAt: Date;
   /** The QR scene the user followed through, if any. */
@@ -28,20 +30,29 @@ export interface TombstoneDocument extends VersionedDocument {
   unsubscribedAt: Date;
 }
 
-const at = (event: WechatEvent) => new Date(event.data.createTime * 1000);
+const at = (event: WechatEvent) => new Date(event.time);
 
 /**
  * subscribe starts (or, after a tombstone, restarts) a follower, unsubscribe leaves a tombstone, and
  * any other event of a follower moves their last activity. Anything that happened at or before the
  * unsubscribe a tombstone records is a late arrival and changes nothing.
  */
-export function subscriberProjection(
-  privacyKey: string,
-): DocumentProjection<WechatEvent, SubscriberDocument> {
+/** The pseudonym events of the events topic carry as their subject. */
+export function pseudonymOfEvent(event: WechatEvent): string {
+  if (!event.subject) throw new Error(`${event.type} ${event.id} has no subject`);
+  return event.subject;
+}
+
+export function subscriberProjection(): DocumentProjection<WechatEvent, SubscriberDocument> {
   return {
-    documentId: (event) => userKey(privacyKey, event.data.appId, event.data.openId),
+    documentId: pseudonymOfEvent,
 
     evolve(current, event, position) {
+      if (event.type === 'wechat.user.erased') {
+        if (current?.state !== 'following') return current ? { ...current, position } : null;
+        const { openId: _erased, ...rest } = current;
+        return { ...rest, position };
+      }
       const time = at(event);
       if (current?.state === 'unsubscribed' && time <= current.unsubscribedAt)
         return { ...current, position };
@@ -50,10 +61,10 @@ export function subscriberProjection(
         case 'wechat.user.subscribed': {
           const { appId, openId, scene, sceneId, ticket } = event.data;
           return {
-            _id: userKey(privacyKey, appId, openId),
+            _id: pseudonymOfEvent(event),
             appId,
             state: 'following',
-            openId,
+            ...(openId === '' ? {} : { openId }),
             firstSubscribedAt: follower?.firstSubscribedAt ?? time,
             lastSubscribedAt: time,
             ...(scene === undefined ? {} : { scene }),
@@ -66,7 +77,7 @@ export function subscriberProjection(
         }
         case 'wechat.user.unsubscribed':
           return {
-            _id: userKey(privacyKey, event.data.appId, event.data.openId),
+            _id: pseudonymOfEvent(event),
             appId: event.data.appId,
             state: 'unsubscribed',
             unsubscribedAt: time,
@@ -122,7 +133,7 @@ export function followerChangeOf(
     appId: transition.event.data.appId,
     partition,
     change: isFollowing ? 'follow' : 'unfollow',
-    day: chinaDayOf(transition.event.data.createTime),
+    day: chinaDayOf(Math.floor(at(transition.event).getTime() / 1000)),
   };
 }
 
