@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topicCatalogue, Topics } from '@wxp/contracts';
 import { EventPublisher, createKafka, provisionTopics } from '@wxp/kafka';
+import { DataKeyStore, sealEvent } from '@wxp/privacy';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
 import { freePort } from '../../../packages/devstack/src/free-port';
@@ -11,6 +12,12 @@ import { AccountDirectory } from '../src/account-directory';
 import { createGatewayApp } from '../src/app';
 import { partitionKeyOf, toCanonicalEvent } from '../src/canonical-event';
 import { eventFields, signedPush, testAccount } from '../../../test/support/wechat-push';
+import {
+  closeSharedKeysDb,
+  sharedKeysDb,
+  testPrivacyKey,
+  testPseudonymOf,
+} from '../../../test/support/privacy';
 
 // The broker of this test is its own: it is stopped so that events pile up in the gateway.
 const account = testAccount();
@@ -24,6 +31,7 @@ afterAll(async () => {
   await server?.close();
   await publisher?.disconnect(0);
   await broker?.stop();
+  await closeSharedKeysDb();
 });
 
 interface LogRecord {
@@ -40,6 +48,10 @@ describe('a gateway whose broker does not answer', () => {
       report: () => undefined,
     });
     const silent = pino({ level: 'silent' });
+    // The key store stays up: only the broker is away.
+    const keysDb = await sharedKeysDb();
+    const keys = new DataKeyStore(keysDb, testPrivacyKey);
+    await keys.prepare();
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'overload-test', logger: silent });
     await provisionTopics(
       kafka,
@@ -56,6 +68,11 @@ describe('a gateway whose broker does not answer', () => {
         accounts: new AccountDirectory(new Map([[account.appId, account]])),
         publish: (event) => publisher!.publish(event),
         isBrokerConnected: () => publisher!.isConnected,
+        pseudonymOf: testPseudonymOf,
+        seal: async (event) => sealEvent(event, await keys.keyForWriting(event.data.appId, event.subject!)),
+        isStoreReachable: async () => {
+          await keysDb.command({ ping: 1 });
+        },
         logger,
         metrics: createMetricsRegistry('gateway'),
         maxBodyBytes: 64 * 1024,
@@ -87,14 +104,18 @@ describe('a gateway whose broker does not answer', () => {
     // HTTP would take half a minute of the shared cores.)
     const earlier = limit - 300;
     for (let n = 0; n < earlier; n++) {
-      const event = toCanonicalEvent(account.appId, {
-        ToUserName: account.originalId!,
-        FromUserName: `oEarlier${n % 500}`,
-        CreateTime: '1700000000',
-        MsgType: 'event',
-        Event: 'CLICK',
-        EventKey: `k${n}`,
-      });
+      const event = toCanonicalEvent(
+        account.appId,
+        {
+          ToUserName: account.originalId!,
+          FromUserName: `oEarlier${n % 500}`,
+          CreateTime: '1700000000',
+          MsgType: 'event',
+          Event: 'CLICK',
+          EventKey: `k${n}`,
+        },
+        testPseudonymOf,
+      );
       publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }).catch(() => undefined);
     }
     expect(publisher.queuedEvents).toBeGreaterThanOrEqual(earlier - 1);
@@ -116,7 +137,7 @@ describe('a gateway whose broker does not answer', () => {
       expect(answer.status).toBe(503);
       expect(JSON.parse(answer.body)).toMatchObject({ error: 'broker_unavailable' });
     }
-    const refusals = logged.filter((r) => r.msg === 'event not acknowledged by the broker');
+    const refusals = logged.filter((r) => r.msg === 'event not stored');
     expect(refusals).toHaveLength(20);
     expect(refusals.map((r) => r.err?.type)).toEqual(Array(20).fill('PublisherOverloadedError'));
     expect(publisher.queuedEvents).toBe(limit);
