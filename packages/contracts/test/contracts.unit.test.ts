@@ -38,7 +38,7 @@ describe('version 2 of the events and profiles', () => {
     );
     const erased = allEventDefinitions.find((d) => d.type === 'wechat.user.erased');
     expect(erased).toMatchObject({ version: 1, topic: Topics.events });
-    expect(Object.keys((erased?.schema as { properties: object }).properties).sort()).toEqual([
+    expect(Object.keys((erased?.schema as unknown as { properties: object }).properties).sort()).toEqual([
       'appId',
       'requestedAt',
     ]);
