@@ -2,10 +2,11 @@ import { parseAccounts } from '@wxp/accounts';
 import { AccountDirectory } from '../services/gateway/src/account-directory';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { DataKeyStore, pseudonymOf, sealEvent } from '@wxp/privacy';
+import { DataKeyStore, pseudonymOf } from '@wxp/privacy';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
 import { createGatewayApp } from '../services/gateway/src/app';
+import { sealerFor } from '../services/gateway/src/sealing';
 import { wechatSignature } from '@wxp/wechat-push';
 import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
 import { startAdmin } from './support/running-admin';
@@ -57,13 +58,7 @@ beforeAll(async () => {
       publish: (event) => publisher.publish(event),
       isBrokerConnected: () => publisher.isConnected,
       pseudonymOf: (app, openId) => pseudonymOf(privacyKey, app, openId),
-      seal: async (event) =>
-        sealEvent(
-          event,
-          await keys.keyForWriting(event.data.appId, event.subject!, {
-            fresh: event.type === 'wechat.user.subscribed',
-          }),
-        ),
+      seal: sealerFor(keys),
       isStoreReachable: () => mongo.ping(),
       logger,
       metrics: createMetricsRegistry('gateway'),
