@@ -48,9 +48,13 @@ describe('erasure requests (DELETE /api/apps/{appId}/users/{openId})', () => {
 
     // Refused requests erase nothing.
     const path = `/api/apps/${appId}/users/${openId}`;
-    const unauthenticated = await api('DELETE', path, 'wrong-token');
-    expect(unauthenticated.status).toBe(401);
-    await documented(unauthenticated, ops.eraseUser);
+    for (const unauthenticated of [
+      await fetch(`${stack.adminUrl}${path}`, { method: 'DELETE' }),
+      await api('DELETE', path, 'wrong-token'),
+    ]) {
+      expect(unauthenticated.status).toBe(401);
+      await documented(unauthenticated, ops.eraseUser);
+    }
     const unknownApp = await api('DELETE', `/api/apps/wxnobody/users/${openId}`);
     expect(unknownApp.status).toBe(404);
     expect(await documented(unknownApp, ops.eraseUser)).toMatchObject({ error: 'unknown_app' });
