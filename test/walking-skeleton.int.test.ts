@@ -2,21 +2,25 @@ import { parseAccounts } from '@wxp/accounts';
 import { AccountDirectory } from '../services/gateway/src/account-directory';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
+import { DataKeyStore, pseudonymOf } from '@wxp/privacy';
 import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
 import pino from 'pino';
 import { createGatewayApp } from '../services/gateway/src/app';
+import { sealerFor } from '../services/gateway/src/sealing';
 import { wechatSignature } from '@wxp/wechat-push';
 import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
 import { startAdmin } from './support/running-admin';
 import { startConsumers } from './support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { testPrivacyKey } from './support/privacy';
 
-// Push → gateway → Kafka → subscriber projection → MongoDB → admin API, all real.
+// Push → gateway (sealing with the user's key) → Kafka → subscriber projection → MongoDB → admin
+// API, all real, over one store as one deployment has: an erasure there reaches every part.
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const appId = `wx${Date.now().toString(16)}`;
 const token = 'skeletontoken';
 const adminToken = 'admin-token-for-tests-0123456789';
-const privacyKey = 'privacy-key-for-tests-0123456789';
+const privacyKey = testPrivacyKey;
 const accounts = parseAccounts(
   JSON.stringify([
     {
@@ -46,11 +50,16 @@ beforeAll(async () => {
     subscriberProjectionConsumers(privacyKey),
   );
   publisher = await EventPublisher.connect(kafka);
+  const keys = new DataKeyStore(mongo.db, privacyKey);
+  await keys.prepare();
   gateway = await startHttpServer(
     createGatewayApp({
       accounts: new AccountDirectory(accounts),
       publish: (event) => publisher.publish(event),
       isBrokerConnected: () => publisher.isConnected,
+      pseudonymOf: (app, openId) => pseudonymOf(privacyKey, app, openId),
+      seal: sealerFor(keys),
+      isStoreReachable: () => mongo.ping(),
       logger,
       metrics: createMetricsRegistry('gateway'),
       maxBodyBytes: 64 * 1024,
@@ -95,6 +104,21 @@ function subscriber(openId: string, bearer = adminToken): Promise<Response> {
   });
 }
 
+async function followerStats(): Promise<Record<string, unknown>> {
+  const stats = await fetch(`http://127.0.0.1:${admin.port}/api/apps/${appId}/follower-stats`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  return (await stats.json()) as Record<string, unknown>;
+}
+
+/** Every document of every collection, as text: what a dump of the store would hold. */
+async function everythingStored(): Promise<string> {
+  const all: unknown[] = [];
+  for (const { name } of await mongo.db.listCollections().toArray())
+    all.push(await mongo.db.collection(name).find().toArray());
+  return JSON.stringify(all);
+}
+
 describe('walking skeleton', () => {
   it('answers the echostr handshake only to a correct signature', async () => {
     const ok = await fetch(
@@ -129,14 +153,26 @@ describe('walking skeleton', () => {
     await eventually(async () => expect((await subscriber(openId)).status).toBe(404), 30_000);
 
     // WeChat's privacy rule: nothing in any collection names the user any more; numbers stay.
-    for (const { name } of await mongo.db.listCollections().toArray()) {
-      const everything = JSON.stringify(await mongo.db.collection(name).find().toArray());
-      expect(everything).not.toContain(openId);
-    }
-    const stats = await fetch(`http://127.0.0.1:${admin.port}/api/apps/${appId}/follower-stats`, {
+    expect(await everythingStored()).not.toContain(openId);
+    expect(await followerStats()).toMatchObject({ appId, follows: 1, unfollows: 1, followers: 0 });
+  });
+
+  it('a follower who asks to be erased is no longer shown, nothing names them, and they are still counted', async () => {
+    const openId = uniqueName('oErase');
+    expect(await (await push(eventPush(openId, 'subscribe'))).text()).toBe('success');
+    await eventually(async () => expect((await subscriber(openId)).status).toBe(200), 30_000);
+    const counted = (await followerStats()).followers;
+
+    const erased = await fetch(`http://127.0.0.1:${admin.port}/api/apps/${appId}/users/${openId}`, {
+      method: 'DELETE',
       headers: { authorization: `Bearer ${adminToken}` },
     });
-    expect(await stats.json()).toMatchObject({ appId, follows: 1, unfollows: 1, followers: 0 });
+    expect(erased.status).toBe(202);
+    expect(await erased.text()).not.toContain(openId);
+
+    await eventually(async () => expect((await subscriber(openId)).status).toBe(404), 30_000);
+    expect(await everythingStored()).not.toContain(openId);
+    expect((await followerStats()).followers).toBe(counted);
   });
 
   it('refuses bad pushes with a 4xx and stores nothing', async () => {

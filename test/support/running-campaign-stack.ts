@@ -11,12 +11,14 @@ import { startAdmin, type RunningAdmin } from './running-admin';
 import { startConsumers } from './running-consumers';
 import { startEmulator, type RunningEmulator } from './running-emulator';
 import { startGateway, type RunningGateway } from './running-gateway';
+import { testPrivacyKey } from './privacy';
 import { testAccount } from './wechat-push';
 
 /**
  * What a marketing team's campaign touches, in process over the run's real broker and a store
- * database of its own: the emulator acting as WeChat, the gateway, the projections the admin API
- * reads (subscribers, attribution, campaigns, reply rules) and the admin API itself.
+ * database of its own (users' data keys included): the emulator acting as WeChat, the gateway, the
+ * projections the admin API reads (subscribers, attribution, campaigns, reply rules) and the admin
+ * API itself.
  */
 export interface CampaignStack {
   account: Account;
@@ -38,7 +40,9 @@ export async function startCampaignStack(
 ): Promise<CampaignStack> {
   const account = options.account ?? testAccount();
   const adminToken = `admin-${uniqueName('token')}`;
-  const privacyKey = `privacy-${uniqueName('key')}`;
+  // One key and one store for the whole stack, as one deployment has: the gateway seals with keys
+  // the consumers open with and an erasure request destroys.
+  const privacyKey = testPrivacyKey;
   const database = uniqueName('campaigns');
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'campaign-stack', logger });
@@ -54,7 +58,7 @@ export async function startCampaignStack(
     // The responder's rules only: the stack sends no replies (menuResponderConsumers would).
     ...(await startConsumers('menu-responder', kafka, mongo, [replyRulesBehaviour()])),
   ];
-  const gateway = await startGateway([account]);
+  const gateway = await startGateway([account], { keysDb: mongo.db, privacyKey });
   const emulator = await startEmulator([account], { gatewayUrl: gateway.url });
   const admin = await startAdmin(
     mongo,

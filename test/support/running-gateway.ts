@@ -1,12 +1,13 @@
 import type { Account } from '@wxp/accounts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
-import { DataKeyStore, sealEvent } from '@wxp/privacy';
+import { DataKeyStore } from '@wxp/privacy';
 import type { Db } from 'mongodb';
 import { createMetricsRegistry, startHttpServer, type Registry } from '@wxp/service-runtime';
 import pino, { type Logger } from 'pino';
 import { AccountDirectory } from '../../services/gateway/src/account-directory';
 import { createGatewayApp } from '../../services/gateway/src/app';
 import { gatewayServerDefaults } from '../../services/gateway/src/config';
+import { sealerFor } from '../../services/gateway/src/sealing';
 import { kafkaBrokers } from './infrastructure';
 import { sharedKeysDb, testPrivacyKey, testPseudonymOf } from './privacy';
 import type { SignedPush } from './wechat-push';
@@ -48,13 +49,7 @@ export async function startGateway(
       publish: (event) => publisher.publish(event),
       isBrokerConnected: () => publisher.isConnected,
       pseudonymOf: (appId, openId) => testPseudonymOf(appId, openId, privacyKey),
-      seal: async (event) =>
-        sealEvent(
-          event,
-          await keys.keyForWriting(event.data.appId, event.subject!, {
-            fresh: event.type === 'wechat.user.subscribed',
-          }),
-        ),
+      seal: sealerFor(keys),
       isStoreReachable: async () => {
         await keysDb.command({ ping: 1 });
       },

@@ -6,6 +6,8 @@ import { eventually, kafkaBrokers, uniqueName } from './infrastructure';
 export interface ReadEvent {
   key: string;
   partition: number;
+  /** The message's headers, as text. */
+  headers: Record<string, string>;
   /** Opened (personal fields in clear) when the reader was given an opener; as stored otherwise. */
   event: CloudEvent<string, Record<string, unknown>>;
   /** The event as the topic holds it. */
@@ -48,6 +50,9 @@ export class TopicReader {
         reader.events.push({
           key: message.key?.toString() ?? '',
           partition,
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value ?? '')]),
+          ),
           event: (opened?.event ?? stored) as ReadEvent['event'],
           stored,
           ...(opened ? { erased: opened.erased } : {}),

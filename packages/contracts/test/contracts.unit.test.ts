@@ -29,6 +29,33 @@ describe('published schemas', () => {
   );
 });
 
+describe('version 2 of the events and profiles', () => {
+  const moved = allEventDefinitions.filter((d) => d.version === 2);
+
+  it('covers the types of the sealed topics, and the erasure is a type of its own', () => {
+    expect(moved.map((d) => d.type)).toEqual(
+      expect.arrayContaining(['wechat.user.subscribed', 'wechat.message.received', 'wechat.profile.fetched']),
+    );
+    const erased = allEventDefinitions.find((d) => d.type === 'wechat.user.erased');
+    expect(erased).toMatchObject({ version: 1, topic: Topics.events });
+    expect(Object.keys((erased?.schema as unknown as { properties: object }).properties).sort()).toEqual([
+      'appId',
+      'requestedAt',
+    ]);
+  });
+
+  it.each(moved.map((d) => [d.type, d] as const))(
+    '%s keeps its version 1 schema, which the legacy topic still holds, and the same shape',
+    (_type, definition) => {
+      const legacy = readPublishedSchema({ ...definition, version: 1 });
+      expect(legacy).toBeDefined();
+      expect(legacy?.['x-version']).toBe(1);
+      // Same shape: a reader of version 1 reads an opened version 2 event.
+      expect(compatibilityProblems(legacy, schemaDocument(definition))).toEqual([]);
+    },
+  );
+});
+
 describe('schema compatibility', () => {
   const v1 = {
     type: 'object',

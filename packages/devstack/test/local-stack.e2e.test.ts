@@ -82,6 +82,20 @@ describe('the local stack', () => {
       );
       expect(response.status).toBe(200);
     }, 30_000);
+    // The user asks to be erased: the admin API destroys the keys the gateway sealed with, and the
+    // projection drops the openId when it reads the announcement.
+    const erased = await fetch(`http://127.0.0.1:${ports.admin}/api/apps/${account.appId}/users/${openId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(erased.status).toBe(202);
+    await eventually(async () => {
+      const response = await fetch(
+        `http://127.0.0.1:${ports.admin}/api/apps/${account.appId}/subscribers/${openId}`,
+        { headers: { authorization: `Bearer ${adminToken}` } },
+      );
+      expect(response.status).toBe(404);
+    }, 30_000);
     for (const port of Object.values(ports)) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     }

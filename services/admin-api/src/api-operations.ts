@@ -174,7 +174,7 @@ export const getSubscriber = {
   responses: {
     200: json('The follower', S.Subscriber),
     400: invalid,
-    404: problem('The user does not follow the account (or left: nothing is kept)'),
+    404: problem('The user does not follow the account (or left, or was erased: nothing is kept)'),
   },
 } satisfies OperationSpec;
 
@@ -186,6 +186,26 @@ export const followerStats = {
   summary: 'Follows and unfollows, in total and per day (China time)',
   params: S.AppParams,
   responses: { 200: json('The figures', S.FollowerStats), 400: invalid },
+} satisfies OperationSpec;
+
+export const eraseUser = {
+  operationId: 'eraseUser',
+  method: 'delete',
+  path: '/apps/{appId}/users/{openId}',
+  tag: 'privacy',
+  summary: 'Erase a user (PIPL, GDPR art. 17): destroy their data keys and announce it',
+  description:
+    'Destroys every data key of the user, so that nothing of theirs on any topic, dead-letter topic or ' +
+    'copy of the log can be read any more, then publishes wechat.user.erased (their pseudonym only) on ' +
+    'the events topic; the read models drop the openId when they read it, and count the follower still. ' +
+    'Asking again is harmless. The answer never repeats the openId.',
+  params: S.UserParams,
+  responses: {
+    202: json('The keys are destroyed; the read models follow shortly', S.ErasureAccepted),
+    400: invalid,
+    404: unknownApp,
+    503: problem('The keys are destroyed but the erasure could not be announced yet; ask again'),
+  },
 } satisfies OperationSpec;
 
 /** Every route under /api, in the order the document lists them. */
@@ -203,6 +223,7 @@ export const apiOperations: readonly OperationSpec[] = [
   listSubscribers,
   getSubscriber,
   followerStats,
+  eraseUser,
 ];
 
 export const unauthorized = problem('No valid bearer token');

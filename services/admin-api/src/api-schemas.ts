@@ -20,6 +20,12 @@ export const OpenIdParams = Type.Object({
   appId: AppId,
   openId: Type.String({ minLength: 1, maxLength: 128 }),
 });
+/** WeChat openIds are 28 characters of these; anything else is not one, and is refused before work is done. */
+export const WechatOpenId = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: 'The user’s openId for this account (WeChat’s are 28 characters of A-Z, a-z, 0-9, _ and -)',
+});
+export const UserParams = Type.Object({ appId: AppId, openId: WechatOpenId });
 export const NoParams = Type.Object({});
 
 export const ErrorBody = Type.Object({
@@ -171,7 +177,9 @@ export const ReplyRulesAccepted = Type.Object({
 
 export const Subscriber = Type.Object({
   appId: AppId,
-  openId: Type.String(),
+  openId: Type.Optional(
+    Type.String({ description: 'Absent for a follower who asked to be erased: they are still counted' }),
+  ),
   subscribed: Type.Literal(true),
   subscribedAt: Type.Optional(DateTime),
   firstSubscribedAt: Type.Optional(DateTime),
@@ -209,3 +217,5 @@ export const FollowerStats = Type.Object({
   unfollows: Count,
   days: Type.Array(Type.Object({ day: Type.String(), follows: Count, unfollows: Count })),
 });
+
+export const ErasureAccepted = Type.Object({ status: Type.Literal('erasure accepted') });

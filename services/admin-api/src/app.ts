@@ -3,6 +3,7 @@ import type { Account } from '@wxp/accounts';
 import { ReadModels } from '@wxp/contracts';
 import type { OutgoingEvent } from '@wxp/kafka';
 import type { MongoConnection } from '@wxp/mongo';
+import { DataKeyStore } from '@wxp/privacy';
 import { errorMapper, healthRoutes, type Logger, type Registry } from '@wxp/service-runtime';
 import Koa, { type Context } from 'koa';
 import { accessLog, securityHeaders } from './access-log';
@@ -13,6 +14,7 @@ import { requireCredential } from './bearer-auth';
 import { campaignOperations } from './campaign-routes';
 import { cleanClientErrors } from './client-errors';
 import { dashboard, dashboardPaths } from './dashboard';
+import { erasureOperations } from './erasure-routes';
 import { menuOperations } from './menu-routes';
 import { openApiDocument, openApiYaml } from './openapi';
 import { mountOperations, type BoundOperation } from './operation';
@@ -25,6 +27,8 @@ export interface AdminApiDeps {
   mongo: MongoConnection;
   adminToken: string;
   privacyKey: string;
+  /** Users' data keys, which an erasure destroys; the default is the store's `user_data_keys`. */
+  keys?: DataKeyStore;
   accounts: ReadonlyMap<string, Account>;
   wechat: AdminWechatApi;
   /** Writes a command's event to Kafka; resolves once the broker acknowledged it. */
@@ -64,6 +68,12 @@ export function adminOperations(deps: AdminApiDeps): BoundOperation[] {
       privacyKey: deps.privacyKey,
       subscribersCollection: ReadModels.subscribers,
       countsCollection: ReadModels.followerCounts,
+    }),
+    ...erasureOperations({
+      commands,
+      keys: deps.keys ?? new DataKeyStore(db, deps.privacyKey),
+      privacyKey: deps.privacyKey,
+      logger: deps.logger,
     }),
   ];
 }

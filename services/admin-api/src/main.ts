@@ -1,5 +1,6 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
+import { DataKeyStore } from '@wxp/privacy';
 import { ConfigError, metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
 import { createAdminApp } from './app';
@@ -12,6 +13,9 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
   const short = (['ADMIN_TOKEN', 'PRIVACY_KEY'] as const).filter((name) => config[name].length < 16);
   if (short.length > 0) throw new ConfigError(short.map((name) => `${name} must be at least 16 characters`));
   const mongo = await connectMongo(config.MONGO_URL, 'admin-api');
+  // The gateway's key store (same MONGO_URL): an erasure destroys the keys it sealed with.
+  const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
+  await keys.prepare();
   const { api: wechat, accounts, reloadAccounts } = wechatApiSetupFromEnv(mongo.db);
   // An account added or changed in the file: SIGHUP. The routes read the same map.
   reloadOnHangup(logger, 'accounts', () => ({ accounts: reloadAccounts() }));
@@ -22,6 +26,7 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
     mongo,
     adminToken: config.ADMIN_TOKEN,
     privacyKey: config.PRIVACY_KEY,
+    keys,
     accounts,
     wechat,
     publish: (event) => publisher.publish(event),

@@ -71,7 +71,7 @@ export function openApiDocument(
       title: 'WeChat Official Account platform: admin API',
       version: '1.0.0',
       description:
-        'QR code campaigns, the custom menu, reply rules and the read models. Every request but the ' +
+        'QR code campaigns, the custom menu, reply rules, the read models and users’ erasure requests. Every request but the ' +
         'dashboard’s files, /healthz, /metrics and these documents needs `Authorization: Bearer <ADMIN_TOKEN>`. ' +
         'Paths match exactly as written here (case-sensitive, no trailing slash); any other is a 404. An ' +
         `address with ${throttle.maxFailures} failed authentications within ${throttle.windowMs / 60_000} ` +

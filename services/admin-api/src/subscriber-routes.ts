@@ -30,9 +30,10 @@ export interface SubscriberRouteOptions {
   countsCollection: string;
 }
 
+/** An erased follower is listed (still counted) without an openId: nothing personal is kept of them. */
 const asFollower = (found: SubscriberView) => ({
   appId: found.appId,
-  openId: found.openId,
+  ...(typeof found.openId === 'string' ? { openId: found.openId } : {}),
   subscribed: true,
   subscribedAt: found.lastSubscribedAt,
   firstSubscribedAt: found.firstSubscribedAt,
@@ -84,7 +85,8 @@ export function subscriberOperations(options: SubscriberRouteOptions): BoundOper
     const { appId, openId } = params;
     const { subscribers } = await collections();
     const found = await subscribers.findOne({ _id: userKey(options.privacyKey, appId, openId), appId });
-    if (!found || found.state !== 'following')
+    // An erased follower is not shown by openId: the answer would tie the openId to what is kept.
+    if (found?.state !== 'following' || typeof found.openId !== 'string')
       throw new HttpError(404, 'not_found', `${openId} does not follow ${appId}`);
     ctx.body = asFollower(found);
   });

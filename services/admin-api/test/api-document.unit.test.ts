@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { readFileSync } from 'node:fs';
 import { adminOperations } from '../src/app';
 import { apiOperations } from '../src/api-operations';
-import { QrCodeRequest, SubscriberQuery } from '../src/api-schemas';
+import { QrCodeRequest, SubscriberQuery, UserParams } from '../src/api-schemas';
 import { daysBetween } from '../src/campaign-routes';
 import { openApiDocument, openApiYaml } from '../src/openapi';
 import { openApiFile } from '../src/openapi-file';
@@ -16,6 +16,7 @@ describe('the OpenAPI document', () => {
   it('describes exactly the operations the app mounts', () => {
     const mounted = adminOperations({
       mongo: { db: { collection: () => ({}) } },
+      privacyKey: 'unit-test-privacy-key',
       accounts: new Map(),
     } as never).map((o) => o.spec);
     expect(mounted.map((s) => s.operationId).sort()).toEqual(apiOperations.map((s) => s.operationId).sort());
@@ -73,6 +74,18 @@ describe('input problems', () => {
       '.size is not a known field',
     ]);
     expect(problemsAgainst(SubscriberQuery, { page: 0, pageSize: 1 })).toEqual(['.page must be >= 1']);
+  });
+
+  it('accept an openId as WeChat makes them, and nothing else, without repeating it', () => {
+    expect(problemsAgainst(UserParams, { appId: 'wxapp', openId: 'oAbc-_0123456789abcdefghijklm' })).toEqual(
+      [],
+    );
+    for (const openId of ['', 'o'.repeat(65), 'o b', 'o/../x', 'o\u0000', 'o%2F', '<script>', 'ö']) {
+      const problems = problemsAgainst(UserParams, { appId: 'wxapp', openId });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^\.openId /);
+      if (openId.length > 2) expect(problems[0]).not.toContain(openId);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { CliError } from './admin-http-client';
+import { eraseUserCommand } from './erasure-command';
 import { backfillCommand, replayCommand } from './maintenance-commands';
 import { menuCommands } from './menu-commands';
 import { qrCommands } from './qr-commands';
@@ -20,7 +21,8 @@ Examples:
   npm run cli -- qr list
   npm run cli -- stats 2024
   npm run cli -- menu publish menu.json
-  npm run cli -- replay qr-attribution`,
+  npm run cli -- replay qr-attribution
+  npm run cli -- erase-user wx1234567890abcdef oAbCdEfGhIjKlMnOpQrStUvWxYz0`,
   )
   .option('--url <url>', 'the admin API')
   .option('--token <token>', 'the admin token')
@@ -33,6 +35,7 @@ for (const command of [
   qrCommands(),
   statsCommand(),
   subscribersCommand(),
+  eraseUserCommand(),
   menuCommands(),
   replayCommand(),
   backfillCommand(),

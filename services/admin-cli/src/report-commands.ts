@@ -48,13 +48,14 @@ export function subscribersCommand(): Command {
         if (options.scene) query.set('scene', options.scene);
         const answer = await context.client.json<{
           total: number;
-          subscribers: { openId: string; scene: string | null; subscribedAt?: string }[];
+          subscribers: { openId?: string; scene: string | null; subscribedAt?: string }[];
         }>('GET', `/api/apps/${path(appId)}/subscribers?${query}`);
         if (context.json) return context.print(JSON.stringify(answer, null, 2));
         context.print(
           table(
             ['openId', 'scene', 'followed at'],
-            answer.subscribers.map((s) => [s.openId, s.scene ?? '', s.subscribedAt ?? '']),
+            // A follower who asked to be erased is still counted, without an openId.
+            answer.subscribers.map((s) => [s.openId ?? '(erased)', s.scene ?? '', s.subscribedAt ?? '']),
           ),
         );
         const pages = Math.max(1, Math.ceil(answer.total / options.pageSize));

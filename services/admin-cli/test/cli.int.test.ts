@@ -60,6 +60,7 @@ describe('the wxp CLI', () => {
       ['qr', 'image'],
       ['stats'],
       ['subscribers'],
+      ['erase-user'],
       ['menu'],
       ['menu', 'publish'],
       ['menu', 'show'],
@@ -115,6 +116,24 @@ describe('the wxp CLI', () => {
     expect(wrongToken.stderr).toContain('the admin token was refused');
     const noToken = await wxp(['apps'], { ADMIN_TOKEN: '' });
     expect(noToken.stderr).toContain('no admin token');
+  });
+
+  it('erases a user without printing their openId, and lists them as erased', async () => {
+    const { openId } = await stack.simulate(uniqueName('eve'), { action: 'follow' });
+    const appId = stack.account.appId;
+    await eventually(async () => expect((await wxp(['subscribers'])).stdout).toContain(openId), 15_000);
+    const erased = await wxp(['erase-user', appId, openId]);
+    expect([erased.code, erased.stderr]).toEqual([0, '']);
+    expect(erased.stdout).toContain('erasure accepted');
+    expect(erased.stdout).not.toContain(openId);
+    await eventually(async () => {
+      const listed = await wxp(['subscribers', '--page-size', '200']);
+      expect(listed.stdout).toContain('(erased)');
+      expect(listed.stdout).not.toContain(openId);
+    }, 15_000);
+    const refused = await wxp(['erase-user', appId, 'not an openId']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('path.openId');
   });
 
   it('publishes, shows and deletes the menu from a JSON file', async () => {

@@ -1,9 +1,10 @@
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
-import { DataKeyStore, pseudonymOf, sealEvent } from '@wxp/privacy';
+import { DataKeyStore, pseudonymOf } from '@wxp/privacy';
 import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
+import { sealerFor } from './sealing';
 import { gatewayConfig, gatewayServerLimits } from './config';
 
 runHttpService('gateway', async ({ logger, metrics }) => {
@@ -27,14 +28,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     publish: (event) => publisher.publish(event),
     isBrokerConnected: () => publisher.isConnected,
     pseudonymOf: (appId, openId) => pseudonymOf(config.PRIVACY_KEY, appId, openId),
-    // A follow gets a key of its own, so that the erasure of an earlier unfollow cannot reach it.
-    seal: async (event) =>
-      sealEvent(
-        event,
-        await keys.keyForWriting(event.data.appId, event.subject!, {
-          fresh: event.type === 'wechat.user.subscribed',
-        }),
-      ),
+    seal: sealerFor(keys),
     isStoreReachable: () => store.ping(),
     logger,
     metrics,

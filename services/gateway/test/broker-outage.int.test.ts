@@ -9,6 +9,7 @@ import { startKafkaBroker, type RunningKafkaBroker } from '../../../packages/dev
 import { eventually } from '../../../test/support/infrastructure';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
+import { closeSharedKeysDb, testPseudonymOf } from '../../../test/support/privacy';
 import { eventFields, signedPush, testAccount } from '../../../test/support/wechat-push';
 
 // The broker of this test is its own, so that it can be stopped under traffic and started again.
@@ -25,6 +26,7 @@ async function startBroker(): Promise<RunningKafkaBroker> {
 afterAll(async () => {
   await gateway?.close();
   await broker?.stop();
+  await closeSharedKeysDb();
 });
 
 describe('a broker outage under traffic', () => {
@@ -55,7 +57,8 @@ describe('a broker outage under traffic', () => {
             acknowledged.add(
               canonicalEventId({
                 appId: account.appId,
-                fromUserName: String(fields.FromUserName),
+                // Ids are computed over the pseudonym, as the gateway computes them.
+                fromUserName: testPseudonymOf(account.appId, String(fields.FromUserName)),
                 createTime: String(fields.CreateTime),
                 msgType: 'event',
                 event: 'CLICK',

@@ -1,6 +1,7 @@
 import { schemaProblems } from '@wxp/contracts';
 import { partitionKeyOf, toCanonicalEvent } from '../src/canonical-event';
 import { MalformedPushError, parseXmlPush } from '../src/push-parser';
+import { testPseudonymOf } from '../../../test/support/privacy';
 
 const appId = 'wxapp';
 
@@ -8,8 +9,10 @@ function push(inner: string): string {
   return `<xml><ToUserName><![CDATA[gh_abc]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName><CreateTime>1700000000</CreateTime>${inner}</xml>`;
 }
 
-function eventOf(inner: string) {
-  const event = toCanonicalEvent(appId, parseXmlPush(push(inner)));
+const pseudonym = testPseudonymOf(appId, 'oUser1');
+
+function eventOf(inner: string, pseudonymOf = testPseudonymOf) {
+  const event = toCanonicalEvent(appId, parseXmlPush(push(inner)), (a, o) => pseudonymOf(a, o));
   expect(schemaProblems(event.type, event.data)).toEqual([]);
   return event;
 }
@@ -21,14 +24,15 @@ describe('canonical events', () => {
       specversion: '1.0',
       type: 'wechat.user.subscribed',
       source: '/wechat/wxapp',
-      subject: 'oUser1',
+      subject: pseudonym,
       time: '2023-11-14T22:13:20.000Z',
       datacontenttype: 'application/json',
-      dataschema: 'urn:wxp:schema:wechat.user.subscribed:v1',
+      dataschema: 'urn:wxp:schema:wechat.user.subscribed:v2',
       data: { appId, openId: 'oUser1', accountId: 'gh_abc', createTime: 1700000000 },
     });
     expect(event.data).not.toHaveProperty('scene');
-    expect(partitionKeyOf(event)).toBe('wxapp:oUser1');
+    expect(partitionKeyOf(event)).toBe(pseudonym);
+    expect(pseudonym).not.toContain('oUser1');
   });
 
   it('a follow through a QR code carries scene and ticket', () => {
@@ -112,6 +116,13 @@ describe('canonical events', () => {
       eventOf('<MsgType>event</MsgType><Event>CLICK</Event><EventKey>L</EventKey>').id,
     );
   });
+
+  it('the event id is computed over the keyed pseudonym, so an openId cannot be checked against it', () => {
+    const inner = '<MsgType>event</MsgType><Event>CLICK</Event><EventKey>K</EventKey>';
+    const otherKey = (a: string, o: string) => testPseudonymOf(a, o, 'another-privacy-key-0123456789');
+    expect(eventOf(inner, otherKey).id).not.toBe(eventOf(inner).id);
+    expect(eventOf(inner, otherKey).subject).not.toBe(pseudonym);
+  });
 });
 
 describe('malformed pushes', () => {
@@ -126,6 +137,6 @@ describe('malformed pushes', () => {
     ['CreateTime not a number', push('<MsgType>text</MsgType>').replace('1700000000', 'soon')],
     ['unclosed tag', '<xml><ToUserName>a</xml>'],
   ])('%s is refused', (_what, body) => {
-    expect(() => toCanonicalEvent(appId, parseXmlPush(body))).toThrow(MalformedPushError);
+    expect(() => toCanonicalEvent(appId, parseXmlPush(body), testPseudonymOf)).toThrow(MalformedPushError);
   });
 });

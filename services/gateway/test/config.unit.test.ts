@@ -1,7 +1,8 @@
 import { gatewayConfig, gatewayServerLimits } from '../src/config';
 import { configProblems } from '../../../test/support/config-problems';
 
-const required = { WECHAT_ACCOUNTS_FILE: 'accounts.json' };
+const privacyKey = 'a-privacy-key-of-some-length';
+const required = { WECHAT_ACCOUNTS_FILE: 'accounts.json', PRIVACY_KEY: privacyKey };
 
 const problemsOf = (env: NodeJS.ProcessEnv): string[] => configProblems(() => gatewayConfig(env));
 
@@ -32,5 +33,27 @@ describe('gateway configuration', () => {
       'GATEWAY_REPLAY_MEMORY_ENTRIES must be a whole number of at least 1',
       'GATEWAY_HEADERS_TIMEOUT_MS must not be more than GATEWAY_REQUEST_TIMEOUT_MS',
     ]);
+  });
+
+  it('needs a PRIVACY_KEY of at least 16 characters, and never shows it', () => {
+    const { PRIVACY_KEY: _unused, ...withoutKey } = required;
+    expect(problemsOf(withoutKey)).toEqual([expect.stringMatching(/^PRIVACY_KEY\b.*required/)]);
+    const short = 'short-key-15chr';
+    const problems = problemsOf({ ...required, PRIVACY_KEY: short });
+    expect(problems).toEqual(['PRIVACY_KEY must be at least 16 characters']);
+    expect(problems.join('\n')).not.toContain(short);
+    expect(problemsOf(required)).toEqual([]);
+  });
+
+  it.each(['0', '2.5', 'soon'])('refuses PRIVACY_KEY_CACHE_SECONDS=%s in one line', (value) => {
+    const problems = problemsOf({ ...required, PRIVACY_KEY_CACHE_SECONDS: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^PRIVACY_KEY_CACHE_SECONDS\b/);
+    expect(problems[0]).not.toContain(privacyKey);
+  });
+
+  it('keeps data keys 30 seconds unless told otherwise', () => {
+    expect(gatewayConfig(required).PRIVACY_KEY_CACHE_SECONDS).toBe(30);
+    expect(gatewayConfig({ ...required, PRIVACY_KEY_CACHE_SECONDS: '5' }).PRIVACY_KEY_CACHE_SECONDS).toBe(5);
   });
 });

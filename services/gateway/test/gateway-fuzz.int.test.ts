@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { eventually } from '../../../test/support/infrastructure';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
+import { closeSharedKeysDb, sharedKeysDb, testOpener } from '../../../test/support/privacy';
 import { eventFields, signedPush, testAccount, type SignedPush } from '../../../test/support/wechat-push';
 
 // Thousands of random and mutated bodies: the gateway must answer each with 200 or a 4xx (never a
@@ -17,13 +18,14 @@ let reader: TopicReader;
 const statuses = new Map<number, number>();
 
 beforeAll(async () => {
-  reader = await TopicReader.start(Topics.events);
+  reader = await TopicReader.start(Topics.events, undefined, { opener: testOpener(await sharedKeysDb()) });
   gateway = await startGateway(accounts);
 });
 
 afterAll(async () => {
   await gateway?.close();
   await reader?.stop();
+  await closeSharedKeysDb();
 });
 
 const mutation = fc.oneof(

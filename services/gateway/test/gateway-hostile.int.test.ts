@@ -8,6 +8,7 @@ import { eventually, uniqueName } from '../../../test/support/infrastructure';
 import { rawExchange } from '../../../test/support/raw-http';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
+import { closeSharedKeysDb, sharedKeysDb, testOpener, testPseudonymOf } from '../../../test/support/privacy';
 import {
   eventFields,
   signedPush,
@@ -37,7 +38,7 @@ let reader: TopicReader;
 let port: number;
 
 beforeAll(async () => {
-  reader = await TopicReader.start(Topics.events);
+  reader = await TopicReader.start(Topics.events, undefined, { opener: testOpener(await sharedKeysDb()) });
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
   gateway = await startGateway(everyMode, { logger });
   port = Number(new URL(gateway.url).port);
@@ -46,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await reader?.stop();
+  await closeSharedKeysDb();
 });
 
 const describeMode = (a: Account) => `${a.encryptMode} ${a.format}`;
@@ -67,7 +69,8 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
   return value?.value ?? 0;
 }
 
-const landed = (account: Account, openId: string) => reader.landed(account.appId, openId);
+const landed = (account: Account, openId: string) =>
+  reader.landed(account.appId, testPseudonymOf(account.appId, openId));
 
 function withParam(push: SignedPush, name: string, value: string): SignedPush {
   const query = new URLSearchParams(push.query);

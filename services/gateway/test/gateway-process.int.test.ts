@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../packages/devstack/src/free-port';
-import { eventually, kafkaBrokers } from '../../../test/support/infrastructure';
+import { eventually, kafkaBrokers, mongoUrlFor } from '../../../test/support/infrastructure';
+import { sharedKeysDatabase, testPrivacyKey } from '../../../test/support/privacy';
 import { eventFields, signedPush, testAccount } from '../../../test/support/wechat-push';
 
 // The gateway as `node services/gateway/dist/main.js` runs it: `kill -HUP` reloads the accounts
@@ -27,6 +28,8 @@ describe('the gateway process', () => {
         ...process.env,
         GATEWAY_PORT: String(port),
         KAFKA_BROKERS: kafkaBrokers().join(','),
+        MONGO_URL: mongoUrlFor(sharedKeysDatabase),
+        PRIVACY_KEY: testPrivacyKey,
         WECHAT_ACCOUNTS_FILE: accountsFile,
         LOG_LEVEL: 'info',
       },
@@ -59,6 +62,8 @@ describe('the gateway process', () => {
     expect(await push(served)).toBe(200);
     // The reason is logged; the file's content is not.
     expect(log).not.toContain('"appId": ');
+    expect(log).not.toContain('oHup');
+    expect(log).not.toContain(testPrivacyKey);
     expect(gateway.exitCode).toBeNull();
   }, 120_000);
 });

@@ -1,6 +1,8 @@
 import { Topics, schemaProblems } from '@wxp/contracts';
 import type { Account } from '@wxp/accounts';
+import { DATA_KEYS_COLLECTION } from '@wxp/privacy';
 import { eventually, uniqueName } from '../../../test/support/infrastructure';
+import { closeSharedKeysDb, sharedKeysDb, testOpener, testPseudonymOf } from '../../../test/support/privacy';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
 import {
@@ -25,16 +27,18 @@ let gateway: RunningGateway;
 let reader: TopicReader;
 
 beforeAll(async () => {
-  reader = await TopicReader.start(Topics.events);
+  reader = await TopicReader.start(Topics.events, undefined, { opener: testOpener(await sharedKeysDb()) });
   gateway = await startGateway([...modes, refused, other]);
 });
 
 afterAll(async () => {
   await gateway?.close();
   await reader?.stop();
+  await closeSharedKeysDb();
 });
 
-const landed = (account: Account, openId: string) => reader.landed(account.appId, openId);
+const landed = (account: Account, openId: string) =>
+  reader.landed(account.appId, testPseudonymOf(account.appId, openId));
 
 const pushTypes: [
   string,
@@ -101,8 +105,15 @@ describe('gateway over the real broker', () => {
     const reply = await gateway.post(plainXml.appId, signedPush(plainXml, fields));
     expect(reply).toEqual({ status: 200, text: 'success' });
     const [found] = await landed(plainXml, openId);
-    expect(found?.key).toBe(`${plainXml.appId}:${openId}`);
-    expect(found?.event).toMatchObject({ type, subject: openId, source: `/wechat/${plainXml.appId}`, data });
+    const pseudonym = testPseudonymOf(plainXml.appId, openId);
+    expect(found?.key).toBe(pseudonym);
+    expect(found?.event).toMatchObject({
+      type,
+      subject: pseudonym,
+      source: `/wechat/${plainXml.appId}`,
+      data: { ...data, openId },
+    });
+    expect(found?.erased).toBe(false);
     expect(schemaProblems(type, found?.event.data)).toEqual([]);
   });
 
@@ -233,7 +244,85 @@ describe('gateway over the real broker', () => {
           .text,
       ).toBe('success');
       await landed(refused, marker);
-      expect(reader.of(refused.appId).map((e) => e.event.subject)).toEqual([marker]);
+      expect(reader.of(refused.appId).map((e) => e.event.subject)).toEqual([
+        testPseudonymOf(refused.appId, marker),
+      ]);
     });
+  });
+});
+
+describe('personal data on the topic', () => {
+  it('a text and a LOCATION are stored without the openId, the text or the coordinates, yet open to them', async () => {
+    const openId = uniqueName('oPrivate');
+    const content = `my address is ${uniqueName('street')}`;
+    const coordinates = { Latitude: '23.137466', Longitude: '113.352425', Precision: '119.385040' };
+    const text: PushFieldValues = {
+      ...eventFields(safeXml, openId, ''),
+      MsgType: 'text',
+      Content: content,
+      MsgId: '6972',
+    };
+    delete text.Event;
+    for (const fields of [text, eventFields(safeXml, openId, 'LOCATION', coordinates)]) {
+      expect(await gateway.post(safeXml.appId, signedPush(safeXml, fields))).toEqual({
+        status: 200,
+        text: 'success',
+      });
+    }
+    const found = await eventually(async () => {
+      const events = await landed(safeXml, openId);
+      expect(events).toHaveLength(2);
+      return events;
+    }, 15_000);
+    for (const read of found) {
+      const asStored = JSON.stringify({ key: read.key, headers: read.headers, value: read.stored });
+      for (const secret of [openId, content, ...Object.values(coordinates)]) {
+        expect(asStored).not.toContain(secret);
+      }
+      expect(read.stored.datakeyid).toEqual(expect.any(String));
+    }
+    const [message, location] = found.map((e) => e.event);
+    expect(message).toMatchObject({
+      type: 'wechat.message.received',
+      data: { openId, fields: { FromUserName: openId, Content: content } },
+    });
+    expect(location).toMatchObject({ type: 'wechat.event.received', data: { openId, fields: coordinates } });
+  });
+
+  it('a follow gets a fresh data key, and the events after it are sealed with that key', async () => {
+    const openId = uniqueName('oKeys');
+    const at = Math.floor(Date.now() / 1000);
+    const steps: [string, Record<string, string>][] = [
+      ['subscribe', {}],
+      ['CLICK', { EventKey: 'first' }],
+      ['unsubscribe', {}],
+      ['subscribe', {}],
+      ['CLICK', { EventKey: 'second' }],
+    ];
+    // One second apart, so that no two pushes are the same event to the gateway.
+    for (const [n, [name, extra]] of steps.entries()) {
+      const fields = { ...eventFields(plainXml, openId, name, extra), CreateTime: at - steps.length + n };
+      expect((await gateway.post(plainXml.appId, signedPush(plainXml, fields))).text).toBe('success');
+    }
+    const events = await eventually(async () => {
+      const found = await landed(plainXml, openId);
+      expect(found).toHaveLength(steps.length);
+      return found;
+    }, 15_000);
+    const keyIds = events.map((e) => e.stored.datakeyid as string);
+    expect(keyIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    const [firstFollow, firstClick, unfollow, secondFollow, secondClick] = keyIds;
+    expect(secondFollow).not.toBe(firstFollow);
+    expect([firstClick, unfollow]).toEqual([firstFollow, firstFollow]);
+    expect(secondClick).toBe(secondFollow);
+    const pseudonym = testPseudonymOf(plainXml.appId, openId);
+    const stored = await (
+      await sharedKeysDb()
+    )
+      .collection(DATA_KEYS_COLLECTION)
+      .find({ user: pseudonym })
+      .toArray();
+    expect(stored.map((k) => k._id).sort()).toEqual([firstFollow, secondFollow].sort());
+    expect(JSON.stringify(stored)).not.toContain(openId);
   });
 });

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@wxp/devstack';
-import { eventually, kafkaBrokers } from '../../../test/support/infrastructure';
+import { eventually, kafkaBrokers, mongoUrlFor } from '../../../test/support/infrastructure';
+import { sharedKeysDatabase, testPrivacyKey } from '../../../test/support/privacy';
 import { testAccount } from '../../../test/support/wechat-push';
 
 const accountsFile = join(mkdtempSync(join(tmpdir(), 'wxp-metrics-port-')), 'accounts.json');
@@ -16,6 +17,8 @@ async function startGatewayProcess(extra: Record<string, string>): Promise<numbe
     env: {
       ...process.env,
       KAFKA_BROKERS: kafkaBrokers().join(','),
+      MONGO_URL: mongoUrlFor(sharedKeysDatabase),
+      PRIVACY_KEY: testPrivacyKey,
       WECHAT_ACCOUNTS_FILE: accountsFile,
       GATEWAY_PORT: String(port),
       LOG_LEVEL: 'error',

@@ -6,6 +6,7 @@ import {
   parseXmlPush,
   pushEnvelopeOf,
 } from '../src/push-parser';
+import { testPseudonymOf } from '../../../test/support/privacy';
 
 const envelopeXml =
   '<ToUserName><![CDATA[gh_abc]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName>' +
@@ -135,7 +136,7 @@ describe('field names and repeated fields are treated alike in both formats', ()
     (name) => {
       const twice = `<${name}>a</${name}><${name}>b</${name}>`;
       const body = `<xml>${envelopeXml.replace(new RegExp(`<${name}>.*?</${name}>`), '')}${twice}</xml>`;
-      expect(refusal(() => toCanonicalEvent('wxapp', parseXmlPush(body)))).toBe(
+      expect(refusal(() => toCanonicalEvent('wxapp', parseXmlPush(body), testPseudonymOf))).toBe(
         `${name} appears more than once`,
       );
     },

@@ -1,22 +1,30 @@
-import { ReadModels, Topics } from '@wxp/contracts';
+import { ReadModels } from '@wxp/contracts';
 import { ReplayStalledError, replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
-import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
+import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { activeCollections, connectMongo, pointReadModelAt, type MongoConnection } from '@wxp/mongo';
 import { createMetricsRegistry } from '@wxp/service-runtime';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
 import { subscriberBehaviour, subscriberProjectionConsumers } from '../src/projection-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import {
+  SealingPublisher,
+  canonicalEvent,
+  closeSharedKeysDb,
+  sharedKeysDb,
+  testOpener,
+  testPrivacyKey,
+  testPseudonymOf,
+} from '../../../test/support/privacy';
 
 const logger = pino({ level: 'silent' });
-const privacyKey = 'replay-test-privacy-key-0123';
+const privacyKey = testPrivacyKey;
 const appId = `wxreplay${Date.now().toString(16)}`;
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'replay-test', logger });
 const collections = { subscribers: ReadModels.subscribers, counts: ReadModels.followerCounts };
 let live: { mongo: MongoConnection; consumer: RunningConsumer } | undefined;
 let clean: { mongo: MongoConnection; consumer: RunningConsumer } | undefined;
-let publisher: EventPublisher | undefined;
+let publisher: SealingPublisher | undefined;
 const stores: MongoConnection[] = [];
 
 async function project(database: string) {
@@ -27,6 +35,7 @@ async function project(database: string) {
     groupId: uniqueName('projection'),
     // What the service's main.ts runs: the model follows the read-model pointer.
     behaviour: subscriberProjectionConsumers(privacyKey)[0]!,
+    opener: testOpener(await sharedKeysDb()),
     logger,
     metrics: createMetricsRegistry('replay-test'),
   });
@@ -38,7 +47,7 @@ async function publishUsers(from: number, to: number) {
   for (let user = from; user < to; user++) {
     const base = { ToUserName: 'gh_replay', FromUserName: `oReplay${user}`, MsgType: 'event' };
     events.push(
-      toCanonicalEvent(appId, {
+      canonicalEvent(appId, {
         ...base,
         CreateTime: String(1_700_000_000 + user),
         Event: 'subscribe',
@@ -47,12 +56,27 @@ async function publishUsers(from: number, to: number) {
     );
     if (user % 3 === 0)
       events.push(
-        toCanonicalEvent(appId, { ...base, CreateTime: String(1_700_000_100 + user), Event: 'unsubscribe' }),
+        canonicalEvent(appId, { ...base, CreateTime: String(1_700_000_100 + user), Event: 'unsubscribe' }),
       );
   }
-  await Promise.all(
-    events.map((event) => publisher!.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
-  );
+  await Promise.all(events.map((event) => publisher!.publish(event)));
+}
+
+/** What an erasure request does: the user's keys destroyed, then the erasure on the log. */
+async function eraseUser(user: number) {
+  const subject = testPseudonymOf(appId, `oReplay${user}`);
+  await publisher!.keys.eraseUser(subject);
+  await publisher!.publish({
+    specversion: '1.0',
+    id: uniqueName('erased'),
+    source: `/wechat/${appId}`,
+    type: 'wechat.user.erased',
+    subject,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: 'urn:wxp:schema:wechat.user.erased:v1',
+    data: { appId, requestedAt: Math.floor(Date.now() / 1000) },
+  });
 }
 
 const snapshot = async (mongo: MongoConnection) => {
@@ -70,11 +94,12 @@ afterAll(async () => {
   }
   await publisher?.disconnect();
   for (const store of stores) await store.close();
+  await closeSharedKeysDb();
 });
 
 describe('replay', () => {
   it('rebuilds the read model from offset 0 beside the live consumer, swaps it in, and equals a clean run', async () => {
-    publisher = await EventPublisher.connect(kafka);
+    publisher = await SealingPublisher.connect(kafka, await sharedKeysDb());
     live = await project(uniqueName('live'));
     await publishUsers(0, 120);
     await eventually(async () => expect((await snapshot(live!.mongo)).subscribers).toHaveLength(120), 20_000);
@@ -96,11 +121,13 @@ describe('replay', () => {
       service: 'subscriber-projection',
       collections,
       behaviourFor: (names) => subscriberBehaviour(privacyKey, names),
+      opener: testOpener(await sharedKeysDb()),
       logger,
       metrics: createMetricsRegistry('replay'),
       stream: sink as unknown as NodeJS.WriteStream,
     });
     await publishUsers(120, 150); // the live consumer keeps working meanwhile
+    await eraseUser(1); // and an erasure arrives: its user's events read as erased from now on
     const result = await replaying;
     expect(progress).toMatch(/replay subscriber-projection .*\d+\/\d+ events/);
     // Readers now find the rebuilt collections; the old ones are gone.
@@ -126,6 +153,13 @@ describe('replay', () => {
       60_000,
       500,
     );
+    // The erased follower is still counted, under their pseudonym, without their openId.
+    const { subscribers } = await snapshot(clean.mongo);
+    const erased = subscribers.find((d) => d._id === (testPseudonymOf(appId, 'oReplay1') as never));
+    expect(erased).toMatchObject({ state: 'following' });
+    expect(erased).not.toHaveProperty('openId');
+    expect(subscribers.filter((d) => d.state === 'following' && !('openId' in d))).toHaveLength(1);
+    expect(JSON.stringify(subscribers)).not.toContain('"oReplay1"');
   }, 120_000);
 
   it('fails when it stops making progress, switches nothing and leaves no collections behind', async () => {
@@ -138,7 +172,7 @@ describe('replay', () => {
     };
     await pointReadModelAt(mongo.db, 'subscriber-projection', current);
     for (const name of Object.values(current)) await mongo.db.collection(name).insertOne({ kept: true });
-    publisher ??= await EventPublisher.connect(kafka);
+    publisher ??= await SealingPublisher.connect(kafka, await sharedKeysDb());
     await publishUsers(1000, 1005); // something to replay, so that the stall is in applying it
     const before = await activeCollections(mongo.db, 'subscriber-projection', collections);
     const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
@@ -152,6 +186,7 @@ describe('replay', () => {
         ...subscriberBehaviour(privacyKey, names),
         handler: () => () => new Promise<void>((resolve) => setTimeout(resolve, 8000)),
       }),
+      opener: testOpener(await sharedKeysDb()),
       logger,
       metrics: createMetricsRegistry('replay-stalled'),
       stream: sink as unknown as NodeJS.WriteStream,

@@ -1,4 +1,4 @@
-import { userKey, type WechatEvent } from '@wxp/contracts';
+import type { WechatEvent } from '@wxp/contracts';
 import { foldEvents } from '@wxp/mongo';
 import {
   followerChangeOf,
@@ -8,9 +8,9 @@ import {
 } from '../src/subscriber-projection';
 import { projectionSpec } from '../../../test/support/projection-spec';
 import { wechatEvent } from '../../../test/support/wechat-events';
+import { testPseudonymOf } from '../../../test/support/privacy';
 
 const appId = 'wxapp';
-const key = 'unit-test-privacy-key';
 
 function event(
   type: WechatEvent['type'],
@@ -21,8 +21,31 @@ function event(
   return wechatEvent(type, appId, openId, createTime, extra);
 }
 
-const spec = projectionSpec(subscriberProjection(key));
-const id = (openId: string) => userKey(key, appId, openId);
+const spec = projectionSpec(subscriberProjection());
+const id = (openId: string) => testPseudonymOf(appId, openId);
+
+let erasures = 0;
+
+/** The erasure the admin API publishes: the pseudonym as subject, no personal field. */
+function erased(openId: string, requestedAt: number): WechatEvent {
+  erasures += 1;
+  return {
+    specversion: '1.0',
+    id: `erased-${erasures}`,
+    source: `/wechat/${appId}`,
+    type: 'wechat.user.erased',
+    subject: id(openId),
+    time: new Date(requestedAt * 1000).toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: 'urn:wxp:schema:wechat.user.erased:v1',
+    data: { appId, requestedAt },
+  };
+}
+
+/** An event of a user whose key was destroyed, as the opener hands it over. */
+function readAsErased(type: WechatEvent['type'], openId: string, createTime: number): WechatEvent {
+  return event(type, openId, createTime, { openId: '' });
+}
 
 describe('subscriber projection', () => {
   it('records a follow through a QR code with its scene', () => {
@@ -110,9 +133,84 @@ describe('subscriber projection', () => {
   });
 });
 
+describe('an erased user', () => {
+  it('stays a counted follower without an openId', () => {
+    spec
+      .given(
+        event('wechat.user.subscribed', 'u1', 100, { scene: 'spring' }),
+        event('wechat.menu.clicked', 'u1', 150),
+      )
+      .when(erased('u1', 300))
+      .then((docs) => {
+        const doc = docs.get(id('u1'));
+        expect(doc).toMatchObject({
+          _id: id('u1'),
+          appId,
+          state: 'following',
+          firstSubscribedAt: new Date(100_000),
+          lastActivityAt: new Date(150_000),
+          scene: 'spring',
+        });
+        expect(doc).not.toHaveProperty('openId');
+        expect(JSON.stringify(doc)).not.toContain('"u1"');
+      });
+  });
+
+  it('does not get the openId back from later events, which read as erased', () => {
+    spec
+      .given(event('wechat.user.subscribed', 'u1', 100), erased('u1', 200))
+      .when(readAsErased('wechat.menu.clicked', 'u1', 250), readAsErased('wechat.user.subscribed', 'u1', 260))
+      .then((docs) => {
+        const doc = docs.get(id('u1'));
+        expect(doc).toMatchObject({ state: 'following', lastActivityAt: new Date(260_000) });
+        expect(doc).not.toHaveProperty('openId');
+      });
+  });
+
+  it('whose follow is read after the erasure (a replay) is filed without an openId', () => {
+    spec
+      .given()
+      .when(readAsErased('wechat.user.subscribed', 'u1', 100), erased('u1', 200))
+      .then((docs) => {
+        expect(docs.get(id('u1'))).toMatchObject({
+          state: 'following',
+          firstSubscribedAt: new Date(100_000),
+        });
+        expect(docs.get(id('u1'))).not.toHaveProperty('openId');
+      });
+  });
+
+  it('changes nothing for a tombstone or for a user never seen, and can still unfollow', () => {
+    spec
+      .given(event('wechat.user.subscribed', 'u1', 100), event('wechat.user.unsubscribed', 'u1', 200))
+      .when(erased('u1', 300), erased('u2', 300))
+      .then((docs) => {
+        expect(docs.get(id('u1'))).toMatchObject({
+          state: 'unsubscribed',
+          unsubscribedAt: new Date(200_000),
+        });
+        expect(docs.has(id('u2'))).toBe(false);
+      });
+    spec
+      .given(event('wechat.user.subscribed', 'u3', 100), erased('u3', 150))
+      .when(readAsErased('wechat.user.unsubscribed', 'u3', 200))
+      .then((docs) => expect(docs.get(id('u3'))).toMatchObject({ state: 'unsubscribed' }));
+  });
+
+  it('is neither a follow nor an unfollow for the counts', () => {
+    const events = [
+      event('wechat.user.subscribed', 'a', 1_700_000_000),
+      erased('a', 1_700_000_100),
+      readAsErased('wechat.menu.clicked', 'a', 1_700_000_200),
+    ].map((e, i) => ({ position: i + 1, event: e }));
+    const { transitions } = foldEvents(subscriberProjection(), new Map<string, SubscriberDocument>(), events);
+    expect(transitions.map((t) => followerChangeOf(t, 0)?.change)).toEqual(['follow', undefined, undefined]);
+  });
+});
+
 describe('follower counts', () => {
   it('count follows and unfollows per day, as numbers, only for real changes', () => {
-    const projection = subscriberProjection(key);
+    const projection = subscriberProjection();
     const events = [
       event('wechat.user.subscribed', 'a', 1_700_000_000),
       event('wechat.user.subscribed', 'a', 1_700_000_100), // a repeat: no new follow

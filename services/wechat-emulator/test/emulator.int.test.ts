@@ -3,6 +3,7 @@ import { eventually, uniqueName } from '../../../test/support/infrastructure';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
+import { closeSharedKeysDb, sharedKeysDb, testOpener, testPseudonymOf } from '../../../test/support/privacy';
 import { testAccount } from '../../../test/support/wechat-push';
 
 const plain = testAccount({ encryptMode: 'plain' });
@@ -91,7 +92,7 @@ describe('push simulator against the real gateway', () => {
   let gateway: RunningGateway;
   let reader: TopicReader;
   beforeAll(async () => {
-    reader = await TopicReader.start(Topics.events);
+    reader = await TopicReader.start(Topics.events, undefined, { opener: testOpener(await sharedKeysDb()) });
     gateway = await startGateway([plain, safe, json]);
     emulator = await startEmulator([plain, safe, json], { gatewayUrl: gateway.url });
   });
@@ -99,6 +100,7 @@ describe('push simulator against the real gateway', () => {
     await emulator?.close();
     await gateway?.close();
     await reader?.stop();
+    await closeSharedKeysDb();
   });
 
   async function qrTicket(appId: string, scene: number | string): Promise<string> {
@@ -142,10 +144,11 @@ describe('push simulator against the real gateway', () => {
     await act({ action: 'text', content: '你好' });
     await act({ action: 'unfollow' });
 
+    const subject = testPseudonymOf(account.appId, openId);
     await eventually(async () => {
       const types = reader
         .of(account.appId)
-        .filter((e) => e.event.subject === openId)
+        .filter((e) => e.event.subject === subject)
         .map((e) => e.event.type);
       expect(types).toEqual([
         'wechat.user.subscribed',
@@ -154,9 +157,13 @@ describe('push simulator against the real gateway', () => {
         'wechat.user.unsubscribed',
       ]);
     }, 15_000);
-    const [subscribed, scanned] = reader.of(account.appId).filter((e) => e.event.subject === openId);
-    expect(subscribed?.event.data).toMatchObject({ scene: '2024', sceneId: 2024, ticket });
-    expect(scanned?.event.data).toMatchObject({ scene: '2024', ticket });
+    const [subscribed, scanned, written] = reader
+      .of(account.appId)
+      .filter((e) => e.event.subject === subject);
+    expect(subscribed?.event.data).toMatchObject({ openId, scene: '2024', sceneId: 2024, ticket });
+    expect(scanned?.event.data).toMatchObject({ openId, scene: '2024', ticket });
+    expect(written?.event.data.fields).toMatchObject({ Content: '你好' });
+    expect(JSON.stringify(written?.stored)).not.toContain('你好');
     const state = await emulator.state(account.appId);
     expect(state.users.find((u) => u.openId === openId)).toMatchObject({ subscribe: 0, qrScene: 2024 });
   });
