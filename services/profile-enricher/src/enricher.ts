@@ -20,12 +20,15 @@ const publishProfile = (publisher: EventPublisher, event: ProfileEvent, key: Dat
     event: key ? sealEvent(event, key) : sealEventAsErased(event),
   });
 
+/** Events whose answer on the profiles topic is sealed with their own data key. */
+const answered = new Set(['wechat.user.subscribed', 'wechat.user.unsubscribed']);
+
 /** The data keys the batch's events are sealed with (null: destroyed): one store read at most. */
 async function keysOfBatch(
   keys: DataKeyStore,
   events: readonly WechatEvent[],
 ): Promise<(event: WechatEvent) => DataKey | null> {
-  const ids = events.flatMap((e) => (e.datakeyid ? [e.datakeyid] : []));
+  const ids = events.flatMap((e) => (e.datakeyid && answered.has(e.type) ? [e.datakeyid] : []));
   const found = ids.length > 0 ? await keys.keysByIds(ids) : new Map<string, Buffer | null>();
   return (event) => {
     const key = event.datakeyid ? found.get(event.datakeyid) : undefined;
