@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deadLetterTopicOf, topicCatalogue, Topics } from '@wxp/contracts';
 import {
-  EventPublisher,
   createKafka,
   provisionTopics,
   startEventConsumer,
@@ -15,8 +14,8 @@ import { Kafka as KafkaClient, logLevel, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
 import { startKafkaBroker, type RunningKafkaBroker } from '../packages/devstack/src/kafka-broker';
-import { partitionKeyOf, toCanonicalEvent } from '../services/gateway/src/canonical-event';
 import { eventually, uniqueName } from './support/infrastructure';
+import { canonicalEvent, closeSharedKeysDb, SealingPublisher, sharedKeysDb } from './support/privacy';
 import { TopicReader } from './support/topic-reader';
 import { testAccount } from './support/wechat-push';
 
@@ -31,7 +30,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'wxp-consumer-broker-'));
 const budget = 1;
 let ports: { port: number; controllerPort: number };
 let broker: RunningKafkaBroker | undefined;
-let publisher: EventPublisher | undefined;
+let publisher: SealingPublisher | undefined;
 let forwarder: Producer | undefined;
 let consumer: RunningConsumer | undefined;
 const readers: TopicReader[] = [];
@@ -42,8 +41,9 @@ afterAll(async () => {
   await consumer?.stop();
   await Promise.all(readers.map((r) => r.stop()));
   await forwarder?.disconnect();
-  await publisher?.disconnect(0);
+  await publisher?.disconnect();
   await broker?.stop();
+  await closeSharedKeysDb();
 }, 60_000);
 
 interface LogRecord {
@@ -56,7 +56,7 @@ interface LogRecord {
 /** Follows of `count` users, published as the gateway publishes them; their event ids. */
 async function follows(prefix: string, count: number): Promise<string[]> {
   const events = Array.from({ length: count }, (_, n) =>
-    toCanonicalEvent(account.appId, {
+    canonicalEvent(account.appId, {
       ToUserName: 'gh_broker_outage',
       FromUserName: `${prefix}${n}`,
       CreateTime: String(Math.floor(Date.now() / 1000)),
@@ -64,9 +64,7 @@ async function follows(prefix: string, count: number): Promise<string[]> {
       Event: 'subscribe',
     }),
   );
-  await Promise.all(
-    events.map((event) => publisher!.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
-  );
+  await Promise.all(events.map((event) => publisher!.publish(event)));
   return events.map((e) => e.id);
 }
 
@@ -99,13 +97,14 @@ describe('a consumer whose broker goes away', () => {
       topicCatalogue.filter((t) => used.includes(t.name)),
       logger,
     );
-    publisher = await EventPublisher.connect(kafka);
+    publisher = await SealingPublisher.connect(kafka, await sharedKeysDb());
     // Poison first: in its partition, a poison event is tried, and then dead-lettered, before the
     // good events behind it.
     const poison = new Set(await follows('oPoison', 4));
     const good = await follows('oGood', 30);
 
-    // The handler forwards each event to wechat.profiles.v1, as the enricher writes what it derives,
+    // The handler forwards each event (as the topic holds it: sealed) to wechat.profiles.v2, as the
+    // enricher writes what it derives,
     // with a producer that gives up after one quick retry, so that its failure comes within seconds.
     forwarder = new KafkaClient({
       brokers: broker.brokers,

@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { deadLetterTopicOf, ReadModels, Topics } from '@wxp/contracts';
-import { EventPublisher, createKafka, startEventConsumer, type RunningConsumer } from '@wxp/kafka';
+import { openingHandler } from '@wxp/consumer-service';
+import { createKafka, startEventConsumer, type RunningConsumer } from '@wxp/kafka';
+import { sealEventAsErased } from '@wxp/privacy';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
-import { partitionKeyOf, toCanonicalEvent } from '../services/gateway/src/canonical-event';
 import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { canonicalEvent, SealingPublisher, testOpener, testPrivacyKey } from './support/privacy';
 import { StoreGate } from './support/store-gate';
 import { TopicReader } from './support/topic-reader';
 import { testAccount } from './support/wechat-push';
@@ -16,10 +18,11 @@ import { testAccount } from './support/wechat-push';
 // wait for the store instead of sending events to the dead-letter topic, and once the store is back
 // the events are applied.
 const silent = pino({ level: 'silent' });
-const privacyKey = 'outage-test-privacy-key-0123';
+// The in-process consumer opens events with the test key: the service process uses it too.
+const privacyKey = testPrivacyKey;
 const database = uniqueName('outage');
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'outage-test', logger: silent });
-let publisher: EventPublisher | undefined;
+let publisher: SealingPublisher | undefined;
 let gate: StoreGate | undefined;
 let service: ChildProcess | undefined;
 let consumer: RunningConsumer | undefined;
@@ -28,9 +31,10 @@ let viaGate: MongoClient | undefined;
 let deadLetters: TopicReader | undefined;
 
 beforeAll(async () => {
-  publisher = await EventPublisher.connect(kafka);
   gate = await StoreGate.start(mongoUrlFor(database));
   store = await new MongoClient(mongoUrlFor(database)).connect();
+  // Users' data keys go to the consumers' own store, as the gateway's go to the deployment's.
+  publisher = await SealingPublisher.connect(kafka, store.db());
 });
 
 afterAll(async () => {
@@ -47,14 +51,14 @@ afterAll(async () => {
 async function follows(appId: string, prefix: string, count: number): Promise<void> {
   await Promise.all(
     Array.from({ length: count }, (_, n) => {
-      const event = toCanonicalEvent(appId, {
+      const event = canonicalEvent(appId, {
         ToUserName: 'gh_outage',
         FromUserName: `${prefix}${n}`,
         CreateTime: String(Math.floor(Date.now() / 1000)),
         MsgType: 'event',
         Event: 'subscribe',
       });
-      return publisher!.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
+      return publisher!.publish(event);
     }),
   );
 }
@@ -159,7 +163,8 @@ describe('a consumer whose store goes away', () => {
       groupId: uniqueName('outage-consumer'),
       topics: [Topics.events],
       logger,
-      handleBatch: behaviour!.handler(viaGate.db()),
+      // Keys are read through the gate too: the outage reaches the opening of a batch as well.
+      handleBatch: openingHandler(behaviour!.handler(viaGate.db()), testOpener(viaGate.db())),
       retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 200 },
     });
     await consumer.joined;
@@ -187,7 +192,7 @@ describe('a consumer whose store goes away', () => {
     await admin.disconnect();
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const markerEvent = toCanonicalEvent(marker.appId, {
+    const markerEvent = canonicalEvent(marker.appId, {
       ToUserName: 'gh_outage',
       FromUserName: 'oMarker',
       CreateTime: String(Math.floor(Date.now() / 1000)),
@@ -198,8 +203,8 @@ describe('a consumer whose store goes away', () => {
       topic: deadLetterTopicOf(Topics.events),
       messages: metadata!.partitions.map((p) => ({
         partition: p.partitionId,
-        key: partitionKeyOf(markerEvent),
-        value: JSON.stringify(markerEvent),
+        key: markerEvent.subject!,
+        value: JSON.stringify(sealEventAsErased(markerEvent)),
       })),
     });
     await producer.disconnect();

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { ReadModels, Topics } from '@wxp/contracts';
+import { ReadModels } from '@wxp/contracts';
 import type { ConsumerBehaviour } from '@wxp/consumer-service';
-import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
+import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
-import { partitionKeyOf, toCanonicalEvent } from '../services/gateway/src/canonical-event';
 import { qrAttributionConsumers } from '../services/qr-attribution/src/attribution-service';
 import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
 import { freePort } from '../packages/devstack/src/free-port';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { canonicalEvent, SealingPublisher, testPrivacyKey } from './support/privacy';
 import { startConsumers } from './support/running-consumers';
 import { StoreGate } from './support/store-gate';
 
@@ -20,7 +20,8 @@ import { StoreGate } from './support/store-gate';
 // through), so each kill interrupts a batch between its writes and its offset commit. The read
 // models must end equal to those of a clean, uninterrupted run: nothing lost, nothing counted twice.
 const logger = pino({ level: 'silent' });
-const privacyKey = 'crash-test-privacy-key-0123';
+// The clean run's consumers open events with the test key: the crashed services use it too.
+const privacyKey = testPrivacyKey;
 const appId = `wxcrash${Date.now().toString(16)}`;
 // Work published only to make a service write while the test waits; the models are compared for appId.
 const busyAppId = `${appId}busy`;
@@ -51,7 +52,7 @@ const services: ServiceUnderTest[] = [
   {
     name: 'qr-attribution',
     prefix: 'QR_ATTRIBUTION',
-    behaviours: qrAttributionConsumers(privacyKey),
+    behaviours: qrAttributionConsumers(),
     collections: [ReadModels.attributionUsers, ReadModels.campaignCounts],
     interrupted: [],
   },
@@ -154,18 +155,21 @@ describe('crash safety', () => {
       start(service);
     }
 
-    const publisher = await EventPublisher.connect(kafka);
+    // Sealed with users' keys in the crashed services' store; the clean run reads keys from there too.
+    const publisher = await SealingPublisher.connect(kafka, mongo.crashed.db);
     const kills = 3;
     const rounds = 20;
     // Rounds published while waiting for a write to hold, for an account the comparison leaves out.
     let extraRound = 1_000;
     const publishRound = async (round: number, app = appId) => {
       const events = Array.from({ length: 25 }, (_, i) => round * 25 + i).flatMap((user) =>
-        pushesFor(user, round).map((fields) => toCanonicalEvent(app, fields)),
+        pushesFor(user, round).map((fields) => canonicalEvent(app, fields)),
       );
-      await Promise.all(
-        events.map((event) => publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event })),
-      );
+      // A user's events in order, as a user's pushes reach the gateway: a follow's fresh key is the
+      // one the user's next events are sealed with.
+      const byUser = new Map<string, typeof events>();
+      for (const event of events) byUser.set(event.subject!, [...(byUser.get(event.subject!) ?? []), event]);
+      await Promise.all([...byUser.values()].map((mine) => publisher.publishAll(mine)));
     };
     const publishing = (async () => {
       for (let round = 0; round < rounds - kills; round++) {
@@ -198,7 +202,15 @@ describe('crash safety', () => {
     }
 
     for (const service of services)
-      clean.push(...(await startConsumers(`clean-${service.name}`, kafka, mongo.clean, service.behaviours)));
+      clean.push(
+        ...(await startConsumers(
+          `clean-${service.name}`,
+          kafka,
+          mongo.clean,
+          service.behaviours,
+          mongo.crashed.db,
+        )),
+      );
     const snapshot = async (db: MongoConnection) =>
       Object.fromEntries(
         await Promise.all(

@@ -3,13 +3,13 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReadModels, Topics } from '@wxp/contracts';
-import { EventPublisher, createKafka } from '@wxp/kafka';
+import { ReadModels } from '@wxp/contracts';
+import { createKafka } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
-import { partitionKeyOf, toCanonicalEvent } from '../services/gateway/src/canonical-event';
 import { freePort } from '../packages/devstack/src/free-port';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { canonicalEvent, SealingPublisher } from './support/privacy';
 import { startAdmin, type RunningAdmin } from './support/running-admin';
 import { startEmulator, type RunningEmulator } from './support/running-emulator';
 import { WechatGate, type HeldSend } from './support/wechat-gate';
@@ -31,7 +31,7 @@ let emulator: RunningEmulator | undefined;
 let gate: WechatGate | undefined;
 let admin: RunningAdmin | undefined;
 let mongo: MongoConnection | undefined;
-let publisher: EventPublisher | undefined;
+let publisher: SealingPublisher | undefined;
 
 afterAll(async () => {
   responder?.kill('SIGKILL');
@@ -98,30 +98,33 @@ describe('menu responder crash safety', () => {
       200,
     );
 
-    publisher = await EventPublisher.connect(
+    // Sealed with keys in the responder's own store, under its PRIVACY_KEY, as the gateway would.
+    publisher = await SealingPublisher.connect(
       createKafka({ brokers: kafkaBrokers(), clientId: 'responder-crash', logger }),
+      mongo.db,
+      secrets.privacyKey,
     );
     const createTime = String(Math.floor(Date.now() / 1000) - 10);
     /** Event id → what answers it: the user and the round's reply. */
     const answerOf = new Map<string, string>();
     const publishRound = async (round: number) => {
       const events = openIds.map((openId) => {
-        const event = toCanonicalEvent(account.appId, {
-          ToUserName: account.originalId ?? 'gh',
-          FromUserName: openId,
-          CreateTime: createTime,
-          MsgType: 'event',
-          Event: 'CLICK',
-          EventKey: `K${round}`,
-        });
+        const event = canonicalEvent(
+          account.appId,
+          {
+            ToUserName: account.originalId ?? 'gh',
+            FromUserName: openId,
+            CreateTime: createTime,
+            MsgType: 'event',
+            Event: 'CLICK',
+            EventKey: `K${round}`,
+          },
+          secrets.privacyKey,
+        );
         answerOf.set(event.id, `${openId}|${replyOf(round)}`);
         return event;
       });
-      await Promise.all(
-        events.map((event) =>
-          publisher!.publish({ topic: Topics.events, key: partitionKeyOf(event), event }),
-        ),
-      );
+      await Promise.all(events.map((event) => publisher!.publish(event)));
     };
 
     const interrupted: { held: HeldSend[]; holding: number }[] = [];

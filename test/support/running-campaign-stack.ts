@@ -54,7 +54,7 @@ export async function startCampaignStack(
       mongo,
       subscriberProjectionConsumers(privacyKey),
     )),
-    ...(await startConsumers('qr-attribution', kafka, mongo, qrAttributionConsumers(privacyKey))),
+    ...(await startConsumers('qr-attribution', kafka, mongo, qrAttributionConsumers())),
     // The responder's rules only: the stack sends no replies (menuResponderConsumers would).
     ...(await startConsumers('menu-responder', kafka, mongo, [replyRulesBehaviour()])),
   ];

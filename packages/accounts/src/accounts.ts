@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import Ajv from 'ajv';
 
+/** The longest an account may keep an unfollower's data key: 30 days. */
+export const MAX_ERASURE_GRACE_SECONDS = 30 * 24 * 3600;
+
 const AccountSchema = Type.Object(
   {
     appId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
@@ -11,6 +14,11 @@ const AccountSchema = Type.Object(
     encryptMode: Type.Union([Type.Literal('plain'), Type.Literal('compat'), Type.Literal('safe')]),
     format: Type.Optional(Type.Union([Type.Literal('xml'), Type.Literal('json')])),
     originalId: Type.Optional(Type.String({ pattern: '^gh_[A-Za-z0-9]+$' })),
+    /**
+     * How long an unfollower's data key outlives the unfollow, so that a follow again within it
+     * keeps their history. 0 (the default): destroyed at once. At most 30 days.
+     */
+    erasureGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ERASURE_GRACE_SECONDS })),
   },
   { additionalProperties: false },
 );
@@ -22,6 +30,11 @@ export type AccountEntry = Static<typeof AccountSchema>;
 /** One Official Account served by this deployment, with defaults applied. */
 export interface Account extends AccountEntry {
   format: 'xml' | 'json';
+}
+
+/** The account's grace period before an unfollower's data key is destroyed; 0 when not set. */
+export function erasureGraceSecondsOf(account: Pick<Account, 'erasureGraceSeconds'> | undefined): number {
+  return account?.erasureGraceSeconds ?? 0;
 }
 
 export class AccountsError extends Error {

@@ -1,4 +1,4 @@
-import { AccountsError, parseAccounts } from '@wxp/accounts';
+import { AccountsError, erasureGraceSecondsOf, parseAccounts } from '@wxp/accounts';
 
 const account = {
   appId: 'wx1234567890abcdef',
@@ -15,6 +15,15 @@ describe('accounts file', () => {
     expect(accounts.get('wx2')?.format).toBe('json');
   });
 
+  it('reads an erasure grace period, 0 when the account sets none', () => {
+    const accounts = parseAccounts(
+      JSON.stringify([account, { ...account, appId: 'wx2', erasureGraceSeconds: 86400 }]),
+    );
+    expect(erasureGraceSecondsOf(accounts.get('wx1234567890abcdef'))).toBe(0);
+    expect(erasureGraceSecondsOf(accounts.get('wx2'))).toBe(86400);
+    expect(erasureGraceSecondsOf(undefined)).toBe(0);
+  });
+
   it.each([
     ['not JSON', '{', /not valid JSON/],
     ['an empty list', '[]', /lists no account/],
@@ -22,6 +31,26 @@ describe('accounts file', () => {
     ['a short AES key', JSON.stringify([{ ...account, encodingAESKey: 'short' }]), /encodingAESKey/],
     ['an unknown field', JSON.stringify([{ ...account, secret: 'x' }]), /additional properties/],
     ['a repeated appId', JSON.stringify([account, account]), /listed twice/],
+    [
+      'a negative grace period',
+      JSON.stringify([{ ...account, erasureGraceSeconds: -1 }]),
+      /\/0\/erasureGraceSeconds must be >= 0/,
+    ],
+    [
+      'a fractional grace period',
+      JSON.stringify([{ ...account, erasureGraceSeconds: 1.5 }]),
+      /\/0\/erasureGraceSeconds must be integer/,
+    ],
+    [
+      'a grace period given as text',
+      JSON.stringify([{ ...account, erasureGraceSeconds: '60' }]),
+      /\/0\/erasureGraceSeconds must be integer/,
+    ],
+    [
+      'a grace period over 30 days',
+      JSON.stringify([{ ...account, erasureGraceSeconds: 30 * 24 * 3600 + 1 }]),
+      /\/0\/erasureGraceSeconds must be <= 2592000/,
+    ],
   ])('refuses %s with a message that says why', (_what, json, message) => {
     expect(() => parseAccounts(json, 'accounts.json')).toThrow(AccountsError);
     expect(() => parseAccounts(json, 'accounts.json')).toThrow(message);

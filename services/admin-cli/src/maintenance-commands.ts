@@ -40,12 +40,12 @@ export function replayCommand(): Command {
 export function backfillCommand(): Command {
   return new Command('backfill')
     .description(
-      "fetch every follower's profile from WeChat (user/get, user/info/batchget) onto wechat.profiles.v1",
+      "fetch every follower's profile from WeChat (user/get, user/info/batchget) onto wechat.profiles.v2, sealed with the follower's data key",
     )
     .requiredOption('--app <appId>', 'the account')
     .addHelpText(
       'after',
-      "\nUses KAFKA_BROKERS, MONGO_URL, WECHAT_API_BASE and WECHAT_ACCOUNTS_FILE (the local stack's .data/accounts.json when unset).",
+      "\nUses KAFKA_BROKERS, MONGO_URL, PRIVACY_KEY, WECHAT_API_BASE and WECHAT_ACCOUNTS_FILE (the local stack's .data/privacy-key and .data/accounts.json when unset).",
     )
     .action((options: { app: string }) =>
       runProgram('profile-enricher', 'backfill.js', ['--app', options.app]),

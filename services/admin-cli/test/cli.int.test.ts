@@ -219,6 +219,7 @@ describe('the wxp CLI', () => {
     const backfill = await wxp(['backfill', '--app', stack.account.appId], {
       KAFKA_BROKERS: kafkaBrokers().join(','),
       MONGO_URL: mongoUrlFor(stack.database),
+      PRIVACY_KEY: stack.privacyKey,
       WECHAT_API_BASE: stack.emulator.baseUrl,
       WECHAT_ACCOUNTS_FILE: accountsFile,
     });

@@ -41,7 +41,8 @@ export function replyRulesBehaviour(): ConsumerBehaviour {
  * is done with them, so a new deployment skims the history without answering it, and a restart
  * never skips what arrived before the group's first commit. A reply is sent at most once per event:
  * the marker is written first, so a crash between marker and send loses that reply rather than
- * sending it twice.
+ * sending it twice. Users whose data key is gone (unfollowed, erased) get no reply: their openId
+ * cannot be read any more, which is what erasure means.
  */
 export function responderBehaviour(
   api: WechatApiClient,
@@ -55,11 +56,18 @@ export function responderBehaviour(
       const rules = db.collection<ReplyRulesDocument>(RESPONDER_COLLECTIONS.rules);
       const sent = db.collection<SentReply>(RESPONDER_COLLECTIONS.sent);
       return async (events) => {
-        for (const { event: raw } of events) {
+        for (const { event: raw, erased } of events) {
           const event = raw as WechatEvent;
+          // An erasure holds nothing to answer; the events of erased users are let go below.
+          if (event.type === 'wechat.user.erased') continue;
           if (Date.now() / 1000 - event.data.createTime > maxAgeSeconds) continue;
           const message = replyFor(replyRulesOf(await rules.findOne({ _id: event.data.appId })), event);
           if (!message) continue;
+          if (erased) {
+            // The user's key is gone, and with it whom to answer: normal, not a failure to retry.
+            logger.debug({ eventId: event.id }, 'no reply: the user is erased');
+            continue;
+          }
           try {
             await sent.insertOne({
               _id: event.id,

@@ -1,15 +1,15 @@
-import { deadLetterTopicOf, Topics } from '@wxp/contracts';
+import { deadLetterTopicOf, Topics, type WechatEvent } from '@wxp/contracts';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { WechatApiClient } from '@wxp/wechat-api';
 import pino from 'pino';
-import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
 import { menuResponderConsumers } from '../src/responder';
 import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startAdmin, type RunningAdmin } from '../../../test/support/running-admin';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
+import { canonicalEvent, SealingPublisher, testPseudonymOf } from '../../../test/support/privacy';
 import { TopicReader } from '../../../test/support/topic-reader';
 import { testAccount } from '../../../test/support/wechat-push';
 
@@ -21,14 +21,17 @@ let gateway: RunningGateway;
 let emulator: RunningEmulator;
 let admin: RunningAdmin;
 let api: WechatApiClient;
-let publisher: EventPublisher;
+let publisher: SealingPublisher;
+/** Writes events exactly as given, for those sealed with a key the test destroys before they are read. */
+let rawPublisher: EventPublisher;
 const consumers: RunningConsumer[] = [];
 // The emulator's clock runs ahead of the machine's by this much: a test moves it instead of waiting.
 let clockAhead = 0;
 
 beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(uniqueName('responder')), 'responder-test');
-  gateway = await startGateway([account]);
+  // The gateway, the test's publisher and the consumers share one keys database: the test's own.
+  gateway = await startGateway([account], { keysDb: mongo.db });
   emulator = await startEmulator([account], { gatewayUrl: gateway.url, now: () => Date.now() + clockAhead });
   admin = await startAdmin(mongo, secrets, { accounts: [account], wechatApiBase: emulator.baseUrl });
   api = new WechatApiClient({
@@ -37,7 +40,8 @@ beforeAll(async () => {
     tokenCollection: mongo.db.collection('wechat_access_tokens'),
   });
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'responder-test', logger });
-  publisher = await EventPublisher.connect(kafka);
+  publisher = await SealingPublisher.connect(kafka, mongo.db);
+  rawPublisher = await EventPublisher.connect(kafka);
   consumers.push(
     ...(await startConsumers('menu-responder', kafka, mongo, menuResponderConsumers(api, logger, 3600))),
   );
@@ -46,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(consumers.map((c) => c.stop()));
   await publisher?.disconnect();
+  await rawPublisher?.disconnect();
   await admin?.close();
   await emulator?.close();
   await gateway?.close();
@@ -114,20 +119,16 @@ describe('menu responder', () => {
     }, 15_000);
   });
 
-  /** A click on `key` by a fresh emulator user (or `openId`), published as the gateway would, `secondsAgo` old. */
-  async function click(
-    key: string,
-    secondsAgo = 0,
-    openId?: string,
-  ): Promise<{ openId: string; eventId: string; publishAgain: () => Promise<void> }> {
-    if (openId === undefined) {
-      const created = await emulator.control('users', {
-        appId: account.appId,
-        users: [{ name: uniqueName('clicker') }],
-      });
-      openId = (created.body.users as { openId: string }[])[0]!.openId;
-    }
-    const event = toCanonicalEvent(account.appId, {
+  async function newUser(): Promise<string> {
+    const created = await emulator.control('users', {
+      appId: account.appId,
+      users: [{ name: uniqueName('clicker') }],
+    });
+    return (created.body.users as { openId: string }[])[0]!.openId;
+  }
+
+  const clickEvent = (key: string, openId: string, secondsAgo = 0) =>
+    canonicalEvent(account.appId, {
       ToUserName: account.originalId ?? 'gh',
       FromUserName: openId,
       CreateTime: String(Math.floor(Date.now() / 1000) - secondsAgo),
@@ -135,7 +136,16 @@ describe('menu responder', () => {
       Event: 'CLICK',
       EventKey: key,
     });
-    const publishAgain = () => publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
+
+  /** A click on `key` by a fresh emulator user (or `openId`), published as the gateway would, `secondsAgo` old. */
+  async function click(
+    key: string,
+    secondsAgo = 0,
+    openId?: string,
+  ): Promise<{ openId: string; eventId: string; publishAgain: () => Promise<void> }> {
+    openId ??= await newUser();
+    const event = clickEvent(key, openId, secondsAgo);
+    const publishAgain = () => publisher.publish(event);
     await publishAgain();
     return { openId, eventId: event.id, publishAgain };
   }
@@ -213,5 +223,43 @@ describe('menu responder', () => {
       15_000,
     );
     expect(await messagesTo(refused.openId)).toEqual([]);
+  });
+
+  it('lets the click of an erased user go without a reply, a marker or a dead letter', async () => {
+    await setRules({ GONE: text('for nobody'), BACK: text('for the user who came back') });
+    const deadLetters = await TopicReader.start(deadLetterTopicOf(Topics.events));
+    try {
+      const openId = await newUser();
+      const pseudonym = testPseudonymOf(account.appId, openId);
+      // Sealed with a key the responder has never held, destroyed before it reads the click.
+      const gone = await publisher.seal(clickEvent('GONE', openId));
+      expect(await publisher.keys.eraseUser(pseudonym)).toBeGreaterThan(0);
+      await rawPublisher.publish({ topic: Topics.events, key: pseudonym, event: gone });
+      const erasure = {
+        ...clickEvent('GONE', openId),
+        id: `erased-${gone.id}`,
+        type: 'wechat.user.erased',
+        dataschema: 'urn:wxp:schema:wechat.user.erased:v1',
+        data: { appId: account.appId, requestedAt: Math.floor(Date.now() / 1000) },
+      } as WechatEvent;
+      await rawPublisher.publish({ topic: Topics.events, key: pseudonym, event: erasure });
+      // The same user's next click (under a new key) follows in the partition: once it is answered,
+      // the erased click and the erasure before it have been handled.
+      const next = await click('BACK', 0, openId);
+      await eventually(
+        async () => expect(await marker(next.eventId)).toMatchObject({ status: 'sent' }),
+        15_000,
+      );
+      expect(await marker(gone.id)).toBeNull();
+      expect((await messagesTo(openId)).map((m) => (m.message.text as { content: string }).content)).toEqual([
+        'for the user who came back',
+      ]);
+      await deadLetters.readToEnd();
+      const dead = deadLetters.of(account.appId).map((e) => e.event.id);
+      expect(dead).not.toContain(gone.id);
+      expect(dead).not.toContain(erasure.id);
+    } finally {
+      await deadLetters.stop();
+    }
   });
 });

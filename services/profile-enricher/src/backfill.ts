@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
-import { brokerList, createLogger, loadConfig, mongoUrl } from '@wxp/service-runtime';
+import { DataKeyStore, pseudonymOf } from '@wxp/privacy';
+import { brokerList, ConfigError, createLogger, loadConfig, mongoUrl, str } from '@wxp/service-runtime';
 import { wechatApiFromEnv } from '@wxp/wechat-api';
 import { SingleBar } from 'cli-progress';
 import { profileFetched } from './profile-events';
@@ -12,8 +13,9 @@ import { publishProfile } from './enricher';
 const usage = `usage: npm run backfill -- --app <appId>
 
 Fetches the profile of every current follower of the account (user/get, then user/info/batchget
-100 at a time) and writes them to wechat.profiles.v1, where the profile read model picks them up.
-Uses KAFKA_BROKERS, MONGO_URL (for the shared access_token), WECHAT_API_BASE and WECHAT_ACCOUNTS_FILE.`;
+100 at a time) and writes them to wechat.profiles.v2, sealed with each follower's data key, where
+the profile read model picks them up. Uses KAFKA_BROKERS, MONGO_URL (the shared access_token and
+users' data keys), PRIVACY_KEY (the services' own), WECHAT_API_BASE and WECHAT_ACCOUNTS_FILE.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -27,9 +29,13 @@ async function main(): Promise<number> {
   const config = loadConfig({
     KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
     MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
+    PRIVACY_KEY: str({ desc: 'The same secret the services use' }),
   });
+  if (config.PRIVACY_KEY.length < 16) throw new ConfigError(['PRIVACY_KEY must be at least 16 characters']);
   const logger = createLogger('backfill', 'warn');
   const mongo = await connectMongo(config.MONGO_URL, 'profile-backfill');
+  const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
+  await keys.prepare();
   const publisher = await EventPublisher.connect(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'profile-backfill', logger }),
   );
@@ -53,9 +59,13 @@ async function main(): Promise<number> {
       for (let i = 0; i < openIds.length; i += 100) {
         const infos = await api.batchGetUserInfo(appId, openIds.slice(i, i + 100));
         await Promise.all(
-          infos.map((info) =>
-            publishProfile(publisher, profileFetched(appId, info, `backfill:${run}:${info.openid}`)),
-          ),
+          infos.map(async (info) => {
+            const pseudonym = pseudonymOf(config.PRIVACY_KEY, appId, info.openid);
+            // A follower has a key (their follow made one); one who followed before keys existed gets one.
+            const key = await keys.keyForWriting(appId, pseudonym);
+            const profile = profileFetched(appId, pseudonym, info, `backfill:${run}:${pseudonym}`);
+            await publishProfile(publisher, profile, key);
+          }),
         );
         done += infos.length;
         bar.update(done, { speed: Math.round(done / Math.max(0.001, (Date.now() - started) / 1000)) });

@@ -11,11 +11,15 @@ import {
 } from '@wxp/contracts';
 import type { UserInfo } from '@wxp/wechat-api';
 
+/**
+ * Profile events, personal fields still in clear: the caller seals them with the user's data key
+ * before they go anywhere. `pseudonym` is the user's subject on every topic.
+ */
 function envelope<D>(
   definition: EventDefinition,
   causedBy: string,
   appId: string,
-  openId: string,
+  pseudonym: string,
   data: D,
 ): CloudEvent<string, D> {
   return {
@@ -23,7 +27,7 @@ function envelope<D>(
     id: derivedEventId(definition.type, causedBy),
     source: sourceOfApp(appId),
     type: definition.type,
-    subject: openId,
+    subject: pseudonym,
     time: new Date().toISOString(),
     datacontenttype: 'application/json',
     dataschema: definition.dataschema,
@@ -33,7 +37,12 @@ function envelope<D>(
 }
 
 /** user/info's answer as a wechat.profile.fetched event (nickname and avatar are no longer given). */
-export function profileFetched(appId: string, info: UserInfo, causedBy: string): ProfileEvent {
+export function profileFetched(
+  appId: string,
+  pseudonym: string,
+  info: UserInfo,
+  causedBy: string,
+): ProfileEvent {
   const data: DataOf<typeof ProfileFetched> = {
     appId,
     openId: info.openid,
@@ -49,17 +58,18 @@ export function profileFetched(appId: string, info: UserInfo, causedBy: string):
     tags: info.tagid_list ?? [],
     ...(info.remark ? { remark: info.remark } : {}),
   };
-  return envelope(ProfileFetched, causedBy, appId, info.openid, data) as ProfileEvent;
+  return envelope(ProfileFetched, causedBy, appId, pseudonym, data) as ProfileEvent;
 }
 
 export function profileFetchFailed(
   appId: string,
+  pseudonym: string,
   openId: string,
   causedBy: string,
   errcode: number,
   errmsg: string,
 ): ProfileEvent {
-  return envelope(ProfileFetchFailed, causedBy, appId, openId, {
+  return envelope(ProfileFetchFailed, causedBy, appId, pseudonym, {
     appId,
     openId,
     causedBy,
@@ -69,6 +79,16 @@ export function profileFetchFailed(
   }) as ProfileEvent;
 }
 
-export function profileErased(appId: string, openId: string, causedBy: string, at: number): ProfileEvent {
-  return envelope(ProfileErased, causedBy, appId, openId, { appId, openId, causedBy, at }) as ProfileEvent;
+/**
+ * Whatever is known of the user must go. `openId` is '' when it can no longer be read (the user's
+ * key is gone, or an erasure request named only the pseudonym): such an event is written as erased.
+ */
+export function profileErased(
+  appId: string,
+  pseudonym: string,
+  openId: string,
+  causedBy: string,
+  at: number,
+): ProfileEvent {
+  return envelope(ProfileErased, causedBy, appId, pseudonym, { appId, openId, causedBy, at }) as ProfileEvent;
 }

@@ -1,7 +1,10 @@
-import { userKey, type ProfileEvent } from '@wxp/contracts';
+import type { ProfileEvent } from '@wxp/contracts';
 import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
 
-/** What user/info said about a follower, filed under the keyed hash; a tombstone once they leave. */
+/**
+ * What user/info said about a follower, filed under their pseudonym (the events' subject); once they
+ * leave, a tombstone with nothing personal: no openId, unionId, remark or tags.
+ */
 export type ProfileDocument = KnownProfile | FailedProfile | ErasedProfile;
 
 interface ProfileBase extends VersionedDocument {
@@ -33,12 +36,22 @@ export interface ErasedProfile extends ProfileBase {
   erasedAt: Date;
 }
 
-export function profileProjection(privacyKey: string): DocumentProjection<ProfileEvent, ProfileDocument> {
+function pseudonymOf(event: ProfileEvent): string {
+  if (!event.subject) throw new Error(`${event.type} ${event.id} has no subject`);
+  return event.subject;
+}
+
+/** Profile events as opened: personal fields in clear, or `openId` '' once the user's key is gone. */
+export function profileProjection(): DocumentProjection<ProfileEvent, ProfileDocument> {
   return {
-    documentId: (event) => userKey(privacyKey, event.data.appId, event.data.openId),
+    documentId: pseudonymOf,
     evolve(current, event, position) {
-      const _id = userKey(privacyKey, event.data.appId, event.data.openId);
+      const _id = pseudonymOf(event);
       const at = new Date(event.data.at * 1000);
+      // A look-up whose user is erased since: nothing in it can be read, and nothing is to be kept.
+      if (event.type !== 'wechat.profile.erased' && event.data.openId === '') {
+        return current ? { ...current, position } : null;
+      }
       // A look-up made before the user left must not bring them back.
       if (current?.state === 'erased' && event.type !== 'wechat.profile.erased' && at <= current.erasedAt) {
         return { ...current, position };

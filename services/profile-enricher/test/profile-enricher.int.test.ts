@@ -1,16 +1,23 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ReadModels, Topics, userKey } from '@wxp/contracts';
+import { ReadModels, Topics } from '@wxp/contracts';
 import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
+import { DataKeyStore } from '@wxp/privacy';
 import { WechatApiClient } from '@wxp/wechat-api';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pino from 'pino';
-import { partitionKeyOf, toCanonicalEvent } from '../../gateway/src/canonical-event';
 import { profileEnricherConsumers } from '../src/enricher';
 import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import {
+  canonicalEvent,
+  SealingPublisher,
+  testOpener,
+  testPrivacyKey,
+  testPseudonymOf,
+} from '../../../test/support/privacy';
 import { startEmulator, type RunningEmulator } from '../../../test/support/running-emulator';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
@@ -19,22 +26,26 @@ import { testAccount } from '../../../test/support/wechat-push';
 
 const logger = pino({ level: 'silent' });
 const account = testAccount();
-const privacyKey = 'enricher-test-privacy-key';
+// The consumers' opener reads keys under the test key: the gateway and the publishers use it too.
+const privacyKey = testPrivacyKey;
 const database = uniqueName('enricher');
 let mongo: MongoConnection;
 let gateway: RunningGateway;
 let emulator: RunningEmulator;
 let publisher: EventPublisher;
+let sealing: SealingPublisher;
 let profileEvents: TopicReader;
 const consumers: RunningConsumer[] = [];
 
 beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(database), 'enricher-test');
-  gateway = await startGateway([account]);
+  // Users' data keys live in the test's own store, which the gateway and every consumer share.
+  gateway = await startGateway([account], { keysDb: mongo.db });
   emulator = await startEmulator([account], { gatewayUrl: gateway.url });
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'enricher-test', logger });
   publisher = await EventPublisher.connect(kafka);
-  profileEvents = await TopicReader.start(Topics.profiles);
+  sealing = await SealingPublisher.connect(kafka, mongo.db);
+  profileEvents = await TopicReader.start(Topics.profiles, undefined, { opener: testOpener(mongo.db) });
   const api = new WechatApiClient({
     baseUrl: emulator.baseUrl,
     secretOf: () => account.appSecret,
@@ -45,7 +56,14 @@ beforeAll(async () => {
       'profile-enricher',
       kafka,
       mongo,
-      profileEnricherConsumers(privacyKey, api, publisher, 3600),
+      profileEnricherConsumers({
+        api,
+        publisher,
+        keys: new DataKeyStore(mongo.db, privacyKey),
+        logger,
+        maxAgeSeconds: 3600,
+        graceSecondsOf: () => 0,
+      }),
     )),
   );
 });
@@ -53,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(consumers.map((c) => c.stop()));
   await publisher?.disconnect();
+  await sealing?.disconnect();
   await profileEvents?.stop();
   await emulator?.close();
   await gateway?.close();
@@ -65,18 +84,18 @@ const profiles = async () =>
     (await activeCollections(mongo.db, 'profile-enricher', { profiles: ReadModels.profiles })).profiles,
   );
 const profileOf = async (openId: string) =>
-  (await profiles()).findOne({ _id: userKey(privacyKey, account.appId, openId) } as never);
+  (await profiles()).findOne({ _id: testPseudonymOf(account.appId, openId) } as never);
 
 /** A follow of a user the emulator knows, published as the gateway would, `secondsAgo` old. */
 async function follow(openId: string, secondsAgo = 0): Promise<string> {
-  const event = toCanonicalEvent(account.appId, {
+  const event = canonicalEvent(account.appId, {
     ToUserName: account.originalId ?? 'gh',
     FromUserName: openId,
     CreateTime: String(Math.floor(Date.now() / 1000) - secondsAgo),
     MsgType: 'event',
     Event: 'subscribe',
   });
-  await publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event });
+  await sealing.publish(event);
   return event.id;
 }
 
@@ -112,6 +131,18 @@ describe('profile enricher', () => {
 
     await emulator.control('simulate', { appId: account.appId, user, action: 'unfollow' });
     await eventually(async () => expect(await profileOf(openId)).toMatchObject({ state: 'erased' }), 15_000);
+    // On the topic: keyed and filed by pseudonym, nothing personal in clear.
+    const pseudonym = testPseudonymOf(account.appId, openId);
+    const written = await eventually(async () => {
+      const mine = profileEvents.of(account.appId).filter((e) => e.event.subject === pseudonym);
+      expect(mine.map((e) => e.event.type)).toEqual(['wechat.profile.fetched', 'wechat.profile.erased']);
+      return mine;
+    }, 15_000);
+    for (const { key, stored } of written) {
+      expect(key).toBe(pseudonym);
+      expect(JSON.stringify(stored)).not.toContain(openId);
+      expect(JSON.stringify(stored)).not.toContain(unionId);
+    }
     for (const { name } of await mongo.db.listCollections().toArray()) {
       const everything = JSON.stringify(await mongo.db.collection(name).find().toArray());
       expect(everything).not.toContain(openId);
@@ -147,6 +178,7 @@ describe('profile enricher', () => {
           env: {
             ...process.env,
             MONGO_URL: mongoUrlFor(database),
+            PRIVACY_KEY: privacyKey,
             WECHAT_API_BASE: gate.baseUrl,
             WECHAT_ACCOUNTS_FILE: accountsFile,
           },
@@ -191,7 +223,7 @@ describe('profile enricher', () => {
     await eventually(async () => expect(await profileOf(openId)).toMatchObject({ state: 'known' }), 15_000);
   });
 
-  it('replays the profiles from wechat.profiles.v1 into fresh collections, which the live consumer follows', async () => {
+  it('replays the profiles from wechat.profiles.v2 into fresh collections, which the live consumer follows', async () => {
     const before = await eventually(async () => {
       const known = await (
         await profiles()

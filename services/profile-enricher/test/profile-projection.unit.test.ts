@@ -1,16 +1,18 @@
-import { userKey, type ProfileEvent } from '@wxp/contracts';
+import type { ProfileEvent } from '@wxp/contracts';
 import { profileProjection } from '../src/profile-projection';
 import { profileErased, profileFetchFailed, profileFetched } from '../src/profile-events';
 import { projectionSpec } from '../../../test/support/projection-spec';
+import { testPseudonymOf } from '../../../test/support/privacy';
 
-const key = 'unit-test-privacy-key';
 const appId = 'wx1';
+const id = testPseudonymOf(appId, 'o1');
 const at = (event: ProfileEvent, seconds: number) =>
   ({ ...event, data: { ...event.data, at: seconds } }) as ProfileEvent;
 const fetched = (seconds: number, extra: Record<string, unknown> = {}) =>
   at(
     profileFetched(
       appId,
+      id,
       {
         subscribe: 1,
         openid: 'o1',
@@ -24,8 +26,12 @@ const fetched = (seconds: number, extra: Record<string, unknown> = {}) =>
     ),
     seconds,
   );
-const spec = projectionSpec(profileProjection(key));
-const id = userKey(key, appId, 'o1');
+const spec = projectionSpec(profileProjection());
+/** As a reader opens an event whose user's key is gone. */
+const openedAsErased = (event: ProfileEvent) => {
+  const { unionId: _u, remark: _r, ...data } = event.data as Record<string, unknown>;
+  return { ...event, data: { ...data, openId: '' } } as ProfileEvent;
+};
 
 describe('profiles', () => {
   it('keep what user/info said about a follower', () => {
@@ -47,25 +53,25 @@ describe('profiles', () => {
   it('keep a refusal only until a profile is known', () => {
     spec
       .given()
-      .when(at(profileFetchFailed(appId, 'o1', 'e1', 45009, 'quota'), 100))
+      .when(at(profileFetchFailed(appId, id, 'o1', 'e1', 45009, 'quota'), 100))
       .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'failed', errcode: 45009 }));
     spec
       .given(fetched(100))
-      .when(at(profileFetchFailed(appId, 'o1', 'e2', 45009, 'quota'), 200))
+      .when(at(profileFetchFailed(appId, id, 'o1', 'e2', 45009, 'quota'), 200))
       .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'known' }));
   });
 
   it('erase everything personal, and let no older look-up bring it back', () => {
     spec
       .given(fetched(100))
-      .when(profileErased(appId, 'o1', 'e9', 200), fetched(150))
+      .when(profileErased(appId, id, 'o1', 'e9', 200), fetched(150))
       .then((docs) => {
         const doc = docs.get(id);
         expect(doc).toMatchObject({ state: 'erased' });
         expect(JSON.stringify(doc)).not.toMatch(/o1|u1/);
       });
     spec
-      .given(fetched(100), profileErased(appId, 'o1', 'e9', 200))
+      .given(fetched(100), profileErased(appId, id, 'o1', 'e9', 200))
       .when(fetched(300))
       .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'known' }));
   });
@@ -75,5 +81,31 @@ describe('profiles', () => {
       .given(fetched(100))
       .when(fetched(200, { subscribe: 0 }))
       .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'erased' }));
+  });
+
+  it('file profiles under the pseudonym the events carry as subject', () => {
+    expect(profileProjection().documentId(fetched(100))).toBe(id);
+    expect(profileProjection().documentId(openedAsErased(fetched(100)))).toBe(id);
+  });
+
+  it('take an erasure whose openId cannot be read any more like any other', () => {
+    spec
+      .given(fetched(100))
+      .when(openedAsErased(profileErased(appId, id, '', 'e9', 200)))
+      .then((docs) => {
+        expect(docs.get(id)).toMatchObject({ state: 'erased' });
+        expect(JSON.stringify(docs.get(id))).not.toMatch(/o1|u1/);
+      });
+  });
+
+  it('keep nothing of a look-up whose user is erased since (read back in a replay)', () => {
+    spec
+      .given()
+      .when(openedAsErased(fetched(100)))
+      .then((docs) => expect(docs.get(id)).toBeUndefined());
+    spec
+      .given(fetched(100))
+      .when(openedAsErased(at(profileFetchFailed(appId, id, 'o1', 'e2', 45009, 'quota'), 200)))
+      .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'known', openId: 'o1' }));
   });
 });

@@ -1,8 +1,8 @@
-import { chinaDayOf, userKey, type WechatEvent } from '@wxp/contracts';
+import { chinaDayOf, type WechatEvent, type WechatEventOf } from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
- * What the QR codes did for one user, filed under the keyed hash of appId and openId. While the
+ * What the QR codes did for one user, filed under their pseudonym (the events' subject). While the
  * user follows: the code that brought them in and the first and last code they touched. After an
  * unsubscribe: a tombstone that remembers only that they once followed, and when they left.
  */
@@ -23,20 +23,28 @@ export interface FormerFollower extends VersionedDocument {
   unsubscribedAt: Date;
 }
 
-const time = (event: WechatEvent) => new Date(event.data.createTime * 1000);
+type PushOf = Exclude<WechatEvent, WechatEventOf<'wechat.user.erased'>>;
 
-function isLate(current: AttributionUserDocument | null, event: WechatEvent): boolean {
+const time = (event: PushOf) => new Date(event.data.createTime * 1000);
+
+function isLate(current: AttributionUserDocument | null, event: PushOf): boolean {
   return current?.state === 'unsubscribed' && time(event) <= current.unsubscribedAt;
 }
 
-export function attributionUserProjection(
-  privacyKey: string,
-): DocumentProjection<WechatEvent, AttributionUserDocument> {
+/** The pseudonym events of the events topic carry as their subject. */
+function pseudonymOf(event: WechatEvent): string {
+  if (!event.subject) throw new Error(`${event.type} ${event.id} has no subject`);
+  return event.subject;
+}
+
+export function attributionUserProjection(): DocumentProjection<WechatEvent, AttributionUserDocument> {
   return {
-    documentId: (event) => userKey(privacyKey, event.data.appId, event.data.openId),
+    documentId: pseudonymOf,
     evolve(current, event, position) {
+      // Nothing personal is kept here, so an erasure only moves the position on.
+      if (event.type === 'wechat.user.erased') return current ? { ...current, position } : null;
       if (isLate(current, event)) return current ? { ...current, position } : null;
-      const _id = userKey(privacyKey, event.data.appId, event.data.openId);
+      const _id = pseudonymOf(event);
       const follower = current?.state === 'following' ? current : null;
       switch (event.type) {
         case 'wechat.user.subscribed': {
@@ -114,7 +122,7 @@ export function campaignChangeOf(
   partition: number,
 ): CampaignChange | undefined {
   const { event, before } = transition;
-  if (isLate(before, event)) return undefined;
+  if (event.type === 'wechat.user.erased' || isLate(before, event)) return undefined;
   const change = (scene: string | undefined, measure: CampaignMeasure): CampaignChange | undefined =>
     scene === undefined
       ? undefined

@@ -21,7 +21,7 @@ export const attributionCollections: AttributionCollections = {
 };
 
 /** Per-user attribution, and the campaign figures derived from its transitions. */
-export function attributionBehaviour(privacyKey: string, names = attributionCollections): ConsumerBehaviour {
+export function attributionBehaviour(names = attributionCollections): ConsumerBehaviour {
   return {
     async prepare(db) {
       await db.collection(names.campaigns).createIndex({ appId: 1, scene: 1 });
@@ -30,7 +30,7 @@ export function attributionBehaviour(privacyKey: string, names = attributionColl
       const spec = {
         primary: {
           collection: db.collection<AttributionUserDocument>(names.users),
-          projection: attributionUserProjection(privacyKey),
+          projection: attributionUserProjection(),
         },
         derived: {
           collection: db.collection<CampaignCountsDocument>(names.campaigns),
@@ -68,11 +68,9 @@ export function campaignsBehaviour(collection: string = ReadModels.campaigns): C
 }
 
 /** The consumers the service runs, as main.ts starts them (the attribution follows the pointer). */
-export function qrAttributionConsumers(privacyKey: string): ConsumerBehaviour[] {
+export function qrAttributionConsumers(): ConsumerBehaviour[] {
   return [
-    pointedBehaviour('qr-attribution', attributionCollections, (names) =>
-      attributionBehaviour(privacyKey, names),
-    ),
+    pointedBehaviour('qr-attribution', attributionCollections, (names) => attributionBehaviour(names)),
     campaignsBehaviour(),
   ];
 }

@@ -1,4 +1,4 @@
 import { runConsumerService } from '@wxp/consumer-service';
 import { qrAttributionConsumers } from './attribution-service';
 
-runConsumerService('qr-attribution', { port: 8083 }, ({ privacyKey }) => qrAttributionConsumers(privacyKey));
+runConsumerService('qr-attribution', { port: 8083 }, () => qrAttributionConsumers());

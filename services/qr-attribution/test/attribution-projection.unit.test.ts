@@ -1,4 +1,4 @@
-import { userKey, type WechatEvent } from '@wxp/contracts';
+import type { WechatEvent } from '@wxp/contracts';
 import { foldEvents } from '@wxp/mongo';
 import {
   attributionUserProjection,
@@ -8,10 +8,10 @@ import {
   type CampaignCountsDocument,
 } from '../src/attribution-projection';
 import { projectionSpec } from '../../../test/support/projection-spec';
+import { testPseudonymOf } from '../../../test/support/privacy';
 import { wechatEvent } from '../../../test/support/wechat-events';
 
 const appId = 'wxapp';
-const key = 'unit-test-privacy-key';
 const day = 1_700_000_000; // 2023-11-15 in China
 
 function event(
@@ -25,7 +25,7 @@ function event(
 
 /** Every event delivered twice, users and campaign counts folded as the service does. */
 function campaigns(...events: WechatEvent[]): Map<string, CampaignCountsDocument | null> {
-  const projection = attributionUserProjection(key);
+  const projection = attributionUserProjection();
   const positioned = events.map((e, i) => ({ position: i + 1, event: e }));
   const users = new Map<string, AttributionUserDocument>();
   const counts = new Map<string, CampaignCountsDocument>();
@@ -85,12 +85,12 @@ describe('QR attribution', () => {
   });
 
   it('keeps first and last touch while the user follows, and only a tombstone after', () => {
-    const spec = projectionSpec(attributionUserProjection(key));
+    const spec = projectionSpec(attributionUserProjection());
     spec
       .given(event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }))
       .when(event('wechat.qrcode.scanned', 'a', 2, { scene: 'summer' }))
       .then((docs) => {
-        expect(docs.get(userKey(key, appId, 'a'))).toMatchObject({
+        expect(docs.get(testPseudonymOf(appId, 'a'))).toMatchObject({
           state: 'following',
           broughtBy: 'spring',
           firstTouchScene: 'spring',
@@ -101,7 +101,7 @@ describe('QR attribution', () => {
       .given(event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }))
       .when(event('wechat.user.unsubscribed', 'a', 2))
       .then((docs) => {
-        const doc = docs.get(userKey(key, appId, 'a'));
+        const doc = docs.get(testPseudonymOf(appId, 'a'));
         expect(Object.keys(doc ?? {}).sort()).toEqual([
           '_id',
           'appId',
@@ -110,5 +110,38 @@ describe('QR attribution', () => {
           'unsubscribedAt',
         ]);
       });
+  });
+
+  it("files users under the events' subject, so no openId is needed to find them", () => {
+    const subscribed = event('wechat.user.subscribed', 'a', 1, { scene: 'spring' });
+    expect(attributionUserProjection().documentId(subscribed)).toBe(testPseudonymOf(appId, 'a'));
+    const opened = { ...subscribed, data: { ...subscribed.data, openId: '' } } as WechatEvent;
+    expect(attributionUserProjection().documentId(opened)).toBe(testPseudonymOf(appId, 'a'));
+  });
+
+  it('takes an erasure as a move of position only: the user and the figures stay as they were', () => {
+    const erased = {
+      ...event('wechat.user.subscribed', 'a', 3),
+      type: 'wechat.user.erased',
+      data: { appId, requestedAt: day + 3 },
+    } as WechatEvent;
+    const spec = projectionSpec(attributionUserProjection());
+    spec
+      .given(event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }))
+      .when(erased)
+      .then((docs) => {
+        expect(docs.get(testPseudonymOf(appId, 'a'))).toMatchObject({
+          state: 'following',
+          broughtBy: 'spring',
+          position: 2,
+        });
+      });
+    const counts = campaigns(
+      event('wechat.user.subscribed', 'a', 1, { scene: 'spring' }),
+      event('wechat.user.unsubscribed', 'a', 2),
+      erased,
+    );
+    expect(figures(counts, 'spring')).toEqual({ scans: 0, subscribes: 1, returning: 0, unsubscribes: 1 });
+    expect(campaigns(erased).size).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { startAdmin } from '../../../test/support/running-admin';
 import { qrAttributionConsumers } from '../src/attribution-service';
 import { startConsumers } from '../../../test/support/running-consumers';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import { closeSharedKeysDb, sharedKeysDb } from '../../../test/support/privacy';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { eventFields, signedPush, testAccount } from '../../../test/support/wechat-push';
 
@@ -24,7 +25,8 @@ beforeAll(async () => {
     'qr-attribution',
     createKafka({ brokers: kafkaBrokers(), clientId: 'attribution-test', logger }),
     mongo,
-    qrAttributionConsumers(privacyKey),
+    qrAttributionConsumers(),
+    await sharedKeysDb(),
   );
   gateway = await startGateway([account]);
   admin = await startAdmin(mongo, { adminToken, privacyKey }, { accounts: [account] });
@@ -35,6 +37,7 @@ afterAll(async () => {
   await admin?.close();
   await Promise.all(attribution.map((c) => c.stop()));
   await mongo?.close();
+  await closeSharedKeysDb();
 });
 
 describe('QR attribution over the real broker and store', () => {

@@ -1,0 +1,126 @@
+import type { WechatEvent } from '@wxp/contracts';
+import type { ConsumerBehaviour } from '@wxp/consumer-service';
+import type { DataKeyStore } from '@wxp/privacy';
+import type { Logger } from '@wxp/service-runtime';
+
+/** What one event of the events topic asks of a user's data keys. */
+export type ErasureStep =
+  /** An unfollow with no grace period: the key of the unfollow and those before it go now. */
+  | { action: 'erase'; pseudonym: string; upTo: string }
+  /** An erasure request: every key made by the time it was asked for goes now. */
+  | { action: 'erase'; pseudonym: string; madeBy: Date }
+  /** An unfollow with a grace period: the keys up to the unfollow's go at `at`, unless they follow again. */
+  | { action: 'schedule'; pseudonym: string; upTo: string; at: Date }
+  /** A follow: an unfollow's grace period ends without erasure. */
+  | { action: 'cancel'; pseudonym: string };
+
+/**
+ * The decision, apart from the store: what an event means for its user's keys, given the account's
+ * grace period in seconds. Nothing for events that leave keys alone, or that name no user or key.
+ */
+export function erasureStepOf(event: WechatEvent, graceSeconds: number): ErasureStep | undefined {
+  const pseudonym = event.subject;
+  if (!pseudonym) return undefined;
+  switch (event.type) {
+    case 'wechat.user.unsubscribed': {
+      // Written as erased (no key id): the keys up to it are gone already.
+      const upTo = event.datakeyid;
+      if (!upTo) return undefined;
+      if (graceSeconds <= 0) return { action: 'erase', pseudonym, upTo };
+      return {
+        action: 'schedule',
+        pseudonym,
+        upTo,
+        at: new Date((event.data.createTime + graceSeconds) * 1000),
+      };
+    }
+    case 'wechat.user.subscribed':
+      return { action: 'cancel', pseudonym };
+    case 'wechat.user.erased':
+      return { action: 'erase', pseudonym, madeBy: new Date(event.data.requestedAt * 1000) };
+    default:
+      return undefined;
+  }
+}
+
+async function apply(keys: DataKeyStore, step: ErasureStep): Promise<number> {
+  switch (step.action) {
+    case 'erase':
+      return 'upTo' in step
+        ? keys.eraseUser(step.pseudonym, { upTo: step.upTo })
+        : keys.eraseUser(step.pseudonym, { madeBy: step.madeBy });
+    case 'schedule':
+      await keys.scheduleErasure(step.pseudonym, step.upTo, step.at);
+      return 0;
+    case 'cancel':
+      await keys.cancelScheduledErasure(step.pseudonym);
+      return 0;
+  }
+}
+
+/**
+ * Destroys users' data keys as unfollows and erasure requests say, reading the whole history once
+ * (every step is idempotent: a key destroyed stays destroyed, a schedule is set again to the same
+ * time). It runs in a group of its own, so a slow user/info call never delays an erasure.
+ */
+export function erasureBehaviour(
+  keys: DataKeyStore,
+  graceSecondsOf: (appId: string) => number,
+  logger: Logger,
+): ConsumerBehaviour {
+  return {
+    groupSuffix: '-erasure',
+    fromBeginning: true,
+    async prepare() {},
+    handler() {
+      return async (events) => {
+        for (const { event: raw } of events) {
+          const event = raw as WechatEvent;
+          const step = erasureStepOf(event, graceSecondsOf(event.data.appId));
+          if (!step) continue;
+          const destroyed = await apply(keys, step);
+          logger.debug(
+            { eventId: event.id, subject: step.pseudonym, action: step.action, destroyed },
+            'data keys',
+          );
+        }
+      };
+    },
+  };
+}
+
+export interface ErasureSweeper {
+  /** Resolves once no sweep is running and none will start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Destroys the keys whose grace period is over: once at start, then every `intervalMs`. A failed
+ * sweep is logged and tried again at the next tick; the keys wait in the store meanwhile.
+ */
+export function startErasureSweeper(keys: DataKeyStore, logger: Logger, intervalMs = 30_000): ErasureSweeper {
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const sweep = () => {
+    // A sweep still running at the next tick (a slow store) is left to finish: one at a time.
+    if (running || stopped) return;
+    running = (async () => {
+      try {
+        const destroyed = await keys.eraseDue();
+        if (destroyed > 0) logger.info({ destroyed }, 'data keys destroyed after their grace period');
+      } catch (error) {
+        logger.warn({ err: error }, 'erasure sweep failed; tried again at the next tick');
+      }
+    })().finally(() => (running = undefined));
+  };
+  sweep();
+  const timer = setInterval(sweep, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { WechatEvent } from '@wxp/contracts';
+import { erasureStepOf } from '../src/erasure';
+import { testPseudonymOf } from '../../../test/support/privacy';
+import { wechatEvent } from '../../../test/support/wechat-events';
+
+const appId = 'wx1';
+const pseudonym = testPseudonymOf(appId, 'o1');
+const createTime = 1_700_000_000;
+const withKey = (event: WechatEvent, datakeyid = 'k1') => ({ ...event, datakeyid }) as WechatEvent;
+const unsubscribed = withKey(wechatEvent('wechat.user.unsubscribed', appId, 'o1', createTime));
+const erasure = {
+  ...wechatEvent('wechat.user.subscribed', appId, 'o1', createTime),
+  type: 'wechat.user.erased',
+  data: { appId, requestedAt: createTime + 50 },
+} as WechatEvent;
+
+describe('what an event asks of its user data keys', () => {
+  it('an unfollow without a grace period: the keys up to the unfollow go now', () => {
+    expect(erasureStepOf(unsubscribed, 0)).toEqual({ action: 'erase', pseudonym, upTo: 'k1' });
+  });
+
+  it('an unfollow with a grace period: the same keys, at the unfollow time plus the grace', () => {
+    expect(erasureStepOf(unsubscribed, 2)).toEqual({
+      action: 'schedule',
+      pseudonym,
+      upTo: 'k1',
+      at: new Date((createTime + 2) * 1000),
+    });
+  });
+
+  it('an unfollow written as erased (no key id): its keys went before, nothing to do', () => {
+    const { datakeyid: _none, ...asErased } = unsubscribed;
+    expect(erasureStepOf(asErased as WechatEvent, 0)).toBeUndefined();
+    expect(erasureStepOf(asErased as WechatEvent, 60)).toBeUndefined();
+  });
+
+  it('a follow: a grace period running ends without erasure', () => {
+    const subscribed = withKey(wechatEvent('wechat.user.subscribed', appId, 'o1', createTime + 1), 'k2');
+    expect(erasureStepOf(subscribed, 0)).toEqual({ action: 'cancel', pseudonym });
+    expect(erasureStepOf(subscribed, 60)).toEqual({ action: 'cancel', pseudonym });
+  });
+
+  it('an erasure request: every key made by the time it was asked for, whatever the grace', () => {
+    const step = { action: 'erase', pseudonym, madeBy: new Date((createTime + 50) * 1000) };
+    expect(erasureStepOf(erasure, 0)).toEqual(step);
+    expect(erasureStepOf(erasure, 3600)).toEqual(step);
+  });
+
+  it('other events, or events without a subject, leave keys alone', () => {
+    for (const type of ['wechat.menu.clicked', 'wechat.qrcode.scanned', 'wechat.message.received'] as const)
+      expect(erasureStepOf(withKey(wechatEvent(type, appId, 'o1', createTime)), 0)).toBeUndefined();
+    const { subject: _none, ...anonymous } = unsubscribed;
+    expect(erasureStepOf(anonymous as WechatEvent, 0)).toBeUndefined();
+  });
+});
