@@ -105,6 +105,10 @@ type LegacyEvent = CloudEvent<string, Record<string, unknown>>;
 
 const pairId = (pair: TopicPair) => `${pair.from} -> ${pair.to}`;
 
+function summaryOf(pair: TopicPair): PairSummary {
+  return { ...pair, status: 'missing', read: 0, earlier: 0, sealed: 0, erased: 0, skipped: 0, seconds: 0 };
+}
+
 function parsed(message: KafkaMessage): LegacyEvent | undefined {
   try {
     return parseLegacy(message.value);
@@ -153,6 +157,14 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
           'Run the migration before anything writes v2, or pass --into-nonempty to write anyway',
       );
   }
+  if (present.length === 0)
+    return {
+      events: summaryOf(eventsPair),
+      profiles: summaryOf(profilesPair),
+      erasedUsers: 0,
+      keysDestroyed: 0,
+      unmappedCauses: 0,
+    };
   await keys.prepare();
   const publisher = await EventPublisher.connect(kafka, { maxQueuedEvents: 5_000 });
   const unfollows = new Map<string, LastUnfollow>();
@@ -201,10 +213,6 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
       { $set: { [`offsets.${partition}`]: next, updatedAt: new Date() }, $inc: counts },
       { upsert: true },
     );
-  }
-
-  function summaryOf(pair: TopicPair): PairSummary {
-    return { ...pair, status: 'missing', read: 0, earlier: 0, sealed: 0, erased: 0, skipped: 0, seconds: 0 };
   }
 
   /** Pass one: each user's last unfollow, and who unfollowed since an earlier run sealed their history. */

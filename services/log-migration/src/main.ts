@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { LegacyTopics } from '@wxp/contracts';
 import { createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
-import { ConfigError, brokerList, createLogger, loadConfig, mongoUrl, str } from '@wxp/service-runtime';
+import { ConfigError, brokerList, loadConfig, mongoUrl, str } from '@wxp/service-runtime';
+import pino from 'pino';
 import { MigrationRefusedError, migrateLog, type MigrationSummary, type PairSummary } from './log-migration';
 
 const usage = `usage: npm run migrate-log [-- --into-nonempty]
@@ -39,7 +40,7 @@ function report(summary: MigrationSummary): string {
 function configFromEnvironment() {
   const problems: string[] = [];
   const privacyKey = process.env.PRIVACY_KEY ?? '';
-  if (privacyKey.length > 0 && privacyKey.length < 16)
+  if (process.env.PRIVACY_KEY !== undefined && privacyKey.length < 16)
     problems.push('PRIVACY_KEY must be at least 16 characters');
   try {
     const config = loadConfig({
@@ -65,7 +66,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = configFromEnvironment();
-  const logger = createLogger('log-migration', 'warn');
+  // The summary is the command's output on stdout; the client's warnings go with the progress, to stderr.
+  const logger = pino({ name: 'log-migration', level: 'warn' }, pino.destination(2));
   const mongo = await connectMongo(config.MONGO_URL, 'log-migration');
   try {
     const summary = await migrateLog({

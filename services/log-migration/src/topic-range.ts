@@ -52,6 +52,31 @@ export async function readRange(
   const next = new Map([...to.keys()].map((p) => [p, from.get(p) ?? 0]));
   const remaining = new Set([...to].filter(([p, end]) => next.get(p)! < end).map(([p]) => p));
   if (remaining.size === 0) return;
+  // A broker that has just started answers "coordinator loading" for a while; that passes.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await readOnce(kafka, topic, next, to, remaining, handle);
+    } catch (error) {
+      if (!(error instanceof StartError) || Date.now() > deadline) throw (error as StartError).cause ?? error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/** The reader could not join: nothing was handed over, it may start again. */
+class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+async function readOnce(
+  kafka: Kafka,
+  topic: string,
+  next: Offsets,
+  to: Offsets,
+  remaining: Set<number>,
+  handle: RangeHandler,
+): Promise<void> {
   const groupId = `log-migration-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, sessionTimeout: 60_000, heartbeatInterval: 3_000 });
   await consumer.connect();
@@ -64,32 +89,36 @@ export async function readRange(
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const partition = batch.partition;
-        if (!remaining.has(partition)) return;
-        const start = next.get(partition)!;
-        const end = to.get(partition)!;
-        const messages = batch.messages.filter((m) => Number(m.offset) >= start && Number(m.offset) < end);
-        try {
-          if (messages.length > 0) {
-            await handle(partition, messages, heartbeat);
-            next.set(partition, Number(messages[messages.length - 1]!.offset) + 1);
+    try {
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          const partition = batch.partition;
+          if (!remaining.has(partition)) return;
+          const start = next.get(partition)!;
+          const end = to.get(partition)!;
+          const messages = batch.messages.filter((m) => Number(m.offset) >= start && Number(m.offset) < end);
+          try {
+            if (messages.length > 0) {
+              await handle(partition, messages, heartbeat);
+              next.set(partition, Number(messages[messages.length - 1]!.offset) + 1);
+            }
+          } catch (error) {
+            fail(error as Error);
+            consumer.pause([{ topic }]);
+            return;
           }
-        } catch (error) {
-          fail(error as Error);
-          consumer.pause([{ topic }]);
-          return;
-        }
-        // Offsets may have gaps (transaction markers, compaction): the batch's last offset tells the end.
-        if (next.get(partition)! >= end || Number(batch.lastOffset()) >= end - 1) {
-          remaining.delete(partition);
-          consumer.pause([{ topic, partitions: [partition] }]);
-          if (remaining.size === 0) finish();
-        }
-      },
-    });
+          // Offsets may have gaps (transaction markers, compaction): the batch's last offset tells the end.
+          if (next.get(partition)! >= end || Number(batch.lastOffset()) >= end - 1) {
+            remaining.delete(partition);
+            consumer.pause([{ topic, partitions: [partition] }]);
+            if (remaining.size === 0) finish();
+          }
+        },
+      });
+    } catch (error) {
+      throw new StartError('could not join', { cause: error });
+    }
     for (const partition of remaining)
       consumer.seek({ topic, partition, offset: String(next.get(partition)) });
     await finished;
