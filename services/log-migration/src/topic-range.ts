@@ -87,7 +87,22 @@ async function readOnce(
       finish = resolve;
       fail = reject;
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
+    // A failed start is retried with a new reader; the crash it also reports must not go unhandled.
+    finished.catch(() => undefined);
+    // kafkajs restarts the reader itself after a retriable crash (a coordinator still loading).
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) fail(payload.error);
+    });
+    // Seeking is possible once the group is joined, and is needed again after any rejoin; what was
+    // handed over already is filtered out, so a batch fetched before the seek does no harm.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      try {
+        for (const partition of remaining)
+          consumer.seek({ topic, partition, offset: String(next.get(partition)) });
+      } catch (error) {
+        fail(error as Error);
+      }
+    });
     await consumer.subscribe({ topic, fromBeginning: true });
     try {
       await consumer.run({
@@ -119,8 +134,6 @@ async function readOnce(
     } catch (error) {
       throw new StartError('could not join', { cause: error });
     }
-    for (const partition of remaining)
-      consumer.seek({ topic, partition, offset: String(next.get(partition)) });
     await finished;
   } finally {
     await consumer.disconnect();
