@@ -8,7 +8,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { MongoClient, type Db } from 'mongodb';
 import pino from 'pino';
 import { toCanonicalEvent } from '../../gateway/src/canonical-event';
-import { kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
+import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { canonicalEvent, testOpener, testPrivacyKey, testPseudonymOf } from '../../../test/support/privacy';
 import { TopicReader, type ReadEvent } from '../../../test/support/topic-reader';
 import { MigrationRefusedError, migrateLog, type LogMigrationOptions } from '../src/log-migration';
@@ -130,15 +130,21 @@ describe('npm run migrate-log', () => {
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [topics.events.from, topics.events.to, topics.profiles.from, topics.profiles.to].map(
-        (topic) => ({
-          topic,
-          numPartitions: 3,
+    // A broker that has just started may not yet answer for a new topic's partitions.
+    await eventually(
+      () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: [topics.events.from, topics.events.to, topics.profiles.from, topics.profiles.to].map(
+            (topic) => ({
+              topic,
+              numPartitions: 3,
+            }),
+          ),
         }),
-      ),
-    });
+      30_000,
+      500,
+    );
     await admin.disconnect();
     producer = kafka.producer();
     await producer.connect();
