@@ -234,8 +234,15 @@ async function expectNoneInCollections(secrets: string[]): Promise<void> {
   }
 }
 
-/** Every file under the data folder: Kafka segments, the store's files, the services' logs. */
-function expectNoneInFiles(secrets: string[]): void {
+/**
+ * Every file under the data folder: Kafka segments, the store's files, the services' logs. The
+ * store empties its write-ahead log every few seconds, so this waits for that.
+ */
+async function expectNoneInFiles(secrets: string[]): Promise<void> {
+  await eventually(async () => expectNoneInFilesNow(secrets), 30_000, 1000);
+}
+
+function expectNoneInFilesNow(secrets: string[]): void {
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => {
       const path = join(dir, name);
@@ -295,7 +302,7 @@ describe("a user's personal data", () => {
     await expectUndecryptable(who, messages);
     await replaySubscribers();
     await expectNoneInCollections([...secretsOf(who), ...wrapped]);
-    expectNoneInFiles([...secretsOf(who), ...wrapped]);
+    await expectNoneInFiles([...secretsOf(who), ...wrapped]);
   }, 300_000);
 
   it('is nowhere in clear nor decryptable after an erasure request, though the user still follows', async () => {
@@ -330,6 +337,6 @@ describe("a user's personal data", () => {
     await expectUndecryptable(who, messages);
     await replaySubscribers();
     await expectNoneInCollections([...secretsOf(who), ...wrapped]);
-    expectNoneInFiles([...secretsOf(who), ...wrapped]);
+    await expectNoneInFiles([...secretsOf(who), ...wrapped]);
   }, 300_000);
 });

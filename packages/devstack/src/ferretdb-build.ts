@@ -74,10 +74,24 @@ export const ferretdbSourceEdits: readonly SourceEdit[] = [
     replace: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n',
     why: "closes each statement's cursor as soon as the statement is done",
   },
+  {
+    file: 'internal/backends/sqlite/metadata/pool/opendb.go',
+    find: '\treturn fsql.WrapDB(db, name, l), nil\n',
+    replace:
+      '\tif !memory {\n\t\tgo truncateWALPeriodically(db, l)\n\t}\n\n\treturn fsql.WrapDB(db, name, l), nil\n',
+    why:
+      'deleted and overwritten documents stayed in the write-ahead log until enough later writes ' +
+      "reset it, so an erased user could be read back from the store's files; a periodic " +
+      'TRUNCATE checkpoint empties it',
+  },
 ];
 
 const addedFiles = [
   { from: 'sqlite-backend/id_where_clause.go.in', to: 'internal/backends/sqlite/id_where_clause.go' },
+  {
+    from: 'sqlite-backend/wal_truncation.go.in',
+    to: 'internal/backends/sqlite/metadata/pool/wal_truncation.go',
+  },
 ];
 
 function ferretdbModuleDir(): string {
