@@ -7,6 +7,7 @@ import { runLoad } from './load-generator';
 import type { PhaseContext } from './phase-context';
 import { distinctFollows } from './push-corpus';
 import { fixed, whole, type PhaseResult } from './results';
+import { gatewayEnvironment } from './push-pipeline';
 import { startService } from './services';
 import { measureXmlParseCost } from './xml-parse-cost';
 
@@ -21,7 +22,11 @@ export async function gatewayProfile(context: PhaseContext): Promise<PhaseResult
   const account = context.accounts.safe;
   const pushes = distinctFollows(account, context.scale.count(60_000, 10_000), 'profile');
   const gateway = await startService('gateway', {
-    env: { KAFKA_BROKERS: context.stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: context.accounts.file },
+    env: gatewayEnvironment(
+      context.stack.brokers,
+      context.stack.mongoUrl('bench_gateway_profile'),
+      context.accounts.file,
+    ),
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   let load;

@@ -4,6 +4,7 @@ import { runLoad, type LoadResult } from './load-generator';
 import type { PhaseContext } from './phase-context';
 import { distinctFollows } from './push-corpus';
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
+import { gatewayEnvironment } from './push-pipeline';
 import { startService } from './services';
 
 const FIXED_RATE = 2000;
@@ -43,10 +44,11 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
       name: 'gateway (acks=all)',
       start: async () => {
         const gateway = await startService('gateway', {
-          env: {
-            KAFKA_BROKERS: context.stack.brokers.join(','),
-            WECHAT_ACCOUNTS_FILE: context.accounts.file,
-          },
+          env: gatewayEnvironment(
+            context.stack.brokers,
+            context.stack.mongoUrl('bench_gateway'),
+            context.accounts.file,
+          ),
         });
         return { origin: gateway.url, stop: () => gateway.stop(), peakRssMb: () => gateway.peakRssMb() };
       },

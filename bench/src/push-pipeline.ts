@@ -1,8 +1,22 @@
 import type { PhaseContext } from './phase-context';
 import { startService, type RunningService } from './services';
 
-/** The privacy key every benchmark's projections file users under. */
+/** The privacy key of every benchmark: pseudonyms, and the wrapping of users' data keys. */
 export const BENCH_PRIVACY_KEY = 'bench-privacy-key-0123456789';
+
+/** What a gateway needs besides its accounts: the broker, and the store its users' data keys go to. */
+export function gatewayEnvironment(
+  brokers: string[],
+  mongoUrl: string,
+  accountsFile: string,
+): Record<string, string> {
+  return {
+    KAFKA_BROKERS: brokers.join(','),
+    MONGO_URL: mongoUrl,
+    PRIVACY_KEY: BENCH_PRIVACY_KEY,
+    WECHAT_ACCOUNTS_FILE: accountsFile,
+  };
+}
 
 export interface PushPipeline {
   gateway: RunningService;
@@ -28,8 +42,9 @@ export async function startPushPipeline(context: PhaseContext, name: string): Pr
       SUBSCRIBER_PROJECTION_GROUP: group,
     },
   });
+  // The projection opens what the gateway seals: both use the phase's database for data keys.
   const gateway = await startService('gateway', {
-    env: { KAFKA_BROKERS: stack.brokers.join(','), WECHAT_ACCOUNTS_FILE: accounts.file },
+    env: gatewayEnvironment(stack.brokers, mongoUrl, accounts.file),
   });
   return { gateway, projection, mongoUrl };
 }

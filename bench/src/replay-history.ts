@@ -1,8 +1,57 @@
-import { Topics, type ProfileEvent, type WechatEvent } from '@wxp/contracts';
+import { Topics, type CloudEvent, type ProfileEvent, type PushEvent } from '@wxp/contracts';
 import { toCanonicalEvent, partitionKeyOf } from '@wxp/gateway/dist/canonical-event';
 import { EventPublisher, createKafka, type OutgoingEvent } from '@wxp/kafka';
+import { DATA_KEYS_COLLECTION, DataKeyStore, pseudonymOf, sealEvent } from '@wxp/privacy';
 import { profileErased, profileFetched } from '@wxp/profile-enricher/dist/profile-events';
+import { MongoClient } from 'mongodb';
 import pino from 'pino';
+import { BENCH_PRIVACY_KEY } from './push-pipeline';
+
+const pseudonym = (appId: string, openId: string) => pseudonymOf(BENCH_PRIVACY_KEY, appId, openId);
+
+/**
+ * Seals history as the gateway does, with data keys in the store the replaying services read. A
+ * user keeps one key for the whole history (the gateway makes a fresh one per follow): the cost
+ * measured is the readers', and a million key inserts would only slow the writing down.
+ */
+export class HistorySealer {
+  private readonly mirrored = new Set<string>();
+
+  private constructor(
+    private readonly clients: MongoClient[],
+    private readonly keys: DataKeyStore,
+  ) {}
+
+  /** Keys go to the first store, and are copied to the others, whose readers open the same events. */
+  static async connect(mongoUrl: string, ...mirrorUrls: string[]): Promise<HistorySealer> {
+    const clients = await Promise.all([mongoUrl, ...mirrorUrls].map((url) => new MongoClient(url).connect()));
+    const keys = new DataKeyStore(clients[0]!.db(), BENCH_PRIVACY_KEY, {
+      cacheSeconds: 24 * 3600,
+      maxCached: 2_000_000,
+    });
+    await keys.prepare();
+    return new HistorySealer(clients, keys);
+  }
+
+  async seal(item: OutgoingEvent): Promise<OutgoingEvent> {
+    const event = item.event as CloudEvent<string, { appId: string }>;
+    const key = await this.keys.keyForWriting(event.data.appId, event.subject!);
+    if (this.clients.length > 1 && !this.mirrored.has(key.id)) {
+      this.mirrored.add(key.id);
+      const [primary, ...mirrors] = this.clients.map((c) =>
+        c.db().collection<{ _id: string }>(DATA_KEYS_COLLECTION),
+      );
+      const stored = await primary!.findOne({ _id: key.id });
+      if (stored)
+        await Promise.all(mirrors.map((m) => m.replaceOne({ _id: key.id }, stored, { upsert: true })));
+    }
+    return { ...item, event: sealEvent(event, key) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+  }
+}
 
 const SCENES = 20;
 
@@ -20,7 +69,7 @@ function random(seed: number): () => number {
  * codes), scan codes and click menus while following, and some unfollow and come back. Each user's
  * events are in time order, as WeChat sends them; the events are made by the gateway's own mapping.
  */
-export function* accountHistory(appId: string, users: number, events: number): Generator<WechatEvent> {
+export function* accountHistory(appId: string, users: number, events: number): Generator<PushEvent> {
   const next = random(users * 31 + events);
   const following = new Uint8Array(users);
   const start = 1_700_000_000;
@@ -48,27 +97,29 @@ export function* accountHistory(appId: string, users: number, events: number): G
       following[user] = 0;
       fields = { ...base, Event: 'unsubscribe' };
     }
-    yield toCanonicalEvent(appId, fields);
+    yield toCanonicalEvent(appId, fields, pseudonym);
   }
 }
 
-/** The history as wechat.events.v1 takes it: each user's events under their partition key. */
-export function* onEventsTopic(history: Iterable<WechatEvent>): Generator<OutgoingEvent> {
+/** The history as the events topic takes it: each user's events under their partition key. */
+export function* onEventsTopic(history: Iterable<PushEvent>): Generator<OutgoingEvent> {
   for (const event of history) yield { topic: Topics.events, key: partitionKeyOf(event), event };
 }
 
 /**
- * What the profile enricher writes to wechat.profiles.v1 for the same history: a profile for every
+ * What the profile enricher writes to the profiles topic for the same history: a profile for every
  * follow (as user/info would answer it, the code's scene included) and an erasure for every
  * unfollow, made by the enricher's own event builders and keyed as it keys them.
  */
-export function* profilesOf(history: Iterable<WechatEvent>): Generator<OutgoingEvent> {
+export function* profilesOf(history: Iterable<PushEvent>): Generator<OutgoingEvent> {
   for (const event of history) {
     const { appId, openId, createTime } = event.data;
+    const user = pseudonym(appId, openId);
     let profile: ProfileEvent;
     if (event.type === 'wechat.user.subscribed') {
       profile = profileFetched(
         appId,
+        user,
         {
           subscribe: 1,
           openid: openId,
@@ -81,16 +132,17 @@ export function* profilesOf(history: Iterable<WechatEvent>): Generator<OutgoingE
         event.id,
       );
     } else if (event.type === 'wechat.user.unsubscribed') {
-      profile = profileErased(appId, openId, event.id, createTime);
+      profile = profileErased(appId, user, openId, event.id, createTime);
     } else continue;
-    yield { topic: Topics.profiles, key: `${appId}:${openId}`, event: profile };
+    yield { topic: Topics.profiles, key: user, event: profile };
   }
 }
 
-/** Writes a history through the platform's publisher (idempotent, acks=all). */
+/** Writes a history through the platform's publisher (idempotent, acks=all), sealed. */
 export async function publishHistory(
   brokers: string[],
   history: Iterable<OutgoingEvent>,
+  sealer: HistorySealer,
   onProgress: (published: number) => void,
 ): Promise<number> {
   const logger = pino({ level: 'silent' });
@@ -104,7 +156,7 @@ export async function publishHistory(
   try {
     let chunk: Promise<void>[] = [];
     for (const item of history) {
-      chunk.push(publisher.publish(item));
+      chunk.push(publisher.publish(await sealer.seal(item)));
       if (chunk.length === 10_000) {
         await Promise.all(chunk);
         published += chunk.length;
@@ -126,7 +178,8 @@ export async function publishHistory(
  */
 export async function publishPaced(
   brokers: string[],
-  history: Iterable<WechatEvent>,
+  history: Iterable<PushEvent>,
+  sealer: HistorySealer,
   perSecond: number,
 ): Promise<number> {
   const logger = pino({ level: 'silent' });
@@ -137,7 +190,9 @@ export async function publishPaced(
   try {
     let chunk: Promise<void>[] = [];
     for (const event of history) {
-      chunk.push(publisher.publish({ topic: Topics.events, key: partitionKeyOf(event), event }));
+      chunk.push(
+        publisher.publish(await sealer.seal({ topic: Topics.events, key: partitionKeyOf(event), event })),
+      );
       if (chunk.length === chunkSize) {
         await Promise.all(chunk);
         published += chunk.length;

@@ -3,7 +3,7 @@ import { repoRoot } from '@wxp/devstack';
 import { startNodeProcess } from './child-processes';
 import { BENCH_PRIVACY_KEY } from './push-pipeline';
 import type { PhaseContext } from './phase-context';
-import { accountHistory, onEventsTopic, profilesOf, publishHistory } from './replay-history';
+import { accountHistory, HistorySealer, onEventsTopic, profilesOf, publishHistory } from './replay-history';
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
 import { measureStoreBaseline } from './store-baseline';
 import { startService } from './services';
@@ -143,15 +143,24 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
 
   log(`replay: writing ${whole(events)} events over ${whole(users)} users to the topic`);
   const writeStarted = Date.now();
-  await publishHistory(stack.brokers, onEventsTopic(accountHistory(appId, users, events)), (n) => {
-    if (n % 100_000 === 0) log(`replay: ${whole(n)} events written`);
-  });
-  const writeSeconds = (Date.now() - writeStarted) / 1000;
-  const profileEvents = await publishHistory(
-    stack.brokers,
-    profilesOf(accountHistory(appId, users, events)),
-    () => undefined,
-  );
+  // Sealed with data keys in the database the replays read, as the gateway would have written it.
+  const sealer = await HistorySealer.connect(mongoUrl);
+  let profileEvents: number;
+  let writeSeconds: number;
+  try {
+    await publishHistory(stack.brokers, onEventsTopic(accountHistory(appId, users, events)), sealer, (n) => {
+      if (n % 100_000 === 0) log(`replay: ${whole(n)} events written`);
+    });
+    writeSeconds = (Date.now() - writeStarted) / 1000;
+    profileEvents = await publishHistory(
+      stack.brokers,
+      profilesOf(accountHistory(appId, users, events)),
+      sealer,
+      () => undefined,
+    );
+  } finally {
+    await sealer.close();
+  }
   log(`replay: ${whole(profileEvents)} profile events written for its follows and unfollows`);
 
   log("replay: measuring the store's raw insertMany rate");

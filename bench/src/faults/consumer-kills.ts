@@ -3,7 +3,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { committedEvents, progressAdmin, topicEvents } from '../consumer-progress';
 import { BENCH_PRIVACY_KEY } from '../push-pipeline';
 import type { PhaseContext } from '../phase-context';
-import { accountHistory, publishPaced } from '../replay-history';
+import { accountHistory, HistorySealer, publishPaced } from '../replay-history';
 import { REPLAYED_SERVICES, type ReplayedService } from '../replay-throughput';
 import { whole, type Figure, type PhaseResult } from '../results';
 import { startService, type RunningService } from '../services';
@@ -137,7 +137,14 @@ export async function consumerKills(context: PhaseContext): Promise<PhaseResult>
       `kills: replaying ${whole(before)} events from offset 0 while ${whole(events)} more arrive; ${KILLS} SIGKILLs each`,
     );
     const appId = `wxkills${Date.now().toString(36)}`;
-    const writing = publishPaced(stack.brokers, accountHistory(appId, Math.round(events / 10), events), RATE);
+    // Both runs open the same events: the keys go to the killed run's store and are copied to the clean one's.
+    const sealer = await HistorySealer.connect(crashedUrl, cleanUrl);
+    const writing = publishPaced(
+      stack.brokers,
+      accountHistory(appId, Math.round(events / 10), events),
+      sealer,
+      RATE,
+    ).finally(() => sealer.close());
     await Promise.all(
       crashed.map(async (consumer) => {
         let atRestart = 0;
