@@ -1,10 +1,25 @@
 import { stringify } from 'yaml';
 import { CLOUD_EVENT_CONTENT_TYPE, EventHeaders } from './cloud-event';
 import type { EventDefinition } from './event-definition';
-import { topicCatalogue } from './topics';
+import { Topics, topicCatalogue } from './topics';
 import { allEventDefinitions } from './event-catalogue';
 
 const messageName = (definition: EventDefinition) => definition.type.replace(/\./g, '_');
+
+/** Topics whose events carry personal data: keyed and subject by pseudonym, personal fields sealed. */
+const sealedTopics: ReadonlySet<string> = new Set([Topics.events, Topics.profiles]);
+
+const keyOf = (definition: EventDefinition) =>
+  topicCatalogue.find((topic) => topic.name === definition.topic)?.key ?? 'appId';
+
+const aboutPersonalData =
+  " On wechat.events.v2 and wechat.profiles.v2 the Kafka key and `subject` are the user's pseudonym " +
+  '(HMAC-SHA256 keyed by PRIVACY_KEY over appId and openId), and every personal field (openId, unionId, ' +
+  'remark, every push field but ToUserName, CreateTime, MsgType, Event, EventKey, Ticket, MenuId and ' +
+  "MsgId) is sealed with AES-256-GCM under the user's data key, named by the `datakeyid` extension, as " +
+  '`wxp1.<nonce>.<ciphertext>`; `wxp1.erased` marks a field written after the key had gone. Readers open ' +
+  'events with the @wxp/privacy package (EventOpener over the user_data_keys collection and PRIVACY_KEY); ' +
+  'a user whose keys were destroyed (unfollow, erasure request) reads as erased, for good.';
 
 /**
  * The AsyncAPI 3 description of every topic, its key and the event types on it, built from the
@@ -61,7 +76,15 @@ export function asyncApiDocument(definitions: readonly EventDefinition[] = allEv
             id: { type: 'string', description: 'Deterministic from the push: retries share it' },
             source: { type: 'string', description: '/wechat/{appId}' },
             type: { const: d.type },
-            subject: { type: 'string', description: 'The openId' },
+            ...(sealedTopics.has(d.topic)
+              ? {
+                  subject: { type: 'string', description: "The user's pseudonym" },
+                  datakeyid: {
+                    type: 'string',
+                    description: "The user's data key the personal fields are sealed with",
+                  },
+                }
+              : {}),
             time: { type: 'string', format: 'date-time', description: "The push's CreateTime" },
             datacontenttype: { const: 'application/json' },
             dataschema: { const: d.dataschema },
@@ -69,7 +92,7 @@ export function asyncApiDocument(definitions: readonly EventDefinition[] = allEv
           },
         },
         bindings: {
-          kafka: { key: { type: 'string', description: 'appId:openId' }, bindingVersion: '0.5.0' },
+          kafka: { key: { type: 'string', description: keyOf(d) }, bindingVersion: '0.5.0' },
         },
       },
     ]),
@@ -80,7 +103,8 @@ export function asyncApiDocument(definitions: readonly EventDefinition[] = allEv
       title: 'WeChat Official Account event platform',
       version: '1.0.0',
       description:
-        'Every WeChat push becomes one canonical CloudEvent. Topics are created by the platform; wechat.events.v1 keeps everything and is the system of record.',
+        'Every WeChat push becomes one canonical CloudEvent. Topics are created by the platform; wechat.events.v2 keeps everything and is the system of record.' +
+        aboutPersonalData,
     },
     defaultContentType: CLOUD_EVENT_CONTENT_TYPE,
     channels,
