@@ -51,7 +51,9 @@ export async function startDocumentStore(options: DocumentStoreOptions): Promise
     command = await ensureFerretdb(report);
     // Commits wait for the write-ahead log, not for the disk: a crashed process loses nothing, a
     // crashed machine may lose the last moments, as with a standalone mongod's journal interval.
-    const sqliteUrl = `file:${dbDir}/?_pragma=synchronous(normal)`;
+    // Deleted content is overwritten, not just unlinked from the b-tree, so that an erased user's
+    // documents do not stay readable in the database file (the log is emptied every few seconds).
+    const sqliteUrl = `file:${dbDir}/?_pragma=synchronous(normal)&_pragma=secure_delete(on)`;
     args = [`-listen-addr=127.0.0.1:${port}`, `-sqlite-url=${sqliteUrl}`, '-log-level=warn'];
   } else {
     requireTool('mongod', ['--version'], 'put mongod on PATH or set WXP_STORE=ferretdb');
