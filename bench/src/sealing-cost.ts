@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { toCanonicalEvent } from '@wxp/gateway/dist/canonical-event';
 import { openEvent, pseudonymOf, sealEvent } from '@wxp/privacy';
 import { BENCH_PRIVACY_KEY } from './push-pipeline';
+import { microsecondsPer } from './xml-parse-cost';
 
 export interface SealingCost {
   /** Microseconds to seal one text message's personal fields (the gateway's share per push). */
@@ -10,13 +11,6 @@ export interface SealingCost {
   openUs: number;
   /** Microseconds of the pseudonym, an HMAC the gateway computes per push. */
   pseudonymUs: number;
-}
-
-function microsecondsPer(work: () => unknown, calls = 20_000): number {
-  for (let i = 0; i < calls / 4; i++) work();
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) work();
-  return Number(process.hrtime.bigint() - started) / calls / 1000;
 }
 
 /** What crypto-shredding costs per event in CPU, measured in this process with the platform's own code. */

@@ -202,17 +202,26 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
     return { low, high, start, total: count(start), all: count(low), resumed: recorded !== null };
   }
 
-  async function recordProgress(
+  /** A batch is on its v2 topic: its progress recorded, and counted in the summary and the bar. */
+  async function batchCopied(
     pair: TopicPair,
     partition: number,
-    next: number,
+    messages: readonly { offset: string }[],
     counts: { sealed: number; erased: number; skipped: number },
+    summary: PairSummary,
+    shown: ReturnType<typeof bar>,
   ): Promise<void> {
+    const next = Number(messages[messages.length - 1]!.offset) + 1;
     await progress.updateOne(
       { _id: pairId(pair) },
       { $set: { [`offsets.${partition}`]: next, updatedAt: new Date() }, $inc: counts },
       { upsert: true },
     );
+    summary.read += messages.length;
+    summary.sealed += counts.sealed;
+    summary.erased += counts.erased;
+    summary.skipped += counts.skipped;
+    shown?.add(messages.length);
   }
 
   /** Pass one: each user's last unfollow, and who unfollowed since an earlier run sealed their history. */
@@ -310,17 +319,7 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
             })),
           );
         }
-        await recordProgress(
-          eventsPair,
-          partition,
-          Number(messages[messages.length - 1]!.offset) + 1,
-          counts,
-        );
-        summary.read += messages.length;
-        summary.sealed += counts.sealed;
-        summary.erased += counts.erased;
-        summary.skipped += counts.skipped;
-        shown?.add(messages.length);
+        await batchCopied(eventsPair, partition, messages, counts, summary, shown);
       },
     );
     shown?.stop();
@@ -392,17 +391,7 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
           }
         }
         await publishAll(publisher, outgoing);
-        await recordProgress(
-          profilesPair,
-          partition,
-          Number(messages[messages.length - 1]!.offset) + 1,
-          counts,
-        );
-        summary.read += messages.length;
-        summary.sealed += counts.sealed;
-        summary.erased += counts.erased;
-        summary.skipped += counts.skipped;
-        shown?.add(messages.length);
+        await batchCopied(profilesPair, partition, messages, counts, summary, shown);
       },
     );
     shown?.stop();
