@@ -1,6 +1,6 @@
 import { DataKeyStore, EventOpener } from '@wxp/privacy';
 import { Topics } from '@wxp/contracts';
-import { createKafka, type Kafka } from '@wxp/kafka';
+import { createKafka, topicOffsets, type Kafka } from '@wxp/kafka';
 import {
   activeCollections,
   connectMongo,
@@ -59,20 +59,6 @@ export interface ReplayResult {
 }
 
 type Offsets = Map<number, number>;
-
-async function endOffsets(kafka: Kafka, topic: string): Promise<{ low: Offsets; high: Offsets }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return {
-      low: new Map(offsets.map((o) => [o.partition, Number(o.low)])),
-      high: new Map(offsets.map((o) => [o.partition, Number(o.high)])),
-    };
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function committed(kafka: Kafka, groupId: string, topic: string): Promise<Offsets> {
   const admin = kafka.admin();
@@ -165,7 +151,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     );
   const groupId = `${service}-replay-${stamp}`;
   const topic = options.behaviourFor(fresh).topic ?? Topics.events;
-  const { low, high } = await endOffsets(kafka, topic);
+  const { low, high } = await topicOffsets(kafka, topic);
   const total = [...high].reduce((sum, [p, h]) => sum + h - (low.get(p) ?? 0), 0);
 
   const bar = new SingleBar({
@@ -234,7 +220,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     switched = true;
     // Batches the live consumer began before the switch wrote to the old collections: the replay
     // goes on to the end of the topic as it is now, which covers them, before the old ones go.
-    await waitUntil((await endOffsets(kafka, topic)).high);
+    await waitUntil((await topicOffsets(kafka, topic)).high);
     await stopConsumer();
     bar.stop();
     for (const name of Object.values(previous))

@@ -2,3 +2,4 @@ export * from './kafka-client';
 export * from './topic-provisioning';
 export * from './event-publisher';
 export * from './event-consumer';
+export * from './topic-offsets';

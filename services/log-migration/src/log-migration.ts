@@ -1,5 +1,5 @@
 import { LegacyTopics, Topics, type CloudEvent } from '@wxp/contracts';
-import { EventPublisher, type Kafka, type OutgoingEvent } from '@wxp/kafka';
+import { EventPublisher, topicOffsets, type Kafka, type OutgoingEvent } from '@wxp/kafka';
 import { MAX_WRITES_PER_COMMAND } from '@wxp/mongo';
 import { DataKeyStore, pseudonymOf, sealEvent, sealEventAsErased } from '@wxp/privacy';
 import { SingleBar } from 'cli-progress';
@@ -17,7 +17,7 @@ import {
   unmappedCause,
   userOf,
 } from './legacy-events';
-import { existingTopics, readRange, topicOffsets, type Offsets } from './topic-range';
+import { existingTopics, readRange, type Offsets } from './topic-range';
 
 /** Where the migration records how far it got, per source and target topic. */
 export const PROGRESS_COLLECTION = 'log_migration';

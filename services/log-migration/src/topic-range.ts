@@ -1,24 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from '@wxp/kafka';
+import type { Kafka, PartitionOffsets } from '@wxp/kafka';
 import type { KafkaMessage } from 'kafkajs';
 
 /** Offset per partition. */
-export type Offsets = Map<number, number>;
-
-export async function topicOffsets(kafka: Kafka, topic: string): Promise<{ low: Offsets; high: Offsets }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return {
-      low: new Map(offsets.map((o) => [o.partition, Number(o.low)])),
-      high: new Map(offsets.map((o) => [o.partition, Number(o.high)])),
-    };
-  } finally {
-    await admin.disconnect();
-  }
-}
-
+export type Offsets = PartitionOffsets;
 export async function existingTopics(kafka: Kafka): Promise<Set<string>> {
   const admin = kafka.admin();
   await admin.connect();
