@@ -29,3 +29,8 @@ export function startCeilingServer(): Promise<BaselineServer> {
 export function startNodeWebotServer(account: Account): Promise<BaselineServer> {
   return startBaseline('node-webot-server.js', { BASELINE_ACCOUNT: JSON.stringify(account) });
 }
+
+/** The gateway without sealing, publishing to a topic of the benchmark's own (see the script). */
+export function startUnsealedGateway(env: Record<string, string>): Promise<BaselineServer> {
+  return startBaseline('unsealed-gateway.js', env);
+}

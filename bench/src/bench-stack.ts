@@ -12,6 +12,7 @@ import {
 import { createKafka, provisionTopics, type Kafka } from '@wxp/kafka';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
+import { unsealedEventsTopic } from './unsealed-topic';
 
 /**
  * A broker and a store of the benchmark's own, on free ports with data in a temp dir, so that a run
@@ -80,7 +81,7 @@ export class BenchStack {
     const stack = new BenchStack(dataDir, kafkaPorts, store, broker);
     const logger = pino({ level: 'silent' });
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench', logger });
-    await provisionTopics(kafka, topicCatalogue, logger);
+    await provisionTopics(kafka, [...topicCatalogue, unsealedEventsTopic()], logger);
     await warmGroupCoordinator(kafka);
     return stack;
   }

@@ -4,7 +4,12 @@ import { distinctFollows } from './push-corpus';
 import { atFixedRate, PushSender } from './push-sender';
 import { FollowCountWatcher } from './follow-count-watcher';
 import { fixed, whole, type PhaseResult } from './results';
-import { consumerCapacity, type ConsumerCapacity } from './consumer-metrics';
+import {
+  consumerCapacity,
+  gatewaySealing,
+  type ConsumerCapacity,
+  type GatewaySealing,
+} from './consumer-metrics';
 import { startPushPipeline } from './push-pipeline';
 
 const RATE = 1000;
@@ -31,6 +36,7 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
   let refused = 0;
   let neverSeen = 0;
   let projectionCapacity: ConsumerCapacity | undefined;
+  let sealing: GatewaySealing | undefined;
   try {
     // The projection's group joins and gets its partitions first: the figure is the steady state,
     // not the start-up.
@@ -66,6 +72,7 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
     });
   } finally {
     projectionCapacity = await consumerCapacity(projection.url);
+    sealing = await gatewaySealing(gateway.url);
     sender.close();
     await watcher.close();
     context.memory.record('gateway', `${RATE} pushes/s for ${seconds} s (end to end)`, gateway.peakRssMb());
@@ -100,6 +107,12 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
       {
         name: 'gateway answer (push → success)',
         value: `p50 ${fixed(percentile(answerMs, 50))} ms, p99 ${fixed(percentile(answerMs, 99))} ms`,
+      },
+      {
+        name: "the gateway's sealing (a data key stored per follow), mean of all pushes",
+        value: sealing
+          ? `${fixed(sealing.sealMs, 1)} ms of the ${fixed(sealing.storedMs, 1)} ms from a verified push to its event stored`
+          : 'metrics not read',
       },
       { name: 'pushes refused or failed; follows never counted', value: `${refused}; ${neverSeen}` },
       {

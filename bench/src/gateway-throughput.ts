@@ -1,5 +1,10 @@
 import type { Account } from '@wxp/accounts';
-import { startCeilingServer, startNodeWebotServer, type BaselineServer } from './baseline-servers';
+import {
+  startCeilingServer,
+  startNodeWebotServer,
+  startUnsealedGateway,
+  type BaselineServer,
+} from './baseline-servers';
 import { runLoad, type LoadResult } from './load-generator';
 import type { PhaseContext } from './phase-context';
 import { distinctFollows } from './push-corpus';
@@ -8,6 +13,8 @@ import { gatewayEnvironment } from './push-pipeline';
 import { startService } from './services';
 
 const FIXED_RATE = 2000;
+const SEALED = 'gateway (acks=all)';
+const UNSEALED = 'gateway without sealing (same code, seal step removed)';
 const CONNECTIONS = 50;
 
 interface Target {
@@ -24,9 +31,10 @@ function fromBaseline(server: BaselineServer) {
 }
 
 /**
- * Requests/s and latency of three servers answering the same signed pushes over loopback: koa doing
+ * Requests/s and latency of four servers answering the same signed pushes over loopback: koa doing
  * nothing (the ceiling), the node-webot middleware (verifying and parsing, no broker), and the
- * gateway (verifying, parsing and waiting for acks=all from the real broker). Each runs flat out,
+ * gateway (verifying, parsing and waiting for acks=all from the real broker), with and without
+ * sealing. Each runs flat out,
  * then at a fixed 2,000 pushes/s.
  */
 export async function gatewayThroughput(context: PhaseContext): Promise<PhaseResult> {
@@ -41,7 +49,20 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
       start: async (a) => fromBaseline(await startNodeWebotServer(a)),
     },
     {
-      name: 'gateway (acks=all)',
+      name: UNSEALED,
+      start: async () =>
+        fromBaseline(
+          await startUnsealedGateway(
+            gatewayEnvironment(
+              context.stack.brokers,
+              context.stack.mongoUrl('bench_gateway'),
+              context.accounts.file,
+            ),
+          ),
+        ),
+    },
+    {
+      name: SEALED,
       start: async () => {
         const gateway = await startService('gateway', {
           env: gatewayEnvironment(
@@ -64,6 +85,7 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
     const atRate = distinctFollows(account, FIXED_RATE * fixedSeconds + 2000, `rate${mode}`);
     const warmUp = distinctFollows(account, 3000, `warm${mode}`);
     let ceiling: LoadResult | undefined;
+    let unsealed: { max: LoadResult; rate: LoadResult } | undefined;
     for (const target of targets) {
       const server = await target.start(account);
       try {
@@ -106,7 +128,8 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
           whole(max.non2xx + max.errors + rate.non2xx + rate.errors),
           whole(max.reused + rate.reused),
         ]);
-        if (target.name.startsWith('gateway')) {
+        if (target.name === UNSEALED) unsealed = { max, rate };
+        if (target.name === SEALED) {
           const r = max.requestsPerSecond / ceiling.requestsPerSecond;
           figures.push(
             {
@@ -122,6 +145,15 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
               met: rate.p99Ms <= 25 && rate.non2xx + rate.errors === 0,
             },
           );
+          if (unsealed) {
+            figures.push({
+              name: `${mode} pushes: what sealing costs the gateway (sealed / unsealed)`,
+              value:
+                `throughput ${ratio(max.requestsPerSecond, unsealed.max.requestsPerSecond)} ` +
+                `(${whole(max.requestsPerSecond)} vs ${whole(unsealed.max.requestsPerSecond)} req/s); ` +
+                `p99 at ${whole(FIXED_RATE)}/s ${fixed(rate.p99Ms)} vs ${fixed(unsealed.rate.p99Ms)} ms`,
+            });
+          }
         }
       } finally {
         context.memory.record(
@@ -139,7 +171,8 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
     setup: [
       `autocannon over loopback, ${CONNECTIONS} connections, ${maxSeconds} s flat out after a 2 s warm-up, then ${fixedSeconds} s at ${whole(FIXED_RATE)} pushes/s (overallRate).`,
       'Every request is a distinct signed follow (safe mode: AES-encrypted with msg_signature), built before the load starts.',
-      'The three servers run one at a time as their own processes; the load generator shares the same two cores.',
+      'The servers run one at a time as their own processes; the load generator shares the same two cores.',
+      'The gateway without sealing is the same app, configuration and broker with the seal step replaced by the event itself, publishing to a topic of its own: the difference is what sealing (a data key stored per follow, the cipher per personal field) costs.',
     ],
     figures,
     tables: [

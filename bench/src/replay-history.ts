@@ -1,7 +1,7 @@
 import { Topics, type CloudEvent, type ProfileEvent, type PushEvent } from '@wxp/contracts';
 import { toCanonicalEvent, partitionKeyOf } from '@wxp/gateway/dist/canonical-event';
 import { EventPublisher, createKafka, type OutgoingEvent } from '@wxp/kafka';
-import { DATA_KEYS_COLLECTION, DataKeyStore, pseudonymOf, sealEvent } from '@wxp/privacy';
+import { DATA_KEYS_COLLECTION, DataKeyStore, pseudonymOf, sealEvent, type DataKey } from '@wxp/privacy';
 import { profileErased, profileFetched } from '@wxp/profile-enricher/dist/profile-events';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
@@ -16,6 +16,8 @@ const pseudonym = (appId: string, openId: string) => pseudonymOf(BENCH_PRIVACY_K
  */
 export class HistorySealer {
   private readonly mirrored = new Set<string>();
+  /** Each user's key, made on their first event here: a new user needs no store read first. */
+  private readonly keyOfUser = new Map<string, Promise<DataKey>>();
 
   private constructor(
     private readonly clients: MongoClient[],
@@ -35,7 +37,12 @@ export class HistorySealer {
 
   async seal(item: OutgoingEvent): Promise<OutgoingEvent> {
     const event = item.event as CloudEvent<string, { appId: string }>;
-    const key = await this.keys.keyForWriting(event.data.appId, event.subject!);
+    let making = this.keyOfUser.get(event.subject!);
+    if (!making) {
+      making = this.keys.keyForWriting(event.data.appId, event.subject!, { fresh: true });
+      this.keyOfUser.set(event.subject!, making);
+    }
+    const key = await making;
     if (this.clients.length > 1 && !this.mirrored.has(key.id)) {
       this.mirrored.add(key.id);
       const [primary, ...mirrors] = this.clients.map((c) =>
@@ -154,18 +161,21 @@ export async function publishHistory(
   );
   let published = 0;
   try {
-    let chunk: Promise<void>[] = [];
+    let chunk: OutgoingEvent[] = [];
+    const publishChunk = async () => {
+      // Sealed side by side, so that new users' keys are stored a group at a time; published in
+      // the history's order, which keeps each user's.
+      const sealed = await Promise.all(chunk.map((item) => sealer.seal(item)));
+      await Promise.all(sealed.map((item) => publisher.publish(item)));
+      published += chunk.length;
+      chunk = [];
+      onProgress(published);
+    };
     for (const item of history) {
-      chunk.push(publisher.publish(await sealer.seal(item)));
-      if (chunk.length === 10_000) {
-        await Promise.all(chunk);
-        published += chunk.length;
-        chunk = [];
-        onProgress(published);
-      }
+      chunk.push(item);
+      if (chunk.length === 10_000) await publishChunk();
     }
-    await Promise.all(chunk);
-    published += chunk.length;
+    await publishChunk();
   } finally {
     await publisher.disconnect();
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Topics } from '@wxp/contracts';
 import { repoRoot } from '@wxp/devstack';
 import { startNodeProcess } from './child-processes';
 import { BENCH_PRIVACY_KEY } from './push-pipeline';
@@ -9,10 +10,18 @@ import { measureStoreBaseline } from './store-baseline';
 import { startService } from './services';
 import { committedEvents, progressAdmin, topicEvents } from './consumer-progress';
 
-/** The services whose read models wechat.events.v1 builds: replayed, read live, and killed in 5b. */
+interface ReplayRun {
+  events: number;
+  seconds: number;
+  /** Store reads the replay made for users' data keys. */
+  keyReads: number;
+  peakRssMb: number;
+}
+
+/** The services whose read models wechat.events.v2 builds: replayed, read live, and killed in 5b. */
 export const REPLAYED_SERVICES = ['subscriber-projection', 'qr-attribution'] as const;
 export type ReplayedService = (typeof REPLAYED_SERVICES)[number];
-/** Every replay command timed: the profiles model replays from wechat.profiles.v1. */
+/** Every replay command timed: the profiles model replays from wechat.profiles.v2. */
 const REPLAY_COMMANDS = [...REPLAYED_SERVICES, 'profile-enricher'] as const;
 type ReplayCommand = (typeof REPLAY_COMMANDS)[number];
 const isReplayedService = (service: ReplayCommand): service is ReplayedService =>
@@ -54,7 +63,7 @@ async function runReplayOnce(
   service: ReplayCommand,
   mongoUrl: string,
   limitSeconds: number,
-): Promise<{ events: number; seconds: number; peakRssMb: number }> {
+): Promise<ReplayRun> {
   const replay = startNodeProcess({
     script: join(repoRoot(), 'services', service, 'dist', 'replay.js'),
     env: {
@@ -97,7 +106,9 @@ async function runReplayOnce(
   clearTimeout(timer);
   clearInterval(watch);
   clearInterval(report);
-  const done = /replayed (\d+) events in ([\d.]+) s/.exec(replay.output());
+  const done = /replayed (\d+) events in ([\d.]+) s \((\d+) reads of users' data keys\)/.exec(
+    replay.output(),
+  );
   if (stalled)
     throw new ReplayStalled(
       `${service} replay made no progress for ${STALL_SECONDS} s at ${lastProgress} events`,
@@ -105,7 +116,12 @@ async function runReplayOnce(
   if (code !== 0 || !done) {
     throw new Error(`${service} replay ended with ${code}:\n${replay.output().slice(-2000)}`);
   }
-  return { events: Number(done[1]), seconds: Number(done[2]), peakRssMb: replay.peakRssMb() };
+  return {
+    events: Number(done[1]),
+    seconds: Number(done[2]),
+    keyReads: Number(done[3]),
+    peakRssMb: replay.peakRssMb(),
+  };
 }
 
 /**
@@ -118,7 +134,7 @@ async function runReplay(
   mongoUrl: string,
   limitSeconds: number,
   stalls: string[],
-): Promise<{ events: number; seconds: number; peakRssMb: number }> {
+): Promise<ReplayRun> {
   try {
     return await runReplayOnce(context, service, mongoUrl, limitSeconds);
   } catch (error) {
@@ -191,6 +207,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       fixed(run.seconds),
       whole(rate),
       ratio(rate, baseline.insertManyPerSecond),
+      whole(run.keyReads),
     ]);
     figures.push({
       name: `replay ${service} / raw insertMany`,
@@ -221,15 +238,26 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
     id: 'replay',
     title: '3. Replay',
     setup: [
-      `${whole(events)} events over ${whole(users)} users of one account (follows, half through one of 20 codes; menu clicks, code scans, unfollows and returns) written to wechat.events.v1 in ${fixed(writeSeconds)} s (${whole(events / writeSeconds)} events/s, acks=all); the replays read the whole topic, which also holds what earlier phases of the run wrote.`,
-      `The profiles model is built from wechat.profiles.v1, which the profile enricher fills by asking WeChat once per follow: the same history's ${whole(profileEvents)} profile events (a profile for every follow, an erasure for every unfollow, made by the enricher's own event builders) are written there.`,
+      `${whole(events)} events over ${whole(users)} users of one account (follows, half through one of 20 codes; menu clicks, code scans, unfollows and returns) written to ${Topics.events} in ${fixed(writeSeconds)} s (${whole(events / writeSeconds)} events/s, acks=all); the replays read the whole topic, which also holds what earlier phases of the run wrote.`,
+      `The profiles model is built from ${Topics.profiles}, which the profile enricher fills by asking WeChat once per follow: the same history's ${whole(profileEvents)} profile events (a profile for every follow, an erasure for every unfollow, made by the enricher's own event builders) are written there.`,
       'Each read model rebuilt by its replay command (`services/<name>/dist/replay.js`, its own process) into fresh collections, then swapped in.',
+      "Every event is sealed as the gateway seals it, with its user's data key; a replay opens every event, reading the keys it has not cached from the store, a batch's in one read (the last column).",
       'The same history read by each service itself (its own process, a fresh group, a database of its own), writing every batch as live traffic does: its rate over at most a minute from its first commit, without the group join. The replay command instead builds the fresh collections in memory (up to `REPLAY_BUFFER_DOCUMENTS`) and writes each document about once.',
       `Baseline: insertMany of ${whole(baseline.documents)} subscriber-shaped documents, 500 per call, into a fresh collection of the same store.`,
     ],
     figures,
     tables: [
-      { headers: ['read model', 'events', 'seconds', 'events/s', 'ratio to raw insertMany'], rows },
+      {
+        headers: [
+          'read model',
+          'events',
+          'seconds',
+          'events/s',
+          'ratio to raw insertMany',
+          'reads of data keys',
+        ],
+        rows,
+      },
       {
         headers: [
           'live consumer from offset 0',

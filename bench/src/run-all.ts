@@ -101,8 +101,8 @@ async function main(): Promise<void> {
       limitSeconds: 720,
       run: async (c) => (await replayThroughput(c)).result,
     },
-    { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 300, run: gatewayThroughput },
-    { id: 'e2e', title: '2. End to end', limitSeconds: 240, run: endToEndLatency },
+    { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 420, run: gatewayThroughput },
+    { id: 'e2e', title: '2. End to end', limitSeconds: 420, run: endToEndLatency },
     { id: 'token', title: '4. Shared access_token', limitSeconds: 120, run: tokenSharing },
     { id: 'outage', title: '5a. Fault: broker stopped for 20 s', limitSeconds: 240, run: brokerOutage },
     {

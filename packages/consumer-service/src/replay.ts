@@ -280,6 +280,7 @@ export function runReplayCli<N extends Record<string, string>>(
       ]);
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
+    const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
     try {
       const result = await replayReadModel({
         kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${service}-replay`, logger }),
@@ -287,14 +288,15 @@ export function runReplayCli<N extends Record<string, string>>(
         service,
         collections,
         behaviourFor: (names) => behaviourFor(config.PRIVACY_KEY, names),
-        opener: new EventOpener(new DataKeyStore(mongo.db, config.PRIVACY_KEY)),
+        opener: new EventOpener(keys),
         logger,
         metrics: createMetricsRegistry(`${service}-replay`),
         stallMs: config.REPLAY_STALL_SECONDS * 1000,
         bufferDocuments: config.REPLAY_BUFFER_DOCUMENTS,
       });
       process.stdout.write(
-        `replayed ${result.events} events in ${result.seconds.toFixed(1)} s; swapped in ${result.swapped.join(', ')}` +
+        `replayed ${result.events} events in ${result.seconds.toFixed(1)} s ` +
+          `(${keys.reads} reads of users' data keys); swapped in ${result.swapped.join(', ')}` +
           (result.dropped.length > 0
             ? `; dropped ${result.dropped.join(', ')}, left by replays that died before their switch`
             : '') +

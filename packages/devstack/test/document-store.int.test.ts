@@ -45,4 +45,17 @@ describe('the document store', () => {
       else expect(plan).toMatch(/IDHACK|"indexName":"_id_"|EXPRESS_IXSCAN/);
     }
   });
+  it('finds the ids sharing a prefix through the _id index, and none other', async () => {
+    const build = await db.admin().command({ buildInfo: 1 });
+    const collection = db.collection<{ _id: string }>(uniqueName('c'));
+    // Neighbours that a text order of the JSON-encoded ids would mix up with the prefix's.
+    const ids = ['u1', 'u1.', 'u1.a', 'u1.b', 'u1.~', 'u1/', 'u1 x', 'u1!', 'u1"q', 'u10.a', 'u1-', 'u2.a'];
+    await collection.insertMany(ids.map((_id) => ({ _id })));
+    const filter = { _id: { $gte: 'u1.', $lt: 'u1/' } };
+    const found = (await collection.find(filter).toArray()).map((d) => d._id).sort();
+    expect(found).toEqual(['u1.', 'u1.a', 'u1.b', 'u1.~']);
+    const plan = JSON.stringify(await collection.find(filter).explain());
+    if ('ferretdbVersion' in build) expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+    else expect(plan).toMatch(/"indexName":"_id_"|IXSCAN/);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
+import { GroupCommit } from './group-commit';
 import { KeyWrapper } from './key-wrapping';
 
 /** The collection of wrapped user data keys; erasing a user deletes their documents. */
@@ -55,7 +56,17 @@ export class DataKeyStore {
   private readonly byId = new Map<string, CachedKey>();
   private readonly idsOfUser = new Map<string, Set<string>>();
   /** pseudonym → the key new events of that user are sealed with. */
-  private readonly forWriting = new Map<string, { key: DataKey; until: number }>();
+  private readonly forWriting = new Map<string, { key: DataKey; createdAt: number; until: number }>();
+  // Several inserts under way at once: while one waits for the store, the next is already sent.
+  private readonly keyInserts = new GroupCommit<DataKeyDocument, void>(
+    (documents) => this.insertKeys(documents),
+    {
+      maxInFlight: 4,
+    },
+  );
+  private readonly currentKeyReads = new Map<string, Promise<DataKeyDocument | undefined>>();
+  private holdsUnprefixedKeys: Promise<boolean> | undefined;
+  /** Store reads made for keys, for tests of the cache. */
   reads = 0;
 
   constructor(db: Db, privacyKey: string, options: DataKeyStoreOptions = {}) {
@@ -67,37 +78,74 @@ export class DataKeyStore {
   }
 
   async prepare(): Promise<void> {
-    await this.keys.createIndex({ user: 1, createdAt: -1 });
     await this.keys.createIndex({ erasesAt: 1 });
+    // Only keys filed before ids carried the pseudonym are looked up by user; for the rest the
+    // index would be one more to update on every follow.
+    if (await this.holdsKeysWithoutPseudonym()) await this.keys.createIndex({ user: 1, createdAt: -1 });
+  }
+
+  private holdsKeysWithoutPseudonym(): Promise<boolean> {
+    this.holdsUnprefixedKeys ??= this.keys
+      .findOne({ _id: { $not: /\./ } }, { projection: { _id: 1 } })
+      .then((found) => found !== null);
+    return this.holdsUnprefixedKeys;
+  }
+
+  /**
+   * The filter of a user's keys. A key's id starts with its user's pseudonym, so the filter is a
+   * range of `_id`, which every store answers from the `_id` index (FerretDB's SQLite backend uses
+   * no other index for a query). Keys made before ids carried the pseudonym are found by `user`,
+   * at the cost of reading every key, as long as the store holds any.
+   */
+  private async keysOf(pseudonym: string): Promise<Filter<DataKeyDocument>> {
+    if (await this.holdsKeysWithoutPseudonym()) return { user: pseudonym };
+    return { _id: { $gte: `${pseudonym}.`, $lt: `${pseudonym}/` } };
   }
 
   /**
    * The key to seal a user's new event with. `fresh` (a follow) always makes a new key, so that
-   * a user who follows again is not caught by the erasure of their earlier unfollow.
+   * a user who follows again is not caught by the erasure of their earlier unfollow. Concurrent
+   * calls share their store round trips (one insert for all the keys made together, one read per
+   * user), and a call returns only once its key is stored: a consumer must find the key of every event
+   * it reads, or it would take the event for erased.
    */
   async keyForWriting(appId: string, pseudonym: string, options: { fresh?: boolean } = {}): Promise<DataKey> {
-    const now = this.now();
     if (!options.fresh) {
       const cached = this.forWriting.get(pseudonym);
-      if (cached && cached.until > now) return cached.key;
-      this.reads += 1;
-      const [current] = await this.keys
-        .find({ user: pseudonym, erasesAt: { $exists: false } })
-        .sort({ createdAt: -1 })
-        .limit(1)
-        .toArray();
-      if (current) return this.remember(pseudonym, this.unwrapped(current));
+      if (cached && cached.until > this.now()) return cached.key;
+      const current = await this.currentKeyOf(pseudonym);
+      if (current) return this.remember(pseudonym, this.unwrapped(current), current.createdAt.getTime());
     }
-    const id = randomBytes(16).toString('base64url');
+    const createdAt = this.now();
+    const id = `${pseudonym}.${randomBytes(16).toString('base64url')}`;
     const key = randomBytes(32);
-    await this.keys.insertOne({
+    await this.keyInserts.submit({
       _id: id,
       user: pseudonym,
       appId,
-      createdAt: new Date(now),
+      createdAt: new Date(createdAt),
       wrapped: this.wrapper.wrap(key, id, pseudonym),
     });
-    return this.remember(pseudonym, { id, key });
+    return this.remember(pseudonym, { id, key }, createdAt);
+  }
+
+  private async insertKeys(documents: DataKeyDocument[]): Promise<void[]> {
+    await this.keys.insertMany(documents, { ordered: false });
+    return [];
+  }
+
+  /** The user's newest key not awaiting erasure; concurrent calls for one user share one read. */
+  private currentKeyOf(pseudonym: string): Promise<DataKeyDocument | undefined> {
+    let reading = this.currentKeyReads.get(pseudonym);
+    if (!reading) {
+      this.reads += 1;
+      reading = this.keysOf(pseudonym)
+        .then((filter) => this.keys.find({ ...filter, erasesAt: { $exists: false } }).toArray())
+        .then((documents) => documents.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0])
+        .finally(() => this.currentKeyReads.delete(pseudonym));
+      this.currentKeyReads.set(pseudonym, reading);
+    }
+    return reading;
   }
 
   /** The keys of the given ids, `null` for those destroyed; one store read for all that are not cached. */
@@ -149,7 +197,7 @@ export class DataKeyStore {
   /** The user followed again within the grace period: their history stays. */
   async cancelScheduledErasure(pseudonym: string): Promise<void> {
     await this.keys.updateMany(
-      { user: pseudonym, erasesAt: { $exists: true } },
+      { ...(await this.keysOf(pseudonym)), erasesAt: { $exists: true } },
       { $unset: { erasesAt: '' } },
     );
   }
@@ -171,12 +219,16 @@ export class DataKeyStore {
     for (const id of this.idsOfUser.get(pseudonym) ?? []) this.uncache(id);
   }
 
-  private async filterOf(pseudonym: string, upTo: string | undefined) {
-    if (upTo === undefined) return { user: pseudonym };
+  private async filterOf(
+    pseudonym: string,
+    upTo: string | undefined,
+  ): Promise<Filter<DataKeyDocument> | undefined> {
+    const keysOfUser = await this.keysOf(pseudonym);
+    if (upTo === undefined) return keysOfUser;
     const last = await this.keys.findOne({ _id: upTo, user: pseudonym }, { projection: { createdAt: 1 } });
     // Already gone: the keys up to it were destroyed then, and any left are newer.
     if (!last) return undefined;
-    return { user: pseudonym, createdAt: { $lte: last.createdAt } };
+    return { ...keysOfUser, createdAt: { $lte: last.createdAt } };
   }
 
   private unwrapped(document: DataKeyDocument): DataKey {
@@ -185,9 +237,12 @@ export class DataKeyStore {
     return { id: document._id, key };
   }
 
-  private remember(pseudonym: string, key: DataKey): DataKey {
+  private remember(pseudonym: string, key: DataKey, createdAt: number): DataKey {
+    const known = this.forWriting.get(pseudonym);
+    // A read that set out before a follow's new key was made must not bring the older key back.
+    if (known && known.createdAt > createdAt && known.until > this.now()) return known.key;
     this.forWriting.delete(pseudonym);
-    this.forWriting.set(pseudonym, { key, until: this.now() + this.cacheMs });
+    this.forWriting.set(pseudonym, { key, createdAt, until: this.now() + this.cacheMs });
     if (this.forWriting.size > this.maxCached) this.forWriting.delete(this.forWriting.keys().next().value!);
     this.cache(key.id, { key: key.key, user: pseudonym, until: this.now() + this.cacheMs });
     return key;

@@ -2,6 +2,15 @@ import { MongoClient, type Db } from 'mongodb';
 import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { DATA_KEYS_COLLECTION, DataKeyStore, EventOpener, pseudonymOf, sealEvent } from '../src';
 import type { CloudEvent } from '@wxp/contracts';
+import { KeyWrapper } from '../src/key-wrapping';
+
+interface LegacyKey {
+  _id: string;
+  user: string;
+  appId: string;
+  createdAt: Date;
+  wrapped: string;
+}
 
 const secret = 'data-key-store-test-secret';
 let client: MongoClient;
@@ -117,5 +126,55 @@ describe('the data key store', () => {
     };
     await opener.open([erasure]);
     expect((await opener.open([events[0]!]))[0]!.erased).toBe(true);
+  });
+  it('stores the keys of concurrent follows in shared inserts, and reads a user once for concurrent events', async () => {
+    const inserts: number[] = [];
+    const monitored = await new MongoClient(mongoUrlFor(db.databaseName), {
+      monitorCommands: true,
+    }).connect();
+    monitored.on('commandStarted', (event) => {
+      if (event.commandName === 'insert') inserts.push((event.command.documents as unknown[]).length);
+    });
+    try {
+      const writer = new DataKeyStore(monitored.db(), secret);
+      const users = Array.from({ length: 200 }, (_, n) => user(`crowd-${n}`));
+      const made = await Promise.all(users.map((u) => writer.keyForWriting('wx1', u, { fresh: true })));
+      expect(inserts.reduce((sum, size) => sum + size, 0)).toBe(200);
+      expect(inserts.length).toBeLessThan(20);
+      // Every key is in the store once its call has returned, and another process finds each user's.
+      const reader = new DataKeyStore(db, secret);
+      const found = await Promise.all(users.map((u) => reader.keyForWriting('wx1', u)));
+      expect(found.map((key) => key.id)).toEqual(made.map((key) => key.id));
+      const again = new DataKeyStore(db, secret);
+      const same = await Promise.all(Array.from({ length: 20 }, () => again.keyForWriting('wx1', users[7]!)));
+      expect(new Set(same.map((key) => key.id))).toEqual(new Set([made[7]!.id]));
+      expect(again.reads).toBe(1);
+      expect(await db.collection(DATA_KEYS_COLLECTION).countDocuments({ user: { $in: users } })).toBe(200);
+    } finally {
+      await monitored.close();
+    }
+  });
+  it("files a key under its user's pseudonym and still finds and erases keys filed before that", async () => {
+    const collection = uniqueName('legacy-keys');
+    const store = new DataKeyStore(db, secret, { collection });
+    const fresh = await store.keyForWriting('wx1', user('new'), { fresh: true });
+    expect(fresh.id.startsWith(`${user('new')}.`)).toBe(true);
+    // A key as an earlier version made it: its id does not carry the pseudonym.
+    const earlier = new DataKeyStore(db, secret, { collection });
+    const made = await earlier.keyForWriting('wx1', user('old'), { fresh: true });
+    await db.collection<LegacyKey>(collection).deleteOne({ _id: made.id });
+    const legacyId = 'AAAAAAAAAAAAAAAAAAAAAA';
+    await db.collection<LegacyKey>(collection).insertOne({
+      _id: legacyId,
+      user: user('old'),
+      appId: 'wx1',
+      createdAt: new Date(),
+      wrapped: new KeyWrapper(secret).wrap(made.key, legacyId, user('old')),
+    });
+    const later = new DataKeyStore(db, secret, { collection });
+    expect((await later.keyForWriting('wx1', user('old'))).id).toBe(legacyId);
+    expect(await later.eraseUser(user('old'))).toBe(1);
+    expect(await later.eraseUser(user('new'))).toBe(1);
+    expect(await db.collection(collection).countDocuments()).toBe(0);
   });
 });

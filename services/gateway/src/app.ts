@@ -102,6 +102,18 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [deps.metrics],
   });
+  const sealSeconds = new Histogram({
+    name: 'wxp_gateway_seal_seconds',
+    help: "Time to seal a push's event with its user's data key, storing a new key included",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [deps.metrics],
+  });
+  const sealed = async (event: PushEvent): Promise<PushEvent> => {
+    const sealing = process.hrtime.bigint();
+    const result = await deps.seal(event);
+    sealSeconds.observe(Number(process.hrtime.bigint() - sealing) / 1e9);
+    return result;
+  };
   const decryptFailures = new Counter({
     name: 'wxp_gateway_decrypt_failures_total',
     help: 'Encrypted pushes refused as decrypt_failed: ciphertext (its shape) or plaintext (any check after decrypting)',
@@ -250,7 +262,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         // attempt is still with the broker waits for that attempt instead of publishing again.
         const outcome = await withTimeout(
           duplicates.run(event.id, async () =>
-            deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: await deps.seal(event) }),
+            deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: await sealed(event) }),
           ),
           deps.ackTimeoutMs,
         );
