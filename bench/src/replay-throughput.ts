@@ -15,6 +15,8 @@ interface ReplayRun {
   seconds: number;
   /** Store reads the replay made for users' data keys. */
   keyReads: number;
+  /** Time the replay spent opening sealed events, key reads included. */
+  openingSeconds: number;
   peakRssMb: number;
 }
 
@@ -106,9 +108,10 @@ async function runReplayOnce(
   clearTimeout(timer);
   clearInterval(watch);
   clearInterval(report);
-  const done = /replayed (\d+) events in ([\d.]+) s \((\d+) reads of users' data keys\)/.exec(
-    replay.output(),
-  );
+  const done =
+    /replayed (\d+) events in ([\d.]+) s \((\d+) reads of users' data keys, ([\d.]+) s opening events\)/.exec(
+      replay.output(),
+    );
   if (stalled)
     throw new ReplayStalled(
       `${service} replay made no progress for ${STALL_SECONDS} s at ${lastProgress} events`,
@@ -120,6 +123,7 @@ async function runReplayOnce(
     events: Number(done[1]),
     seconds: Number(done[2]),
     keyReads: Number(done[3]),
+    openingSeconds: Number(done[4]),
     peakRssMb: replay.peakRssMb(),
   };
 }
@@ -208,6 +212,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       whole(rate),
       ratio(rate, baseline.insertManyPerSecond),
       whole(run.keyReads),
+      `${fixed(run.openingSeconds)} (${Math.round((100 * run.openingSeconds) / run.seconds)} %)`,
     ]);
     figures.push({
       name: `replay ${service} / raw insertMany`,

@@ -281,6 +281,7 @@ export function runReplayCli<N extends Record<string, string>>(
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
     const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
+    const opener = new EventOpener(keys);
     try {
       const result = await replayReadModel({
         kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${service}-replay`, logger }),
@@ -288,7 +289,7 @@ export function runReplayCli<N extends Record<string, string>>(
         service,
         collections,
         behaviourFor: (names) => behaviourFor(config.PRIVACY_KEY, names),
-        opener: new EventOpener(keys),
+        opener,
         logger,
         metrics: createMetricsRegistry(`${service}-replay`),
         stallMs: config.REPLAY_STALL_SECONDS * 1000,
@@ -296,7 +297,8 @@ export function runReplayCli<N extends Record<string, string>>(
       });
       process.stdout.write(
         `replayed ${result.events} events in ${result.seconds.toFixed(1)} s ` +
-          `(${keys.reads} reads of users' data keys); swapped in ${result.swapped.join(', ')}` +
+          `(${keys.reads} reads of users' data keys, ${opener.openingSeconds.toFixed(1)} s opening events); ` +
+          `swapped in ${result.swapped.join(', ')}` +
           (result.dropped.length > 0
             ? `; dropped ${result.dropped.join(', ')}, left by replays that died before their switch`
             : '') +

@@ -25,9 +25,21 @@ const erasingTypes = new Set(['wechat.user.unsubscribed', 'wechat.user.erased'])
  * clear, users whose key is gone marked as erased. What other teams use to read the topics.
  */
 export class EventOpener {
+  /** Time spent opening so far, key reads included: what sealing costs a reader. */
+  openingSeconds = 0;
+
   constructor(private readonly keys: DataKeyStore) {}
 
   async open<E extends CloudEvent>(events: readonly E[]): Promise<OpenedEvent<E>[]> {
+    const started = process.hrtime.bigint();
+    try {
+      return await this.openTimed(events);
+    } finally {
+      this.openingSeconds += Number(process.hrtime.bigint() - started) / 1e9;
+    }
+  }
+
+  private async openTimed<E extends CloudEvent>(events: readonly E[]): Promise<OpenedEvent<E>[]> {
     const ids: string[] = [];
     for (const event of events) {
       if (!carriesPersonalData(event.type)) continue;

@@ -105,6 +105,7 @@ describe('the data key store', () => {
     const opener = new EventOpener(reader);
     const opened = await opener.open(events);
     expect(reader.reads).toBe(1);
+    expect(opener.openingSeconds).toBeGreaterThan(0);
     expect(opened.map((o) => (o.event.data as { openId: string }).openId)).toEqual(
       events.map((e) => `open-${e.id}`),
     );
@@ -127,6 +128,7 @@ describe('the data key store', () => {
     await opener.open([erasure]);
     expect((await opener.open([events[0]!]))[0]!.erased).toBe(true);
   });
+
   it('stores the keys of concurrent follows in shared inserts, and reads a user once for concurrent events', async () => {
     const inserts: number[] = [];
     const monitored = await new MongoClient(mongoUrlFor(db.databaseName), {
