@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     {
       id: 'replay',
       title: '3. Replay',
-      limitSeconds: 720,
+      limitSeconds: 1500,
       run: async (c) => (await replayThroughput(c)).result,
     },
     { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 420, run: gatewayThroughput },

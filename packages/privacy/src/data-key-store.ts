@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import { GroupCommit } from './group-commit';
 import { KeyWrapper } from './key-wrapping';
+import { secureRandomBytes } from './random-pool';
 
 /** The collection of wrapped user data keys; erasing a user deletes their documents. */
 export const DATA_KEYS_COLLECTION = 'user_data_keys';
@@ -117,8 +117,8 @@ export class DataKeyStore {
       if (current) return this.remember(pseudonym, this.unwrapped(current), current.createdAt.getTime());
     }
     const createdAt = this.now();
-    const id = `${pseudonym}.${randomBytes(16).toString('base64url')}`;
-    const key = randomBytes(32);
+    const id = `${pseudonym}.${secureRandomBytes(16).toString('base64url')}`;
+    const key = secureRandomBytes(32);
     await this.keyInserts.submit({
       _id: id,
       user: pseudonym,

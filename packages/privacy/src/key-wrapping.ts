@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { secureRandomBytes } from './random-pool';
 
 /**
  * Data keys rest in the store wrapped (envelope encryption) under a key derived from PRIVACY_KEY,
@@ -20,7 +21,7 @@ export class KeyWrapper {
   }
 
   wrap(dataKey: Buffer, keyId: string, pseudonym: string): string {
-    const nonce = randomBytes(12);
+    const nonce = secureRandomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.wrappingKey, nonce);
     cipher.setAAD(Buffer.from(`${keyId}\n${pseudonym}`, 'utf8'));
     const body = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);

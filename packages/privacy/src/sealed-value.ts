@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { secureRandomBytes } from './random-pool';
 
 /**
  * One personal value as it travels: `wxp1.<nonce>.<ciphertext and tag>`, base64url, AES-256-GCM
@@ -17,7 +18,7 @@ export function isSealedValue(value: unknown): value is string {
 }
 
 export function sealValue(key: Buffer, associated: string, value: unknown): string {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = secureRandomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(associated, 'utf8'));
   const body = Buffer.concat([
