@@ -36,7 +36,7 @@ export interface DataKeyStoreOptions {
 }
 
 interface CachedKey {
-  key: Buffer | null;
+  key: Buffer;
   user: string;
   until: number;
 }
@@ -52,8 +52,10 @@ export class DataKeyStore {
   private readonly cacheMs: number;
   private readonly maxCached: number;
   private readonly now: () => number;
-  /** key id → key, or null once known destroyed (an id never comes back, so that is for good). */
+  /** key id → key, oldest first: every entry lives the same time, so the first to expire lead. */
   private readonly byId = new Map<string, CachedKey>();
+  /** Ids of keys known destroyed: an id never comes back, so that is for good. */
+  private readonly destroyed = new Set<string>();
   private readonly idsOfUser = new Map<string, Set<string>>();
   /** pseudonym → the key new events of that user are sealed with. */
   private readonly forWriting = new Map<string, { key: DataKey; createdAt: number; until: number }>();
@@ -68,6 +70,11 @@ export class DataKeyStore {
   private holdsUnprefixedKeys: Promise<boolean> | undefined;
   /** Store reads made for keys, for tests of the cache. */
   reads = 0;
+
+  /** Keys this process holds, for tests of the cache. */
+  get cachedKeys(): number {
+    return this.byId.size + this.forWriting.size;
+  }
 
   constructor(db: Db, privacyKey: string, options: DataKeyStoreOptions = {}) {
     this.keys = db.collection<DataKeyDocument>(options.collection ?? DATA_KEYS_COLLECTION);
@@ -155,7 +162,8 @@ export class DataKeyStore {
     const missing: string[] = [];
     for (const id of new Set(ids)) {
       const cached = this.byId.get(id);
-      if (cached && (cached.key === null || cached.until > now)) found.set(id, cached.key);
+      if (this.destroyed.has(id)) found.set(id, null);
+      else if (cached && cached.until > now) found.set(id, cached.key);
       else missing.push(id);
     }
     if (missing.length > 0) {
@@ -165,7 +173,9 @@ export class DataKeyStore {
       for (const id of missing) {
         if (!found.has(id)) {
           found.set(id, null);
-          this.cache(id, { key: null, user: '', until: Number.POSITIVE_INFINITY });
+          this.destroyed.add(id);
+          if (this.destroyed.size > this.maxCached)
+            this.destroyed.delete(this.destroyed.values().next().value!);
         }
       }
     }
@@ -244,6 +254,10 @@ export class DataKeyStore {
     this.forWriting.delete(pseudonym);
     this.forWriting.set(pseudonym, { key, createdAt, until: this.now() + this.cacheMs });
     if (this.forWriting.size > this.maxCached) this.forWriting.delete(this.forWriting.keys().next().value!);
+    for (const [user, entry] of this.forWriting) {
+      if (entry.until > this.now()) break;
+      this.forWriting.delete(user);
+    }
     this.cache(key.id, { key: key.key, user: pseudonym, until: this.now() + this.cacheMs });
     return key;
   }
@@ -251,12 +265,16 @@ export class DataKeyStore {
   private cache(id: string, entry: CachedKey): void {
     this.uncache(id);
     this.byId.set(id, entry);
-    if (entry.user) {
-      const ids = this.idsOfUser.get(entry.user) ?? new Set<string>();
-      ids.add(id);
-      this.idsOfUser.set(entry.user, ids);
-    }
+    const ids = this.idsOfUser.get(entry.user) ?? new Set<string>();
+    ids.add(id);
+    this.idsOfUser.set(entry.user, ids);
     if (this.byId.size > this.maxCached) this.uncache(this.byId.keys().next().value!);
+    // Expired keys go as new ones come, so a busy process holds about a cache lifetime's users,
+    // not maxCached of them.
+    for (const [cachedId, cached] of this.byId) {
+      if (cached.until > this.now()) break;
+      this.uncache(cachedId);
+    }
   }
 
   private uncache(id: string): void {

@@ -179,4 +179,15 @@ describe('the data key store', () => {
     expect(await later.eraseUser(user('new'))).toBe(1);
     expect(await db.collection(collection).countDocuments()).toBe(0);
   });
+
+  it('lets keys go from its cache once their lifetime is over, so a busy process holds only recent users', async () => {
+    let clock = 1_000_000;
+    const store = new DataKeyStore(db, secret, { cacheSeconds: 30, now: () => clock });
+    for (let n = 0; n < 50; n++) await store.keyForWriting('wx1', user(`passing-${n}`), { fresh: true });
+    // Each follow's key is held twice: to seal the user's next events, and by its id to open them.
+    expect(store.cachedKeys).toBe(100);
+    clock += 31_000;
+    await store.keyForWriting('wx1', user('later'), { fresh: true });
+    expect(store.cachedKeys).toBe(2);
+  });
 });
