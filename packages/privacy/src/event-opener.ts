@@ -25,27 +25,22 @@ const erasingTypes = new Set(['wechat.user.unsubscribed', 'wechat.user.erased'])
  * clear, users whose key is gone marked as erased. What other teams use to read the topics.
  */
 export class EventOpener {
-  /** Time spent opening so far, key reads included: what sealing costs a reader. */
+  /**
+   * Time spent decrypting so far, key reads not included: what sealing costs a reader in CPU. It
+   * is measured without awaiting anything, so batches opened side by side do not count twice.
+   */
   openingSeconds = 0;
 
   constructor(private readonly keys: DataKeyStore) {}
 
   async open<E extends CloudEvent>(events: readonly E[]): Promise<OpenedEvent<E>[]> {
-    const started = process.hrtime.bigint();
-    try {
-      return await this.openTimed(events);
-    } finally {
-      this.openingSeconds += Number(process.hrtime.bigint() - started) / 1e9;
-    }
-  }
-
-  private async openTimed<E extends CloudEvent>(events: readonly E[]): Promise<OpenedEvent<E>[]> {
     const ids: string[] = [];
     for (const event of events) {
       if (!carriesPersonalData(event.type)) continue;
       if (event.datakeyid) ids.push(event.datakeyid);
     }
     const keys = ids.length > 0 ? await this.keys.keysByIds(ids) : new Map<string, Buffer | null>();
+    const started = process.hrtime.bigint();
     const opened = events.map((event) => {
       if (!carriesPersonalData(event.type)) return { event, erased: false };
       // Written after the user's key had gone (a late event, a migrated unfollower): nothing to open.
@@ -59,6 +54,7 @@ export class EventOpener {
       if (key === undefined) throw new UnsealableEventError(`${event.type} ${event.id}: key not looked up`);
       return openEvent(event, key);
     });
+    this.openingSeconds += Number(process.hrtime.bigint() - started) / 1e9;
     for (const event of events)
       if (erasingTypes.has(event.type) && event.subject) this.keys.forget(event.subject);
     return opened;
