@@ -6,7 +6,7 @@ import { pseudonymOf } from '@wxp/privacy';
 import { runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from '@wxp/gateway/dist/account-directory';
 import { createGatewayApp } from '@wxp/gateway/dist/app';
-import { gatewayConfig, gatewayServerLimits } from '@wxp/gateway/dist/config';
+import { gatewayConfig, gatewayPushLimits, gatewayServerLimits } from '@wxp/gateway/dist/config';
 import { UNSEALED_EVENTS_TOPIC } from '../unsealed-topic';
 
 runHttpService('gateway-unsealed', async ({ logger, metrics }) => {
@@ -24,10 +24,7 @@ runHttpService('gateway-unsealed', async ({ logger, metrics }) => {
     isStoreReachable: async () => undefined,
     logger,
     metrics,
-    maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
-    maxClockSkewSeconds: config.GATEWAY_MAX_CLOCK_SKEW_SECONDS,
-    ackTimeoutMs: config.GATEWAY_ACK_TIMEOUT_MS,
-    replayMemoryEntries: config.GATEWAY_REPLAY_MEMORY_ENTRIES,
+    ...gatewayPushLimits(config),
   });
   return {
     app,

@@ -96,3 +96,13 @@ export function gatewayServerLimits(config: GatewayConfig): HttpServerLimits {
     maxConnections: config.GATEWAY_MAX_CONNECTIONS,
   };
 }
+
+/** The app's bounds on each push, from the configuration: one mapping for every way the app is run. */
+export function gatewayPushLimits(config: GatewayConfig) {
+  return {
+    maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
+    maxClockSkewSeconds: config.GATEWAY_MAX_CLOCK_SKEW_SECONDS,
+    ackTimeoutMs: config.GATEWAY_ACK_TIMEOUT_MS,
+    replayMemoryEntries: config.GATEWAY_REPLAY_MEMORY_ENTRIES,
+  };
+}

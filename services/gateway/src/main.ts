@@ -5,7 +5,7 @@ import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-ru
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
 import { sealerFor } from './sealing';
-import { gatewayConfig, gatewayServerLimits } from './config';
+import { gatewayConfig, gatewayPushLimits, gatewayServerLimits } from './config';
 
 runHttpService('gateway', async ({ logger, metrics }) => {
   const config = gatewayConfig();
@@ -32,10 +32,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     isStoreReachable: () => store.ping(),
     logger,
     metrics,
-    maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
-    maxClockSkewSeconds: config.GATEWAY_MAX_CLOCK_SKEW_SECONDS,
-    ackTimeoutMs: config.GATEWAY_ACK_TIMEOUT_MS,
-    replayMemoryEntries: config.GATEWAY_REPLAY_MEMORY_ENTRIES,
+    ...gatewayPushLimits(config),
   });
   return {
     app,
