@@ -5,6 +5,18 @@ import { fixed, whole, type PhaseResult } from '../results';
 import { FaultRig } from './fault-rig';
 import { HOSTILE_KINDS, hostilePush, type HostileKind } from './hostile-bodies';
 
+/**
+ * The gateway's JavaScript heap in use, from its /metrics: beside the RSS it tells objects kept
+ * alive from memory the process holds but does not use. 0 when the gateway does not answer.
+ */
+async function heapUsedMb(gatewayUrl: string): Promise<number> {
+  const text = await fetch(`${gatewayUrl}/metrics`)
+    .then((answer) => answer.text())
+    .catch(() => '');
+  const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(text);
+  return match?.[1] ? Number(match[1]) / 2 ** 20 : 0;
+}
+
 /** One valid push in this many requests. */
 const VALID_EVERY = 6;
 
@@ -27,7 +39,11 @@ export async function hostileTraffic(context: PhaseContext): Promise<PhaseResult
     HOSTILE_KINDS.map((k) => [k, { sent: 0, refused4xx: 0, other: new Map() }]),
   );
   const rss: number[] = [];
-  const sampler = setInterval(() => rss.push(rig.gateway.process.rssMb()), 1000);
+  const heap: number[] = [];
+  const sampler = setInterval(() => {
+    rss.push(rig.gateway.process.rssMb());
+    void heapUsedMb(rig.gateway.url).then((mb) => mb > 0 && heap.push(mb));
+  }, 1000);
   let badSent = 0;
   try {
     log(`hostile: ${whole(bad)} bad requests and ${whole(total - bad)} valid follows`);
@@ -66,10 +82,14 @@ export async function hostileTraffic(context: PhaseContext): Promise<PhaseResult
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const early = mean(rss.slice(quarter, 2 * quarter));
   const late = mean(rss.slice(-quarter));
+  const heapQuarter = Math.max(1, Math.floor(heap.length / 4));
+  const heapEarly = mean(heap.slice(heapQuarter, 2 * heapQuarter));
+  const heapLate = mean(heap.slice(-heapQuarter));
   const flat = late <= early * 1.2;
   const notRefused = [...byKind.values()].reduce((n, k) => n + (k.sent - k.refused4xx), 0);
   log(
-    `hostile: ${JSON.stringify(census)}, rss ${fixed(early)} → ${fixed(late)} MB, ${notRefused} bad not refused`,
+    `hostile: ${JSON.stringify(census)}, rss ${fixed(early)} → ${fixed(late)} MB, ` +
+      `heap ${fixed(heapEarly)} → ${fixed(heapLate)} MB, ${notRefused} bad not refused`,
   );
   return {
     id: 'hostile',
@@ -96,6 +116,10 @@ export async function hostileTraffic(context: PhaseContext): Promise<PhaseResult
         value: `${fixed(early)} → ${fixed(late)} MB (peak ${fixed(Math.max(0, ...rss))})`,
         target: 'flat',
         met: flat,
+      },
+      {
+        name: "the gateway's JavaScript heap in use, second quarter → last quarter",
+        value: `${fixed(heapEarly)} → ${fixed(heapLate)} MB (peak ${fixed(Math.max(0, ...heap))})`,
       },
     ],
     tables: [

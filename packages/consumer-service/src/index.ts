@@ -185,7 +185,8 @@ export function runConsumerService(
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger });
     const keys = new DataKeyStore(mongo.db, privacyKey, { cacheSeconds: config.PRIVACY_KEY_CACHE_SECONDS });
     await keys.prepare();
-    const opener = new EventOpener(keys);
+    // Handlers read few personal fields (most events need none): each is decrypted when read.
+    const opener = new EventOpener(keys, { openOnRead: true });
     const closers: Array<() => Promise<void>> = [];
     const behaviours = [
       await behavioursFor({

@@ -281,7 +281,8 @@ export function runReplayCli<N extends Record<string, string>>(
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
     const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
-    const opener = new EventOpener(keys);
+    // Handlers read few personal fields (most events need none): each is decrypted when read.
+    const opener = new EventOpener(keys, { openOnRead: true });
     try {
       const result = await replayReadModel({
         kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${service}-replay`, logger }),

@@ -3,6 +3,7 @@ import type { DataKeyStore } from './data-key-store';
 import {
   carriesPersonalData,
   openEvent,
+  openEventOnRead,
   personalPathsOf,
   UnsealableEventError,
   type OpenedEvent,
@@ -31,7 +32,19 @@ export class EventOpener {
    */
   openingSeconds = 0;
 
-  constructor(private readonly keys: DataKeyStore) {}
+  private readonly openOnRead: boolean;
+
+  /**
+   * `openOnRead`: personal values are decrypted when a handler first reads them (`openEventOnRead`),
+   * so events whose personal fields nobody reads cost no decryption; tampering then throws where
+   * the value is read, inside the handler. Default: everything is opened here.
+   */
+  constructor(
+    private readonly keys: DataKeyStore,
+    options: { openOnRead?: boolean } = {},
+  ) {
+    this.openOnRead = options.openOnRead ?? false;
+  }
 
   async open<E extends CloudEvent>(events: readonly E[]): Promise<OpenedEvent<E>[]> {
     const ids: string[] = [];
@@ -41,6 +54,9 @@ export class EventOpener {
     }
     const keys = ids.length > 0 ? await this.keys.keysByIds(ids) : new Map<string, Buffer | null>();
     const started = process.hrtime.bigint();
+    const spent = (seconds: number) => (this.openingSeconds += seconds);
+    const openOne = (event: E, key: Buffer | null) =>
+      this.openOnRead ? openEventOnRead(event, key, spent) : openEvent(event, key);
     const opened = events.map((event) => {
       if (!carriesPersonalData(event.type)) return { event, erased: false };
       // Written after the user's key had gone (a late event, a migrated unfollower): nothing to open.
@@ -48,13 +64,13 @@ export class EventOpener {
       if (!event.datakeyid) {
         if (!isWrittenAsErased(event))
           throw new UnsealableEventError(`${event.type} ${event.id}: personal fields are not sealed`);
-        return openEvent(event, null);
+        return openOne(event, null);
       }
       const key = keys.get(event.datakeyid);
       if (key === undefined) throw new UnsealableEventError(`${event.type} ${event.id}: key not looked up`);
-      return openEvent(event, key);
+      return openOne(event, key);
     });
-    this.openingSeconds += Number(process.hrtime.bigint() - started) / 1e9;
+    if (!this.openOnRead) this.openingSeconds += Number(process.hrtime.bigint() - started) / 1e9;
     for (const event of events)
       if (erasingTypes.has(event.type) && event.subject) this.keys.forget(event.subject);
     return opened;

@@ -5,6 +5,7 @@ export {
   CLEAR_PUSH_FIELDS,
   carriesPersonalData,
   openEvent,
+  openEventOnRead,
   personalPathsOf,
   sealEvent,
   sealEventAsErased,

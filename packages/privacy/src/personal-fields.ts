@@ -58,18 +58,30 @@ function read(data: Record<string, unknown>, path: string): unknown {
   return (data.fields as Record<string, unknown>)[path.slice('fields.'.length)];
 }
 
+/** The object a path's value lives in, and its name there. */
+function placeOf(data: Record<string, unknown>, path: string): [Record<string, unknown>, string] {
+  return path.startsWith('fields.')
+    ? [data.fields as Record<string, unknown>, path.slice('fields.'.length)]
+    : [data, path];
+}
+
+/** A copy of the event's data (and of its fields) that can be changed without touching the event. */
+function copyOfData(event: CloudEvent): Record<string, unknown> {
+  const data = { ...(event.data as Record<string, unknown>) };
+  if (typeof data.fields === 'object' && data.fields !== null)
+    data.fields = { ...(data.fields as Record<string, unknown>) };
+  return data;
+}
+
 function withValues(
   event: CloudEvent,
   paths: string[],
   valueOf: (path: string, value: unknown) => unknown,
 ): Record<string, unknown> {
-  const data = { ...(event.data as Record<string, unknown>) };
-  if (typeof data.fields === 'object' && data.fields !== null)
-    data.fields = { ...(data.fields as Record<string, unknown>) };
+  const data = copyOfData(event);
   for (const path of paths) {
     const value = valueOf(path, read(data, path));
-    const target = path.startsWith('fields.') ? (data.fields as Record<string, unknown>) : data;
-    const name = path.startsWith('fields.') ? path.slice('fields.'.length) : path;
+    const [target, name] = placeOf(data, path);
     if (value === undefined) delete target[name];
     else target[name] = value;
   }
@@ -119,6 +131,47 @@ export interface OpenedEvent<E extends CloudEvent = CloudEvent> {
  * the right key are tampering or corruption, and throw; a destroyed key is normal and reads as erased.
  */
 export function openEvent<E extends CloudEvent>(event: E, key: Buffer | null): OpenedEvent<E> {
+  return opened(event, key, (target, name, open) => {
+    target[name] = open();
+  });
+}
+
+/**
+ * Like `openEvent`, but each personal value is decrypted (and its tag checked) when it is first
+ * read: a projection that reads no personal field of an event, like most of a replay's, pays
+ * nothing for it. A value that does not open throws where it is read. Whether the user is erased,
+ * and whether every personal field is sealed at all, are still known before anything is read.
+ * `spent` is told the seconds each decryption took.
+ */
+export function openEventOnRead<E extends CloudEvent>(
+  event: E,
+  key: Buffer | null,
+  spent?: (seconds: number) => void,
+): OpenedEvent<E> {
+  return opened(event, key, (target, name, open) => {
+    // Once read (or written), the field is a plain value again.
+    const settle = (value: unknown) => {
+      Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
+      return value;
+    };
+    Object.defineProperty(target, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const started = process.hrtime.bigint();
+        const value = open();
+        spent?.(Number(process.hrtime.bigint() - started) / 1e9);
+        return settle(value);
+      },
+      set: settle,
+    });
+  });
+}
+
+/** Where `openEvent` and `openEventOnRead` differ: what a sealed value becomes in the opened event. */
+type PlaceOpened = (target: Record<string, unknown>, name: string, open: () => unknown) => void;
+
+function opened<E extends CloudEvent>(event: E, key: Buffer | null, place: PlaceOpened): OpenedEvent<E> {
   if (!carriesPersonalData(event.type)) return { event, erased: false };
   const pseudonym = pseudonymOfEvent(event);
   const paths = personalPathsOf(event);
@@ -128,10 +181,13 @@ export function openEvent<E extends CloudEvent>(event: E, key: Buffer | null): O
     const data = withValues(event, paths, (path) => (path === 'openId' ? '' : undefined));
     return { event: { ...event, data } as E, erased: true };
   }
-  const data = withValues(event, paths, (path, value) => {
+  const data = copyOfData(event);
+  for (const path of paths) {
+    const value = read(data, path);
     if (!isSealedValue(value))
       throw new UnsealableEventError(`${event.type} ${event.id}: ${path} is not sealed`);
-    return openValue(key, associatedData(pseudonym, event.id, path), value);
-  });
+    const [target, name] = placeOf(data, path);
+    place(target, name, () => openValue(key, associatedData(pseudonym, event.id, path), value));
+  }
   return { event: { ...event, data } as E, erased: false };
 }

@@ -3,6 +3,7 @@ import type { CloudEvent } from '@wxp/contracts';
 import {
   ERASED_VALUE,
   openEvent,
+  openEventOnRead,
   pseudonymOf,
   sealEvent,
   sealEventAsErased,
@@ -129,6 +130,54 @@ describe('sealing an event', () => {
     const sealed = sealEvent(profile, key);
     expect(JSON.stringify(sealed)).not.toMatch(/oUser-Secret-1|uSecretUnion|VIP Secret/);
     expect(openEvent(sealed, key.key).event).toEqual({ ...profile, datakeyid: 'key-1' });
+  });
+});
+
+describe('opening an event when its fields are read', () => {
+  it('reads the same values as opening it at once, and decrypts only the fields that are read', () => {
+    const event = textMessage();
+    const sealed = sealEvent(event, key);
+    const decryptions: number[] = [];
+    const opened = openEventOnRead(sealed, key.key, (seconds) => decryptions.push(seconds));
+    expect(opened.erased).toBe(false);
+    const data = opened.event.data as { openId: string; fields: Record<string, unknown> };
+    expect(data.openId).toBe('oUser-Secret-1');
+    expect(data.openId).toBe('oUser-Secret-1');
+    expect(decryptions).toHaveLength(1);
+    expect(data.fields.MsgType).toBe('location');
+    expect(decryptions).toHaveLength(1);
+    expect(opened).toEqual(openEvent(sealed, key.key));
+    expect(decryptions).toHaveLength(6);
+    expect(decryptions.every((seconds) => seconds > 0)).toBe(true);
+    // The sealed event itself is left as it was.
+    expect(JSON.stringify(sealed)).not.toContain('oUser-Secret-1');
+  });
+
+  it('throws where a value that was moved or forged is read, and not before', () => {
+    const sealed = sealEvent(textMessage(), key);
+    const data = sealed.data as { openId: string; fields: Record<string, string> };
+    const movedField = {
+      ...sealed,
+      data: { ...data, fields: { ...data.fields, Label: data.fields.Location_X } },
+    };
+    const opened = openEventOnRead(movedField, key.key).event.data as typeof data;
+    expect(opened.openId).toBe('oUser-Secret-1');
+    expect(() => opened.fields.Label).toThrow(SealedValueError);
+    expect(() => JSON.stringify(openEventOnRead(sealed, randomBytes(32)).event)).toThrow(SealedValueError);
+  });
+
+  it('refuses a personal field in clear at once, and reads an erased user as erased', () => {
+    expect(() => openEventOnRead(textMessage(), key.key)).toThrow(UnsealableEventError);
+    const erased = openEventOnRead(sealEvent(textMessage(), key), null);
+    expect(erased).toEqual(openEvent(sealEvent(textMessage(), key), null));
+    expect(erased.erased).toBe(true);
+  });
+
+  it('lets a handler overwrite a field before reading it', () => {
+    const opened = openEventOnRead(sealEvent(textMessage(), key), randomBytes(32));
+    const data = opened.event.data as { openId: string };
+    data.openId = 'replaced';
+    expect(data.openId).toBe('replaced');
   });
 });
 
