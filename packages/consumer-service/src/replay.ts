@@ -269,18 +269,34 @@ export function runReplayCli<N extends Record<string, string>>(
       MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
       PRIVACY_KEY: str({ desc: 'The same secret the service uses' }),
       REPLAY_STALL_SECONDS: num({ default: 120, desc: 'Fail when no event is committed for this long' }),
+      REPLAY_KEY_CACHE_SECONDS: num({
+        default: 600,
+        desc: "How long the replay trusts a user's data key it has read",
+      }),
       REPLAY_BUFFER_DOCUMENTS: num({
         default: 250_000,
         desc: 'Read-model documents held in memory before they are written (0: write every batch)',
       }),
     });
+    const problems: string[] = [];
     if (!Number.isInteger(config.REPLAY_BUFFER_DOCUMENTS) || config.REPLAY_BUFFER_DOCUMENTS < 0)
-      throw new ConfigError([
+      problems.push(
         `REPLAY_BUFFER_DOCUMENTS must be a whole number, 0 or more (got ${config.REPLAY_BUFFER_DOCUMENTS})`,
-      ]);
+      );
+    if (!Number.isInteger(config.REPLAY_KEY_CACHE_SECONDS) || config.REPLAY_KEY_CACHE_SECONDS < 1)
+      problems.push(
+        `REPLAY_KEY_CACHE_SECONDS must be a whole number of at least 1 (got ${config.REPLAY_KEY_CACHE_SECONDS})`,
+      );
+    if (problems.length > 0) throw new ConfigError(problems);
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
-    const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
+    // A user's events are spread over the whole history: a key read at the start is wanted again
+    // minutes later. Unfollows and erasures the replay reads drop their user's keys at once, so a
+    // long lifetime only spares store reads. The cache holds as many keys as the buffer documents.
+    const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY, {
+      cacheSeconds: config.REPLAY_KEY_CACHE_SECONDS,
+      maxCached: Math.max(100_000, config.REPLAY_BUFFER_DOCUMENTS),
+    });
     // Handlers read few personal fields (most events need none): each is decrypted when read.
     const opener = new EventOpener(keys, { openOnRead: true });
     try {
@@ -298,7 +314,8 @@ export function runReplayCli<N extends Record<string, string>>(
       });
       process.stdout.write(
         `replayed ${result.events} events in ${result.seconds.toFixed(1)} s ` +
-          `(${keys.reads} reads of users' data keys, ${opener.openingSeconds.toFixed(1)} s opening events); ` +
+          `(${keys.reads} reads of users' data keys for ${keys.keysRead} keys, ${keys.readSeconds.toFixed(1)} s ` +
+          `waiting for them, ${opener.openingSeconds.toFixed(1)} s opening events); ` +
           `swapped in ${result.swapped.join(', ')}` +
           (result.dropped.length > 0
             ? `; dropped ${result.dropped.join(', ')}, left by replays that died before their switch`

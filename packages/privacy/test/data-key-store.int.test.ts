@@ -129,6 +129,22 @@ describe('the data key store', () => {
     expect((await opener.open([events[0]!]))[0]!.erased).toBe(true);
   });
 
+  it("reads a batch's keys beyond one read's share in several reads side by side, each key once", async () => {
+    const writer = new DataKeyStore(db, secret);
+    const keys = await Promise.all(
+      Array.from({ length: 620 }, (_, n) => writer.keyForWriting('wx1', user(`many-${n}`))),
+    );
+    const reader = new DataKeyStore(db, secret);
+    const found = await reader.keysByIds([...keys.map((k) => k.id), keys[0]!.id, 'gone.never-made']);
+    expect(reader.reads).toBe(1);
+    expect(reader.keysRead).toBe(621);
+    expect(reader.readSeconds).toBeGreaterThan(0);
+    expect(keys.every((k) => found.get(k.id)?.equals(k.key))).toBe(true);
+    expect(found.get('gone.never-made')).toBeNull();
+    // Each key in memory of its own, not a slice of a shared pool.
+    expect(found.get(keys[0]!.id)!.buffer.byteLength).toBe(32);
+  });
+
   it('stores the keys of concurrent follows in shared inserts, and reads a user once for concurrent events', async () => {
     const inserts: number[] = [];
     const monitored = await new MongoClient(mongoUrlFor(db.databaseName), {
