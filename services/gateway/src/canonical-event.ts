@@ -42,7 +42,9 @@ export function toCanonicalEvent(appId: string, fields: PushFields, pseudonymOf:
   const pseudonym = pseudonymOf(appId, envelope.fromUserName);
   const eventName = optionalText(fields, 'Event');
   const eventKey = optionalText(fields, 'EventKey');
-  const msgId = optionalText(fields, 'MsgId');
+  // WeChat spells it MsgID in job receipts (TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH) and in
+  // subscribe_msg_sent_event: two receipts for one user in one second differ only there.
+  const msgId = optionalText(fields, 'MsgId') ?? optionalText(fields, 'MsgID');
   const base = {
     appId,
     openId: envelope.fromUserName,

@@ -68,8 +68,38 @@ const xmlParser = new XMLParser({
   // The parser counts its document node as well: a cap of 15 lets 16 elements nest, `<xml>` included.
   maxNestedTags: PUSH_LIMITS.maxDepth - 1,
   transformTagName: checkedName,
-  isArray: (_name, jpath) => jpath === 'xml.SendPicsInfo.PicList.item',
 });
+
+/**
+ * Elements WeChat repeats, by their path from the root. Both formats give one occurrence as a value
+ * and several as a list (a JSON subscribe_msg event's `List` too): these are made lists always, so
+ * a reader sees one shape whatever the count.
+ */
+const REPEATED_ELEMENTS: readonly (readonly string[])[] = [
+  ['SendPicsInfo', 'PicList', 'item'],
+  ['SubscribeMsgPopupEvent', 'List'],
+  ['SubscribeMsgChangeEvent', 'List'],
+  ['SubscribeMsgSentEvent', 'List'],
+  // JSON pushes carry a subscribe_msg event's items at the top.
+  ['List'],
+  ['CopyrightCheckResult', 'ResultList', 'item'],
+  ['PublishEventInfo', 'article_detail', 'item'],
+];
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function withRepeatedElementsAsLists(fields: PushFields): PushFields {
+  for (const path of REPEATED_ELEMENTS) {
+    let parent: unknown = fields;
+    for (const name of path.slice(0, -1)) parent = isRecord(parent) ? parent[name] : undefined;
+    const name = path[path.length - 1]!;
+    if (!isRecord(parent) || !Object.hasOwn(parent, name)) continue;
+    const value = parent[name];
+    if (!Array.isArray(value)) parent[name] = [value];
+  }
+  return fields;
+}
 
 /** MongoDB refuses field names with `.` or a leading `$`; read models store push fields as they are. */
 function mongoSafeName(name: string): string {
@@ -107,7 +137,7 @@ export function parseXmlPush(body: string): PushFields {
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     throw new MalformedPushError('the root element must be <xml> with child elements');
   }
-  return boundedFields(root);
+  return withRepeatedElementsAsLists(boundedFields(root));
 }
 
 const QUOTE = 0x22;
@@ -153,7 +183,7 @@ export function parseJsonPush(body: string): PushFields {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new MalformedPushError('a JSON push must be an object');
   }
-  return boundedFields(parsed);
+  return withRepeatedElementsAsLists(boundedFields(parsed));
 }
 
 /** The fields every push carries; a push without them cannot become an event. */

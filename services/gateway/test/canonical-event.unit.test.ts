@@ -70,6 +70,18 @@ describe('canonical events', () => {
     });
   });
 
+  it('two job receipts for one user in one second stay two events: their MsgID tells them apart', () => {
+    const receipt = (msgId: string) =>
+      eventOf(
+        `<MsgType>event</MsgType><Event>TEMPLATESENDJOBFINISH</Event><MsgID>${msgId}</MsgID><Status>success</Status>`,
+      );
+    expect(receipt('200163836').id).not.toBe(receipt('200163840').id);
+    expect(receipt('200163836').id).toBe(receipt('200163836').id);
+    const mass = (msgId: string) =>
+      eventOf(`<MsgType>event</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>${msgId}</MsgID>`);
+    expect(mass('1000001625').id).not.toBe(mass('1000001626').id);
+  });
+
   it('an unfollow', () => {
     expect(eventOf('<MsgType>event</MsgType><Event>unsubscribe</Event>').type).toBe(
       'wechat.user.unsubscribed',

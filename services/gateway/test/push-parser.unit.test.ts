@@ -149,6 +149,50 @@ describe('field names and repeated fields are treated alike in both formats', ()
   });
 });
 
+describe('elements WeChat repeats are lists whatever their count, in both formats', () => {
+  const popupItem = (id: string) =>
+    `<List><TemplateId><![CDATA[${id}]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>`;
+  const popupXml = (items: string) =>
+    `<xml>${envelopeXml.replace('text', 'event')}<Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent>${items}</SubscribeMsgPopupEvent></xml>`;
+  const item = (id: string) => ({ TemplateId: id, SubscribeStatusString: 'accept', PopupScene: '2' });
+
+  it.each(['SubscribeMsgPopupEvent', 'SubscribeMsgChangeEvent', 'SubscribeMsgSentEvent'])(
+    "%s's List in XML, one item or two",
+    (element) => {
+      const one = parseXmlPush(popupXml(popupItem('T1')).replaceAll('SubscribeMsgPopupEvent', element));
+      expect(one[element]).toEqual({ List: [item('T1')] });
+      const two = parseXmlPush(
+        popupXml(popupItem('T1') + popupItem('T2')).replaceAll('SubscribeMsgPopupEvent', element),
+      );
+      expect(two[element]).toEqual({ List: [item('T1'), item('T2')] });
+    },
+  );
+
+  it('a JSON subscribe_msg event, whose List is an object for one item and an array for several', () => {
+    const json = (list: string) =>
+      parseJsonPush(
+        `{${envelopeJson.replace('"text"', '"event"')},"Event":"subscribe_msg_popup_event","List":${list}}`,
+      );
+    const one = JSON.stringify(item('T1'));
+    expect(json(one).List).toEqual([item('T1')]);
+    expect(json(`[${one}]`).List).toEqual([item('T1')]);
+    expect(json(`[${one},${JSON.stringify(item('T2'))}]`).List).toEqual([item('T1'), item('T2')]);
+  });
+
+  it("a mass send's copyright results and a publish job's articles", () => {
+    const mass = parseXmlPush(
+      `<xml>${envelopeXml}<CopyrightCheckResult><Count>1</Count><ResultList><item><ArticleIdx>1</ArticleIdx></item></ResultList><CheckState>2</CheckState></CopyrightCheckResult></xml>`,
+    );
+    expect(mass.CopyrightCheckResult).toMatchObject({ ResultList: { item: [{ ArticleIdx: '1' }] } });
+    const published = parseXmlPush(
+      `<xml>${envelopeXml}<PublishEventInfo><publish_id>2247503051</publish_id><article_detail><count>1</count><item><idx>1</idx><article_url><![CDATA[ARTICLE_URL]]></article_url></item></article_detail></PublishEventInfo></xml>`,
+    );
+    expect(published.PublishEventInfo).toMatchObject({
+      article_detail: { count: '1', item: [{ idx: '1', article_url: 'ARTICLE_URL' }] },
+    });
+  });
+});
+
 describe('reasons never quote the push', () => {
   const marker = 'ATTACKER<>"TEXT';
   it.each([
