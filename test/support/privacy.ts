@@ -60,6 +60,11 @@ export class SealingPublisher {
     await this.publisher.publish({ topic, key: event.subject!, event: await this.seal(event) });
   }
 
+  /** Publishes an event sealed before, as it is: the same message stored again. */
+  async publishSealed(sealed: WechatEvent, topic: string = Topics.events): Promise<void> {
+    await this.publisher.publish({ topic, key: sealed.subject!, event: sealed });
+  }
+
   async publishAll(events: WechatEvent[], topic: string = Topics.events): Promise<void> {
     for (const event of events) await this.publish(event, topic);
   }
@@ -69,7 +74,14 @@ export class SealingPublisher {
   }
 }
 
-/** An opener over a keys database, as a consumer service has one. */
-export function testOpener(keysDb: Db, privacyKey = testPrivacyKey): EventOpener {
-  return new EventOpener(new DataKeyStore(keysDb, privacyKey));
+/**
+ * An opener over a keys database. `openOnRead`: as a consumer service has one (fields decrypted when
+ * read); without it, everything is opened at once, for tests that look at whole events.
+ */
+export function testOpener(
+  keysDb: Db,
+  privacyKey = testPrivacyKey,
+  options: { openOnRead?: boolean } = {},
+): EventOpener {
+  return new EventOpener(new DataKeyStore(keysDb, privacyKey), options);
 }

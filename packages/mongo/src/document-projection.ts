@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
 import { readDocumentsById } from './documents-by-id';
 import { ReplayStaging, type ReplayStagingOptions } from './replay-staging';
@@ -6,6 +7,23 @@ import { ReplayStaging, type ReplayStagingOptions } from './replay-staging';
 export interface VersionedDocument {
   _id: string;
   position: number;
+  /**
+   * The last events applied to the document, by the start of their id (see `eventId`): the same
+   * event stored twice on a topic comes at a new offset, where the position does not stop it.
+   */
+  recentEvents?: string[];
+}
+
+/** How many events a document remembers for recognising one delivered again at a new offset. */
+export const REMEMBERED_EVENTS = 8;
+
+/**
+ * What a document remembers of an event id: 48 bits of its SHA-256, whatever the id looks like, so
+ * that two different events among a document's last few share it with a chance of about one in
+ * 10^13, in 8 characters instead of a UUID's 36.
+ */
+export function rememberedIdOf(eventId: string): string {
+  return hash('sha256', eventId, 'base64url').slice(0, 8);
 }
 
 export interface PositionedEvent<E> {
@@ -19,6 +37,12 @@ export interface DocumentProjection<E, D extends VersionedDocument> {
   documentId(event: E): string | undefined;
   /** Returns the new document (with `position` set to the event's) or null when it must not exist. */
   evolve(current: D | null, event: E, position: number): D | null;
+  /**
+   * The event's id, for projections of events that can reach a topic twice (a push stored although
+   * its answer failed, two gateways each taking one of WeChat's tries): an event a document has
+   * recently applied is skipped even at a new offset. Absent: only positions guard.
+   */
+  eventId?(event: E): string;
 }
 
 /** One event that changed a document, with the document before and after it. */
@@ -67,12 +91,21 @@ export function foldEvents<E, D extends VersionedDocument>(
       continue;
     }
     const before = current.has(id) ? (current.get(id) ?? null) : (documents.get(id) ?? null);
-    if (before && position <= before.position) {
+    const remembered = projection.eventId ? rememberedIdOf(projection.eventId(event)) : undefined;
+    if (
+      before &&
+      (position <= before.position || (remembered !== undefined && before.recentEvents?.includes(remembered)))
+    ) {
       stats.skipped += 1;
       current.set(id, before);
       continue;
     }
-    const after = projection.evolve(before, event, position);
+    let after = projection.evolve(before, event, position);
+    if (after && remembered !== undefined)
+      after = {
+        ...after,
+        recentEvents: [...(before?.recentEvents ?? []).slice(1 - REMEMBERED_EVENTS), remembered],
+      };
     current.set(id, after);
     transitions.push({ event, position, before, after });
     stats.applied += 1;

@@ -45,6 +45,7 @@ function pseudonymOf(event: ProfileEvent): string {
 export function profileProjection(): DocumentProjection<ProfileEvent, ProfileDocument> {
   return {
     documentId: pseudonymOf,
+    eventId: (event) => event.id,
     evolve(current, event, position) {
       const _id = pseudonymOf(event);
       const at = new Date(event.data.at * 1000);

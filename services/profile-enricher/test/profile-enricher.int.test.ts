@@ -260,7 +260,13 @@ describe('profile enricher', () => {
       .find({ appId: account.appId } as never)
       .sort({ _id: 1 })
       .toArray();
-    expect(after.filter((d) => before.some((b) => b._id === d._id))).toEqual(before);
+    // Which events a document remembers depends on what was applied to it: a profile fetched while
+    // its user's key existed and then erased was built from two events live, from one in the replay.
+    const withoutRecentEvents = (docs: Record<string, unknown>[]) =>
+      docs.map(({ recentEvents: _bookkeeping, ...doc }) => doc);
+    expect(withoutRecentEvents(after.filter((d) => before.some((b) => b._id === d._id)))).toEqual(
+      withoutRecentEvents(before),
+    );
     // A follow after the switch lands in the rebuilt collection: the live consumer follows the pointer.
     const openId = await emulatedUser(uniqueName('after-replay'));
     await follow(openId);

@@ -40,6 +40,7 @@ function pseudonymOf(event: WechatEvent): string {
 export function attributionUserProjection(): DocumentProjection<WechatEvent, AttributionUserDocument> {
   return {
     documentId: pseudonymOf,
+    eventId: (event) => event.id,
     evolve(current, event, position) {
       // Nothing personal is kept here, so an erasure only moves the position on.
       if (event.type === 'wechat.user.erased') return current ? { ...current, position } : null;

@@ -42,6 +42,28 @@ function campaigns(...events: WechatEvent[]): Map<string, CampaignCountsDocument
   return counts;
 }
 
+/** Each event stored on the topic twice, the copy at a later offset, users and counts folded per batch. */
+function campaignsStoredTwice(...events: WechatEvent[]): Map<string, CampaignCountsDocument | null> {
+  const projection = attributionUserProjection();
+  const users = new Map<string, AttributionUserDocument>();
+  const counts = new Map<string, CampaignCountsDocument>();
+  const stored = events.flatMap((e, i) => [
+    { position: 2 * i + 1, event: e },
+    { position: 2 * i + 2, event: e },
+  ]);
+  for (let from = 0; from < stored.length; from += 3) {
+    const folded = foldEvents(projection, users, stored.slice(from, from + 3));
+    const changes = folded.transitions.flatMap((t) => {
+      const change = campaignChangeOf(t, 0);
+      return change ? [{ position: t.position, event: change }] : [];
+    });
+    for (const [id, doc] of foldEvents(campaignCountsProjection, counts, changes).documents)
+      if (doc) counts.set(id, doc);
+    for (const [id, doc] of folded.documents) if (doc) users.set(id, doc);
+  }
+  return counts;
+}
+
 const figures = (counts: Map<string, CampaignCountsDocument | null>, scene: string) => {
   const doc = counts.get(`${appId}\n${scene}\n0`);
   return doc
@@ -70,6 +92,22 @@ describe('QR attribution', () => {
     expect(counts.get(`${appId}\nspring\n0`)?.days).toEqual({
       '2023-11-15': { scans: 2, subscribes: 1, returning: 0, unsubscribes: 1 },
     });
+  });
+
+  it('counts an event stored twice on the topic once: the copy comes at a new offset but with the same id', () => {
+    const history = [
+      event('wechat.user.subscribed', 'a', 1, { scene: 'spring', ticket: 'T' }),
+      event('wechat.qrcode.scanned', 'a', 2, { scene: 'spring' }),
+      event('wechat.qrcode.scanned', 'a', 3, { scene: 'summer' }),
+      event('wechat.menu.clicked', 'a', 4, { key: 'K' }),
+      event('wechat.user.unsubscribed', 'a', 5),
+      event('wechat.user.subscribed', 'a', 6, { scene: 'summer' }),
+    ];
+    const once = campaigns(...history);
+    const twice = campaignsStoredTwice(...history);
+    for (const scene of ['spring', 'summer']) expect(figures(twice, scene)).toEqual(figures(once, scene));
+    expect(figures(twice, 'spring')).toEqual({ scans: 1, subscribes: 1, returning: 0, unsubscribes: 1 });
+    expect(figures(twice, 'summer')).toEqual({ scans: 1, subscribes: 0, returning: 1, unsubscribes: 0 });
   });
 
   it('counts a former follower coming back through a code as returning, and ignores late events', () => {
@@ -106,6 +144,7 @@ describe('QR attribution', () => {
           '_id',
           'appId',
           'position',
+          'recentEvents',
           'state',
           'unsubscribedAt',
         ]);

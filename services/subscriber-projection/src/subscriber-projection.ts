@@ -46,6 +46,7 @@ export function pseudonymOfEvent(event: WechatEvent): string {
 export function subscriberProjection(): DocumentProjection<WechatEvent, SubscriberDocument> {
   return {
     documentId: pseudonymOfEvent,
+    eventId: (event) => event.id,
 
     evolve(current, event, position) {
       if (event.type === 'wechat.user.erased') {

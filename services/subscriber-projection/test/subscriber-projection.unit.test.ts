@@ -81,7 +81,11 @@ describe('subscriber projection', () => {
           state: 'unsubscribed',
           unsubscribedAt: new Date(200_000),
           position: 3,
+          // Hashes of the ids of the events applied, to recognise one stored twice.
+          recentEvents: expect.arrayContaining([]) as unknown,
         });
+        expect(tombstone?.recentEvents).toHaveLength(3);
+        expect(tombstone?.recentEvents?.every((id) => /^[\w-]{8}$/.test(id))).toBe(true);
         expect(JSON.stringify(tombstone)).not.toContain('u1');
       });
   });
