@@ -73,12 +73,22 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
+/** Refusals that say WeChat did nothing with the call: its quotas, checked before anything is done. */
+const refusedUntried = new Set<number>([ErrorCodes.apiQuotaReached, ErrorCodes.apiMinuteQuota]);
+
 /**
- * Worth retrying for a call that must not happen twice (a message sent to a user): only when WeChat
- * said it did nothing (busy, rate limited) or the request never left. A timeout or a lost answer may
- * follow a message WeChat delivered, and sending it again would reach the user twice.
+ * Worth retrying for a call that must not happen twice (a message sent, a QR code made): only when
+ * it provably did nothing, because the request never left or WeChat refused it on a quota. A timeout,
+ * a lost answer or "system busy" (-1) may follow a message WeChat delivered or a code it made, and
+ * repeating the call would reach the user twice or spend a second code.
  */
 export function isSafeToRepeat(error: unknown): boolean {
   if (error instanceof WechatTransportError) return !error.mayHaveArrived;
-  return isTransient(error);
+  return error instanceof WechatApiError && refusedUntried.has(error.errcode);
+}
+
+/** A call that must not happen twice failed in a way that leaves open whether WeChat carried it out. */
+export function mayHaveBeenCarriedOut(error: unknown): boolean {
+  if (error instanceof WechatTransportError) return error.mayHaveArrived;
+  return error instanceof WechatApiError && error.errcode === ErrorCodes.systemBusy;
 }

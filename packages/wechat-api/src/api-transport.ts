@@ -5,7 +5,7 @@ export interface ApiRequest {
   method: 'GET' | 'POST';
   query?: Record<string, string | undefined>;
   body?: unknown;
-  /** False for calls that act on a user (a message sent): never repeated once they may have arrived. */
+  /** False for calls that must not happen twice (a message sent, a QR code made): never repeated once they may have arrived. */
   repeatable?: boolean;
 }
 

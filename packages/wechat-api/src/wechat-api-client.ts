@@ -119,6 +119,8 @@ export class WechatApiClient {
       api: 'qrcode/create',
       method: 'POST',
       body,
+      // A code made twice spends quota, and a permanent one one of the account's 100,000 for good.
+      repeatable: false,
     });
     return {
       ticket: answer.ticket,

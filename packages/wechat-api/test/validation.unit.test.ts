@@ -3,8 +3,10 @@ import {
   WechatTransportError,
   WechatValidationError,
   customMessageBody,
+  isSafeToRepeat,
   isTokenError,
   isTransient,
+  mayHaveBeenCarriedOut,
   qrCreateBody,
   retryWithBackoff,
   showQrCodeUrl,
@@ -123,6 +125,28 @@ describe('errors and retries', () => {
     expect(isTransient(new WechatApiError('user/info', 45009, 'quota'))).toBe(true);
     expect(isTransient(new WechatTransportError('user/info', 'ECONNRESET'))).toBe(true);
     expect(isTransient(new WechatApiError('user/info', 40003, 'invalid openid'))).toBe(false);
+  });
+
+  it('repeat a call that must not happen twice only when it provably did nothing', () => {
+    const busy = new WechatApiError('message/custom/send', -1, 'system busy');
+    const lost = new WechatTransportError('message/custom/send', 'aborted');
+    const neverSent = new WechatTransportError('message/custom/send', 'ECONNREFUSED', false);
+    const quota = new WechatApiError('message/custom/send', 45011, 'minute quota');
+    const refused = new WechatApiError('message/custom/send', 45015, 'out of time');
+    expect([busy, lost, neverSent, quota, refused].map(isSafeToRepeat)).toEqual([
+      false,
+      false,
+      true,
+      true,
+      false,
+    ]);
+    expect([busy, lost, neverSent, quota, refused].map(mayHaveBeenCarriedOut)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('retry transient failures with growing, jittered pauses until they pass', async () => {

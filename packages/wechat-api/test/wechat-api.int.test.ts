@@ -5,6 +5,7 @@ import {
   WechatApiClient,
   WechatApiError,
   WechatValidationError,
+  mayHaveBeenCarriedOut,
   renderQrCode,
   type AccessTokenDocument,
 } from '@wxp/wechat-api';
@@ -160,6 +161,53 @@ describe('WeChat API client against the emulator', () => {
     await expect(api.getFollowers(account.appId)).rejects.toBeInstanceOf(WechatApiError);
     expect((await emulator.state(account.appId)) as unknown as { faults: unknown[] }).toMatchObject({
       faults: [{ api: 'user/get', errcode: 48001, remaining: 1 }],
+    });
+  });
+
+  describe('a call that must not happen twice, when WeChat did it and its answer went wrong', () => {
+    const hasty = () =>
+      client({ timeoutMs: 300, retry: { deadlineMs: 3000, baseDelayMs: 10, maxDelayMs: 50 } });
+    const afterDoing = (api: string, fault: { errcode?: number; stallMs?: number }) =>
+      emulator.control('faults', { appId: account.appId, api, afterDoing: true, ...fault });
+
+    it.each([
+      ['its answer never came', { stallMs: 1500 }],
+      ['it answered "system busy"', { errcode: -1 }],
+    ])('sends a message once: %s', async (_case, fault) => {
+      const created = await emulator.control('users', { appId: account.appId, users: [{ name: 'frank' }] });
+      const [frank] = created.body.users as { openId: string }[];
+      await afterDoing('message/custom/send', fault);
+      const error = await hasty()
+        .sendCustomMessage(account.appId, frank!.openId, { msgtype: 'text', text: { content: 'once' } })
+        .catch((e: unknown) => e);
+      expect(mayHaveBeenCarriedOut(error)).toBe(true);
+      // Past the stalled answer: a repeated call would have been logged by now.
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect((await emulator.state(account.appId)).messages).toHaveLength(1);
+    });
+
+    it.each([
+      ['its answer never came', { stallMs: 1500 }],
+      ['it answered "system busy"', { errcode: -1 }],
+    ])('makes a QR code once: %s', async (_case, fault) => {
+      await afterDoing('qrcode/create', fault);
+      const error = await hasty()
+        .createQrCode(account.appId, { kind: 'permanent', scene: 'once-only' })
+        .catch((e: unknown) => e);
+      expect(mayHaveBeenCarriedOut(error)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect((await emulator.state(account.appId)).qrcodes).toHaveLength(1);
+    });
+
+    it('repeats what provably did nothing: a refusal on the per-minute quota', async () => {
+      const created = await emulator.control('users', { appId: account.appId, users: [{ name: 'gina' }] });
+      const [gina] = created.body.users as { openId: string }[];
+      await emulator.control('faults', { appId: account.appId, api: 'message/custom/send', errcode: 45011 });
+      await hasty().sendCustomMessage(account.appId, gina!.openId, {
+        msgtype: 'text',
+        text: { content: 'hi' },
+      });
+      expect((await emulator.state(account.appId)).messages).toHaveLength(1);
     });
   });
 

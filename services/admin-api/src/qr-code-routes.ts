@@ -1,7 +1,7 @@
 import { CampaignCreated, ReadModels, type CampaignRecord } from '@wxp/contracts';
 import { activeCollections } from '@wxp/mongo';
 import { HttpError } from '@wxp/service-runtime';
-import { renderQrCode } from '@wxp/wechat-api';
+import { mayHaveBeenCarriedOut, renderQrCode } from '@wxp/wechat-api';
 import type { Db } from 'mongodb';
 import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
 import { actorOf } from './bearer-auth';
@@ -18,7 +18,16 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
   const create = operation(createQrCode, async (ctx, { params, body }) => {
     const { appId } = params;
     requireAccount(commands.accounts, appId);
-    const code = await commands.wechat.createQrCode(appId, body);
+    const code = await commands.wechat.createQrCode(appId, body).catch((error: unknown) => {
+      if (!mayHaveBeenCarriedOut(error)) throw error;
+      throw new HttpError(
+        502,
+        'wechat_outcome_unknown',
+        'WeChat may have made the code, but its answer was lost or said it was busy; it was not asked ' +
+          'again, so that no second code is spent. Ask again to make the code.',
+        true,
+      );
+    });
     const createdAt = new Date();
     const scene = String(body.scene);
     const expiresAt =

@@ -2,7 +2,7 @@ import { ReadModels, Topics, type AdminEvent, type WechatEvent } from '@wxp/cont
 import type { ConsumerBehaviour } from '@wxp/consumer-service';
 import { isDuplicateKeyError, projectIntoCollection } from '@wxp/mongo';
 import type { Logger } from '@wxp/service-runtime';
-import { WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
+import { mayHaveBeenCarriedOut, WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
 import { replyFor, replyRulesOf, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
 
 export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent_replies' } as const;
@@ -11,7 +11,11 @@ export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent
 interface SentReply {
   _id: string;
   appId: string;
-  status: 'sending' | 'sent' | 'refused';
+  /**
+   * `unconfirmed`: the call may have reached WeChat (its answer was lost, or was "system busy") and
+   * is not repeated, since the user may already have the message.
+   */
+  status: 'sending' | 'sent' | 'refused' | 'unconfirmed';
   at: Date;
   errcode?: number;
 }
@@ -83,10 +87,23 @@ export function responderBehaviour(
             await api.sendCustomMessage(event.data.appId, event.data.openId, message);
             await sent.updateOne({ _id: event.id }, { $set: { status: 'sent' } });
           } catch (error) {
-            if (!(error instanceof WechatApiError)) throw error;
-            // WeChat refused for good (48-hour window, unfollowed, quota): recorded, not retried.
-            logger.warn({ eventId: event.id, errcode: error.errcode }, 'reply refused by WeChat');
-            await sent.updateOne({ _id: event.id }, { $set: { status: 'refused', errcode: error.errcode } });
+            const errcode = error instanceof WechatApiError ? { errcode: error.errcode } : {};
+            if (mayHaveBeenCarriedOut(error)) {
+              logger.warn({ eventId: event.id, ...errcode }, 'reply may have been delivered: not sent again');
+              await sent.updateOne({ _id: event.id }, { $set: { status: 'unconfirmed', ...errcode } });
+            } else if (error instanceof WechatApiError) {
+              // WeChat refused for good (48-hour window, unfollowed, quota): recorded, not retried.
+              logger.warn({ eventId: event.id, errcode: error.errcode }, 'reply refused by WeChat');
+              await sent.updateOne(
+                { _id: event.id },
+                { $set: { status: 'refused', errcode: error.errcode } },
+              );
+            } else {
+              // Provably never sent (no connection could be made): the marker goes, so that the
+              // event's redelivery tries again.
+              await sent.deleteOne({ _id: event.id, status: 'sending' });
+              throw error;
+            }
           }
         }
       };

@@ -225,6 +225,25 @@ describe('menu responder', () => {
     expect(await messagesTo(refused.openId)).toEqual([]);
   });
 
+  it('sends a reply once when WeChat sent it and then said it was busy, and records it as unconfirmed', async () => {
+    await setRules({ BUSY: text('just once') });
+    await emulator.control('faults', {
+      appId: account.appId,
+      api: 'message/custom/send',
+      errcode: -1,
+      afterDoing: true,
+      times: 1,
+    });
+    const busy = await click('BUSY');
+    await eventually(
+      async () => expect(await marker(busy.eventId)).toMatchObject({ status: 'unconfirmed', errcode: -1 }),
+      15_000,
+    );
+    expect(
+      (await messagesTo(busy.openId)).map((m) => (m.message.text as { content: string }).content),
+    ).toEqual(['just once']);
+  });
+
   it('lets the click of an erased user go without a reply, a marker or a dead letter', async () => {
     await setRules({ GONE: text('for nobody'), BACK: text('for the user who came back') });
     const deadLetters = await TopicReader.start(deadLetterTopicOf(Topics.events));

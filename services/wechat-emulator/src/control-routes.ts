@@ -57,10 +57,33 @@ export function controlRoutes(deps: ControlDeps): Router {
       api?: string;
       errcode?: number;
       times?: number;
+      afterDoing?: boolean;
+      stallMs?: number;
     };
     const app = appOf(deps.apps, body.appId);
-    if (typeof body.errcode !== 'number') throw new HttpError(400, 'bad_request', 'errcode must be a number');
-    app.faults.push({ api: body.api ?? '*', errcode: body.errcode, remaining: body.times ?? 1 });
+    const afterDoing = body.afterDoing === true;
+    if (body.afterDoing !== undefined && typeof body.afterDoing !== 'boolean')
+      throw new HttpError(400, 'bad_request', 'afterDoing must be true or false');
+    if (
+      body.stallMs !== undefined &&
+      !(Number.isInteger(body.stallMs) && body.stallMs > 0 && body.stallMs <= 60_000)
+    )
+      throw new HttpError(400, 'bad_request', 'stallMs must be a whole number of milliseconds up to 60000');
+    if (body.stallMs !== undefined && !afterDoing)
+      throw new HttpError(
+        400,
+        'bad_request',
+        'stallMs needs afterDoing: a call refused up front is answered at once',
+      );
+    if (body.errcode !== undefined ? typeof body.errcode !== 'number' : !(afterDoing && body.stallMs))
+      throw new HttpError(400, 'bad_request', 'errcode must be a number (or give afterDoing with stallMs)');
+    app.faults.push({
+      api: body.api ?? '*',
+      ...(body.errcode === undefined ? {} : { errcode: body.errcode }),
+      remaining: body.times ?? 1,
+      ...(afterDoing ? { afterDoing } : {}),
+      ...(body.stallMs === undefined ? {} : { stallMs: body.stallMs }),
+    });
     ctx.body = { faults: app.faults };
   });
 

@@ -37,8 +37,16 @@ export interface SentMessage {
 
 export interface Fault {
   api: string;
-  errcode: number;
+  /** The error answered; with `afterDoing` and no errcode, the call's own answer (late, if stalled). */
+  errcode?: number;
   remaining: number;
+  /**
+   * The call is carried out first and only its answer is faulty, as when WeChat sent a message and
+   * its answer was lost or said busy: what a client must not take for "nothing happened".
+   */
+  afterDoing?: boolean;
+  /** Milliseconds the answer is held back (with `afterDoing`): longer than a client's timeout, it never arrives. */
+  stallMs?: number;
 }
 
 export interface IssuedToken {

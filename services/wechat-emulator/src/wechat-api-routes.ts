@@ -7,7 +7,7 @@ import {
   type MenuButton,
 } from '@wxp/wechat-api';
 import type { Context } from 'koa';
-import { newTicket, newToken, type EmulatedApp, type EmulatedUser } from './emulated-wechat';
+import { newTicket, newToken, type EmulatedApp, type EmulatedUser, type Fault } from './emulated-wechat';
 
 export interface ApiBehaviour {
   apps: ReadonlyMap<string, EmulatedApp>;
@@ -43,6 +43,15 @@ async function wechatErrors(ctx: Context, next: () => Promise<unknown>): Promise
   }
 }
 
+/** A fault taken with `afterDoing`: the route has done its work; now its answer is held back or replaced. */
+async function faultsAfterDoing(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+  await next();
+  const fault = (ctx.state as { faultAfterDoing?: Fault }).faultAfterDoing;
+  if (!fault) return;
+  if (fault.stallMs) await new Promise((resolve) => setTimeout(resolve, fault.stallMs));
+  if (fault.errcode !== undefined) throw new WechatError(fault.errcode, 'emulated fault after doing');
+}
+
 function userInfo(user: EmulatedUser): Record<string, unknown> {
   if (user.subscribe === 0) return { subscribe: 0, openid: user.openId, tagid_list: [] };
   return {
@@ -71,6 +80,7 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
   const nowSeconds = () => Math.floor(behaviour.now() / 1000);
   const router = new Router({ prefix: '/cgi-bin' });
   router.use(wechatErrors);
+  router.use(faultsAfterDoing);
 
   const credentialed = (appId: unknown, secret: unknown): EmulatedApp => {
     const app = typeof appId === 'string' ? apps.get(appId) : undefined;
@@ -78,7 +88,7 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
     if (secret !== app.account.appSecret) throw new WechatError(40125, 'invalid appsecret');
     app.tokenRequests += 1;
     const fault = app.takeFault('token');
-    if (fault) throw new WechatError(fault.errcode, 'emulated fault');
+    if (fault) throw new WechatError(fault.errcode ?? -1, 'emulated fault');
     return app;
   };
 
@@ -122,7 +132,8 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
       }
       if (issued.expiresAt <= now) throw new WechatError(42001, 'access_token expired');
       const fault = app.takeFault(api);
-      if (fault) throw new WechatError(fault.errcode, 'emulated fault');
+      if (fault?.afterDoing) (ctx.state as { faultAfterDoing?: Fault }).faultAfterDoing = fault;
+      else if (fault) throw new WechatError(fault.errcode ?? -1, 'emulated fault');
       return app;
     }
     throw new WechatError(40001, 'invalid credential, access_token is invalid or not latest');
