@@ -263,7 +263,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
           'seconds',
           'events/s',
           'ratio to raw insertMany',
-          'store reads of data keys: keys asked for, seconds waited',
+          'store reads of data keys: keys asked for, seconds batches waited for them (summed over batches waiting side by side)',
           'CPU seconds decrypting (share of the replay)',
         ],
         rows,
