@@ -23,13 +23,14 @@ function event(
   return wechatEvent(type, appId, openId, day + offset, extra);
 }
 
-/** Every event delivered twice, users and campaign counts folded as the service does. */
-function campaigns(...events: WechatEvent[]): Map<string, CampaignCountsDocument | null> {
+/** Users and campaign counts folded batch by batch, as the service does. */
+function foldBatches(
+  batches: { position: number; event: WechatEvent }[][],
+): Map<string, CampaignCountsDocument | null> {
   const projection = attributionUserProjection();
-  const positioned = events.map((e, i) => ({ position: i + 1, event: e }));
   const users = new Map<string, AttributionUserDocument>();
   const counts = new Map<string, CampaignCountsDocument>();
-  for (const batch of [positioned, positioned]) {
+  for (const batch of batches) {
     const folded = foldEvents(projection, users, batch);
     const changes = folded.transitions.flatMap((t) => {
       const change = campaignChangeOf(t, 0);
@@ -42,26 +43,21 @@ function campaigns(...events: WechatEvent[]): Map<string, CampaignCountsDocument
   return counts;
 }
 
-/** Each event stored on the topic twice, the copy at a later offset, users and counts folded per batch. */
+/** Every event delivered twice, the second time at the same positions (a batch redelivered). */
+function campaigns(...events: WechatEvent[]): Map<string, CampaignCountsDocument | null> {
+  const positioned = events.map((e, i) => ({ position: i + 1, event: e }));
+  return foldBatches([positioned, positioned]);
+}
+
+/** Each event stored on the topic twice, the copy at the next offset, read three at a time. */
 function campaignsStoredTwice(...events: WechatEvent[]): Map<string, CampaignCountsDocument | null> {
-  const projection = attributionUserProjection();
-  const users = new Map<string, AttributionUserDocument>();
-  const counts = new Map<string, CampaignCountsDocument>();
   const stored = events.flatMap((e, i) => [
     { position: 2 * i + 1, event: e },
     { position: 2 * i + 2, event: e },
   ]);
-  for (let from = 0; from < stored.length; from += 3) {
-    const folded = foldEvents(projection, users, stored.slice(from, from + 3));
-    const changes = folded.transitions.flatMap((t) => {
-      const change = campaignChangeOf(t, 0);
-      return change ? [{ position: t.position, event: change }] : [];
-    });
-    for (const [id, doc] of foldEvents(campaignCountsProjection, counts, changes).documents)
-      if (doc) counts.set(id, doc);
-    for (const [id, doc] of folded.documents) if (doc) users.set(id, doc);
-  }
-  return counts;
+  const batches = [];
+  for (let from = 0; from < stored.length; from += 3) batches.push(stored.slice(from, from + 3));
+  return foldBatches(batches);
 }
 
 const figures = (counts: Map<string, CampaignCountsDocument | null>, scene: string) => {

@@ -54,3 +54,25 @@ describe('the WeChat emulator reads only JSON bodies', () => {
     expect(await bad.text()).not.toContain('QUOTE-ME');
   });
 });
+
+describe('the emulator refuses a fault it cannot carry out, with a 400 that names the field', () => {
+  it.each([
+    [{ api: 'message/custom/send' }, 'errcode'],
+    [{ errcode: -1, afterDoing: 'yes' }, 'afterDoing'],
+    [{ afterDoing: true, stallMs: 0 }, 'stallMs'],
+    [{ afterDoing: true, stallMs: 60_001 }, 'stallMs'],
+    [{ afterDoing: true, stallMs: 1.5 }, 'stallMs'],
+    [{ errcode: -1, stallMs: 100 }, 'stallMs'],
+  ])('%j', async (fault, field) => {
+    const response = await post(
+      '/emulator/faults',
+      JSON.stringify({ appId: account.appId, ...fault }),
+      'application/json',
+    );
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(field);
+    expect((await emulator.state(account.appId)) as unknown as { faults: unknown[] }).toMatchObject({
+      faults: [],
+    });
+  });
+});
