@@ -85,7 +85,6 @@ export function responderBehaviour(
           }
           try {
             await api.sendCustomMessage(event.data.appId, event.data.openId, message);
-            await sent.updateOne({ _id: event.id }, { $set: { status: 'sent' } });
           } catch (error) {
             const errcode = error instanceof WechatApiError ? { errcode: error.errcode } : {};
             if (mayHaveBeenCarriedOut(error)) {
@@ -99,12 +98,15 @@ export function responderBehaviour(
                 { $set: { status: 'refused', errcode: error.errcode } },
               );
             } else {
-              // Provably never sent (no connection could be made): the marker goes, so that the
-              // event's redelivery tries again.
+              // Provably never sent (no connection could be made, or the call failed before it was
+              // made): the marker goes, so that the event's redelivery tries again.
               await sent.deleteOne({ _id: event.id, status: 'sending' });
               throw error;
             }
+            continue;
           }
+          // Outside the send's try: a store failure here must not take the marker of a sent reply.
+          await sent.updateOne({ _id: event.id }, { $set: { status: 'sent' } });
         }
       };
     },

@@ -1,0 +1,99 @@
+import type { WechatEvent } from '@wxp/contracts';
+import { WechatApiError, WechatTransportError, type WechatApiClient } from '@wxp/wechat-api';
+import type { Db } from 'mongodb';
+import pino from 'pino';
+import { responderBehaviour } from '../src/responder';
+import { wechatEvent } from '../../../test/support/wechat-events';
+
+/** The two collections the responder uses, in memory; `failStatus` makes setting that status fail. */
+function storeStandIn(failStatus?: string) {
+  const markers = new Map<string, Record<string, unknown>>();
+  const rules = {
+    _id: 'wxapp',
+    appId: 'wxapp',
+    rules: JSON.stringify({ menu: { K: { msgtype: 'text', text: { content: 'hi' } } }, welcome: {} }),
+  };
+  const db = {
+    collection: (name: string) =>
+      name === 'sent_replies'
+        ? {
+            insertOne: async (doc: { _id: string }) => {
+              if (markers.has(doc._id)) throw Object.assign(new Error('duplicate key'), { code: 11000 });
+              markers.set(doc._id, { ...doc });
+            },
+            updateOne: async (filter: { _id: string }, update: { $set: Record<string, unknown> }) => {
+              if (update.$set.status === failStatus) throw new Error('store unreachable');
+              Object.assign(markers.get(filter._id)!, update.$set);
+            },
+            deleteOne: async (filter: { _id: string; status: string }) => {
+              if (markers.get(filter._id)?.status === filter.status) markers.delete(filter._id);
+            },
+          }
+        : { findOne: async () => rules },
+  } as unknown as Db;
+  return { db, markers };
+}
+
+function apiThat(outcome: () => Promise<void>) {
+  const sends: string[] = [];
+  const api = {
+    sendCustomMessage: async (_appId: string, openId: string) => {
+      sends.push(openId);
+      await outcome();
+    },
+  } as unknown as WechatApiClient;
+  return { api, sends };
+}
+
+const click = () =>
+  ({
+    ...wechatEvent('wechat.menu.clicked', 'wxapp', 'oUser', Math.floor(Date.now() / 1000), { key: 'K' }),
+  }) as WechatEvent;
+
+async function handleTwice(api: WechatApiClient, db: Db, event: WechatEvent) {
+  const handle = responderBehaviour(api, pino({ level: 'silent' }), 3600).handler(db);
+  const delivered = [{ event, erased: false, offset: 1, partition: 0 }] as never;
+  const first = await handle(delivered).catch((error: unknown) => error);
+  const second = await handle(delivered).catch((error: unknown) => error);
+  return { first, second };
+}
+
+describe('the menu responder and what a send left uncertain', () => {
+  it('keeps the marker of a sent reply when recording it fails: the redelivery sends nothing', async () => {
+    const { db, markers } = storeStandIn('sent');
+    const { api, sends } = apiThat(async () => {});
+    const event = click();
+    const { first } = await handleTwice(api, db, event);
+    expect(first).toBeInstanceOf(Error);
+    expect(sends).toHaveLength(1);
+    expect(markers.get(event.id)).toMatchObject({ status: 'sending' });
+  });
+
+  it('records a send answered -1 or lost as unconfirmed and does not send it again', async () => {
+    for (const error of [
+      new WechatApiError('message/custom/send', -1, 'system busy'),
+      new WechatTransportError('message/custom/send', 'aborted'),
+    ]) {
+      const { db, markers } = storeStandIn();
+      const { api, sends } = apiThat(() => Promise.reject(error));
+      const event = click();
+      await handleTwice(api, db, event);
+      expect(sends).toHaveLength(1);
+      expect(markers.get(event.id)).toMatchObject({ status: 'unconfirmed' });
+    }
+  });
+
+  it('tries again, with the event, a send that provably never left', async () => {
+    const { db, markers } = storeStandIn();
+    let calls = 0;
+    const { api, sends } = apiThat(async () => {
+      if (calls++ === 0) throw new WechatTransportError('message/custom/send', 'ECONNREFUSED', false);
+    });
+    const event = click();
+    const { first, second } = await handleTwice(api, db, event);
+    expect(first).toBeInstanceOf(WechatTransportError);
+    expect(second).toBeUndefined();
+    expect(sends).toHaveLength(2);
+    expect(markers.get(event.id)).toMatchObject({ status: 'sent' });
+  });
+});
