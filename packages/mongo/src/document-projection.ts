@@ -8,7 +8,7 @@ export interface VersionedDocument {
   _id: string;
   position: number;
   /**
-   * The last events applied to the document, by the start of their id (see `eventId`): the same
+   * The last events applied to the document, by a hash of their id (see `eventId`): the same
    * event stored twice on a topic comes at a new offset, where the position does not stop it.
    */
   recentEvents?: string[];
