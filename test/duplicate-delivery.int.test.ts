@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ReadModels, Topics, type WechatEvent } from '@wxp/contracts';
+import { ReadModels, Topics, notUserActionTypes, type WechatEvent } from '@wxp/contracts';
 import { createKafka, type Kafka } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
@@ -21,6 +21,8 @@ import {
   testPseudonymOf,
 } from './support/privacy';
 import { caughtUp, startConsumers, type TestConsumer } from './support/running-consumers';
+import { documentedPushBody, documentedPushes } from './support/documented-pushes';
+import { parseXmlPush } from '../services/gateway/src/push-parser';
 
 /**
  * The same history for two accounts: once for one, every event stored twice for the other (the copy
@@ -66,12 +68,12 @@ afterAll(async () => {
   await closeSharedKeysDb();
 });
 
-function push(appId: string, openId: string, at: number, fields: Record<string, string>): WechatEvent {
+function push(appId: string, openId: string, at: number, fields: Record<string, unknown>): WechatEvent {
   return canonicalEvent(appId, {
+    ...fields,
     ToUserName: 'gh_duplicates',
     FromUserName: openId,
     CreateTime: String(start + at),
-    ...fields,
   }) as WechatEvent;
 }
 
@@ -109,6 +111,10 @@ function history(appId: string): WechatEvent[] {
       dataschema: 'urn:wxp:schema:wechat.user.erased:v1',
       data: { appId, requestedAt: start + 14 },
     } as WechatEvent,
+    // Every other declared type, from WeChat's documented example of it, for Alice, who follows again.
+    ...documentedPushes.map((documented, i) =>
+      push(appId, alice, 20 + i, parseXmlPush(documentedPushBody(documented.fixture, 'xml'))),
+    ),
   ];
 }
 
@@ -229,6 +235,11 @@ describe('an event stored twice on a topic', () => {
     });
     expect(Object.keys(single.subscribers as object)).toEqual(users);
     expect(Object.keys(single.profiles as object)).toEqual(users);
+    // Alice's last activity is her last push of her own doing, not the receipts after it.
+    const lastOwnPush = documentedPushes.findLastIndex((p) => !notUserActionTypes.has(p.type as never));
+    expect((single.subscribers as Record<string, Doc>).oDupAlice?.lastActivityAt).toEqual(
+      new Date((start + 20 + lastOwnPush) * 1000),
+    );
     expect(doubled).toEqual(single);
   });
 });

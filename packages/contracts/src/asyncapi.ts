@@ -3,6 +3,7 @@ import { CLOUD_EVENT_CONTENT_TYPE, EventHeaders } from './cloud-event';
 import type { EventDefinition } from './event-definition';
 import { Topics, topicCatalogue } from './topics';
 import { allEventDefinitions } from './event-catalogue';
+import { documentedPushesOf } from './typed-push-events';
 
 const messageName = (definition: EventDefinition) => definition.type.replace(/\./g, '_');
 
@@ -16,7 +17,8 @@ const aboutPersonalData =
   " On wechat.events.v2 and wechat.profiles.v2 the Kafka key and `subject` are the user's pseudonym " +
   '(HMAC-SHA256 keyed by PRIVACY_KEY over appId and openId), and every personal field (openId, unionId, ' +
   'remark, every push field but ToUserName, CreateTime, MsgType, Event, EventKey, Ticket, MenuId and ' +
-  "MsgId) is sealed with AES-256-GCM under the user's data key, named by the `datakeyid` extension, as " +
+  'MsgId, and every property a schema marks with x-sealed, which holds the shape of its value once opened) ' +
+  "is sealed with AES-256-GCM under the user's data key, named by the `datakeyid` extension, as " +
   '`wxp1.<nonce>.<ciphertext>`; `wxp1.erased` marks a field written after the key had gone. Readers open ' +
   'events with the @wxp/privacy package (EventOpener over the user_data_keys collection and PRIVACY_KEY); ' +
   'a user whose keys were destroyed (unfollow, erasure request) reads as erased, for good.';
@@ -60,6 +62,16 @@ export function asyncApiDocument(definitions: readonly EventDefinition[] = allEv
         title: d.type,
         contentType: CLOUD_EVENT_CONTENT_TYPE,
         summary: `CloudEvents 1.0 structured mode; type ${d.type}, version ${d.version}, dataschema ${d.dataschema}`,
+        ...(documentedPushesOf[d.type]
+          ? {
+              description:
+                `Made from WeChat pushes with ${documentedPushesOf[d.type]!.pushes}. WeChat's documented examples: ` +
+                documentedPushesOf[d.type]!.fixtures.map(
+                  (f) => `packages/contracts/fixtures/pushes/${f}.xml`,
+                ).join(', ') +
+                ' (and .json).',
+            }
+          : {}),
         headers: {
           type: 'object',
           properties: {

@@ -11,3 +11,5 @@ export * from './user-key';
 export * from './read-models';
 export * from './admin-events';
 export * from './profile-events';
+export * from './push-event-base';
+export * from './typed-push-events';

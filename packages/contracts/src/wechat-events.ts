@@ -1,27 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { CloudEvent } from './cloud-event';
 import { defineEvent, type DataOf } from './event-definition';
+import { MessageId, userEventBase } from './push-event-base';
 import { Topics } from './topics';
-
-/**
- * Every field of the push as WeChat sent it: values are strings (ids stay exact), nested elements
- * stay objects or arrays, names are made safe for MongoDB (no leading `$`, no `.`).
- */
-const PushFields = Type.Record(Type.String(), Type.Unknown(), {
-  description:
-    "All fields of the push, as received, with MongoDB-safe names; every value but the account's own (ToUserName, CreateTime, MsgType, Event, EventKey, Ticket, MenuId, MsgId) sealed with the user's data key",
-});
-
-const userEventBase = {
-  appId: Type.String({ minLength: 1, description: 'The account the push was sent to (our appId)' }),
-  openId: Type.String({
-    minLength: 1,
-    description: "FromUserName: the user, unique per account; sealed with the user's data key",
-  }),
-  accountId: Type.String({ description: "ToUserName: the account's original id (gh_…)" }),
-  createTime: Type.Integer({ minimum: 0, description: 'CreateTime of the push, seconds since the epoch' }),
-  fields: PushFields,
-};
+import { kfSessionDefinitions, receiptDefinitions, typedUserPushDefinitions } from './typed-push-events';
 
 const sceneFields = {
   scene: Type.String({
@@ -97,9 +79,7 @@ export const MessageReceived = defineEvent(
   Type.Object({
     ...userEventBase,
     msgType: Type.Union(userMessageTypes.map((t) => Type.Literal(t))),
-    msgId: Type.Optional(
-      Type.String({ pattern: '^[0-9]+$', description: 'MsgId, a 64-bit integer as a string' }),
-    ),
+    msgId: Type.Optional(MessageId),
   }),
 );
 
@@ -140,6 +120,9 @@ export const wechatEventDefinitions = [
   MessageReceived,
   EventReceived,
   UserErased,
+  ...typedUserPushDefinitions,
+  ...kfSessionDefinitions,
+  ...receiptDefinitions,
 ] as const;
 
 type Definitions = (typeof wechatEventDefinitions)[number];
@@ -154,3 +137,11 @@ export type WechatEventOf<T extends WechatEventType> = Extract<WechatEvent, { ty
 
 /** What a WeChat push becomes: every event type of the events topic but the platform's own erasure. */
 export type PushEvent = Exclude<WechatEvent, WechatEventOf<'wechat.user.erased'>>;
+
+/**
+ * Pushes WeChat sends about a user in which the user did nothing: receipts of what the account sent
+ * and changes an agent made to a customer-service session. They say nothing of the user's activity.
+ */
+export const notUserActionTypes: ReadonlySet<PushEvent['type']> = new Set(
+  [...receiptDefinitions, ...kfSessionDefinitions].map((d) => d.type),
+);

@@ -15,6 +15,12 @@ import {
   schemaProblems,
   topicCatalogue,
   allEventDefinitions,
+  documentedPushesOf,
+  kfSessionDefinitions,
+  LocationReported,
+  receiptDefinitions,
+  sealedPropertiesOf,
+  typedUserPushDefinitions,
 } from '@wxp/contracts';
 
 describe('published schemas', () => {
@@ -176,5 +182,32 @@ describe('the AsyncAPI document', () => {
       const ref = message?.payload.properties.data.$ref ?? '';
       expect(existsSync(join(dirname(file), ref))).toBe(true);
     }
+  });
+});
+
+describe('the typed pushes', () => {
+  const typed = [...typedUserPushDefinitions, ...kfSessionDefinitions, ...receiptDefinitions];
+  const fixtureDir = join(dirname(require.resolve('@wxp/contracts/package.json')), 'fixtures', 'pushes');
+
+  it.each(typed.map((d) => [d.type, d] as const))(
+    "%s names the pushes it is made from and WeChat's documented example of each, in XML and JSON",
+    (type, definition) => {
+      const documented = documentedPushesOf[type];
+      expect(documented?.fixtures.length).toBeGreaterThan(0);
+      for (const fixture of documented?.fixtures ?? [])
+        for (const format of ['xml', 'json'])
+          expect(existsSync(join(fixtureDir, `${fixture}.${format}`))).toBe(true);
+      expect(definition.version).toBe(1);
+      expect(definition.topic).toBe(Topics.events);
+    },
+  );
+
+  it('a sealed property is a sealed string on the topic, and says what it opens to', () => {
+    const latitude = (LocationReported.schema.properties as Record<string, Record<string, unknown>>).latitude;
+    expect(latitude).toMatchObject({ type: 'string', pattern: '^wxp1\\.', 'x-sealed': { type: 'number' } });
+    expect(sealedPropertiesOf(LocationReported.schema)).toEqual(['latitude', 'longitude', 'precision']);
+    expect(schemaProblems(LocationReported.type, { latitude: 23.1 }).join()).toMatch(
+      /latitude must be string/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '@wxp/contracts';
+import { UserErased, sealedPropertiesOf, wechatEventDefinitions, type CloudEvent } from '@wxp/contracts';
 import { ERASED_VALUE, isSealedValue, openValue, sealValue } from './sealed-value';
 
 /**
@@ -17,17 +17,19 @@ export const CLEAR_PUSH_FIELDS: ReadonlySet<string> = new Set([
   'MsgID',
 ]);
 
+/**
+ * The personal top-level fields of each type that carries any: `openId` of every push's event, the
+ * profile's ids, and whatever a type declares sealed (see `Sealed` in @wxp/contracts).
+ */
 const personalDataFields: Readonly<Record<string, readonly string[]>> = {
-  'wechat.user.subscribed': ['openId'],
-  'wechat.user.unsubscribed': ['openId'],
-  'wechat.qrcode.scanned': ['openId'],
-  'wechat.menu.clicked': ['openId'],
-  'wechat.menu.viewed': ['openId'],
-  'wechat.message.received': ['openId'],
-  'wechat.event.received': ['openId'],
   'wechat.profile.fetched': ['openId', 'unionId', 'remark'],
   'wechat.profile.fetch_failed': ['openId'],
   'wechat.profile.erased': ['openId'],
+  ...Object.fromEntries(
+    wechatEventDefinitions
+      .filter((definition) => definition.type !== UserErased.type)
+      .map((definition) => [definition.type, ['openId', ...sealedPropertiesOf(definition.schema)]]),
+  ),
 };
 
 /** Event types whose `data.fields` holds a push, sealed field by field. */

@@ -42,28 +42,51 @@ export function buildPush(
   fields: PushFieldValues,
   options: { timestamp?: number; nonce?: string } = {},
 ): BuiltPush {
+  const serialise = target.format === 'json' ? pushJson : pushXml;
+  return buildPushOfBody(target, serialise(fields), {
+    ...options,
+    toUserName: String(fields.ToUserName ?? ''),
+    fromUserName: String(fields.FromUserName ?? ''),
+  });
+}
+
+/**
+ * The query and body WeChat sends for a push body written out in full (XML or JSON, as the
+ * account's format): signed, and encrypted as the account's mode says. In compatible mode the
+ * plain body gets an `Encrypt` field beside its own.
+ */
+export function buildPushOfBody(
+  target: PushTarget,
+  plain: string,
+  options: { toUserName: string; fromUserName: string; timestamp?: number; nonce?: string },
+): BuiltPush {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   // 48 random bits: a gateway refuses a second body under a query it has seen, so two pushes built
   // in the same second must not share a nonce (32 bits collide within a few tens of thousands).
   const nonce = options.nonce ?? String(randomBytes(6).readUIntBE(0, 6));
   const json = target.format === 'json';
-  const serialise = json ? pushJson : pushXml;
   const contentType = json ? 'application/json' : 'text/xml';
   const params = new URLSearchParams({
     signature: wechatSignature(target.token, timestamp, nonce),
     timestamp,
     nonce,
-    openid: String(fields.FromUserName ?? ''),
+    openid: options.fromUserName,
   });
-  const plain = serialise(fields);
   if (target.encryptMode === 'plain') return { query: params.toString(), body: plain, contentType };
 
   const encrypted = encryptMessage(plain, aesKeyOf(target.encodingAESKey), target.appId);
   params.set('encrypt_type', 'aes');
   params.set('msg_signature', wechatSignature(target.token, timestamp, nonce, encrypted));
-  const outer: PushFieldValues =
-    target.encryptMode === 'safe'
-      ? { ToUserName: fields.ToUserName ?? '', Encrypt: encrypted }
-      : { ...fields, Encrypt: encrypted };
-  return { query: params.toString(), body: serialise(outer), contentType };
+  let body: string;
+  if (target.encryptMode === 'safe') {
+    body = (json ? pushJson : pushXml)({ ToUserName: options.toUserName, Encrypt: encrypted });
+  } else if (json) {
+    // Spliced in, not parsed and written again: a 64-bit MsgId would not survive JSON.parse.
+    const end = plain.lastIndexOf('}');
+    body = `${plain.slice(0, end)},${JSON.stringify('Encrypt')}:${JSON.stringify(encrypted)}${plain.slice(end)}`;
+  } else {
+    const end = plain.lastIndexOf('</xml>');
+    body = `${plain.slice(0, end)}<Encrypt><![CDATA[${encrypted}]]></Encrypt>${plain.slice(end)}`;
+  }
+  return { query: params.toString(), body, contentType };
 }

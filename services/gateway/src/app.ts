@@ -114,6 +114,13 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     sealSeconds.observe(Number(process.hrtime.bigint() - sealing) / 1e9);
     return result;
   };
+  const untypedPushes = new Counter({
+    name: 'wxp_gateway_untyped_pushes_total',
+    help: 'Pushes published under a generic type (wechat.event.received or wechat.message.received), by the declared type their kind has when it has WeChat\'s documented shape, or "undeclared"',
+    labelNames: ['expected'] as const,
+    registers: [deps.metrics],
+  });
+  const countUntyped = (expected: string) => untypedPushes.inc({ expected });
   const decryptFailures = new Counter({
     name: 'wxp_gateway_decrypt_failures_total',
     help: 'Encrypted pushes refused as decrypt_failed: ciphertext (its shape) or plaintext (any check after decrypting)',
@@ -234,7 +241,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       const body = typeof ctx.request.body === 'string' ? ctx.request.body : '';
       let event: PushEvent;
       try {
-        event = toCanonicalEvent(appId, openPush(served, query, body), deps.pseudonymOf);
+        event = toCanonicalEvent(appId, openPush(served, query, body), deps.pseudonymOf, countUntyped);
       } catch (error) {
         if (error instanceof PushRejection) return refuseRejection(appId, error);
         if (error instanceof MalformedPushError) return refuse(appId, 400, 'malformed', error.message);

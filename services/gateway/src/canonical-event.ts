@@ -7,6 +7,7 @@ import {
   UserSubscribed,
   UserUnsubscribed,
   canonicalEventId,
+  openedSchemaProblems,
   sourceOfApp,
   userMessageTypes,
   type EventDefinition,
@@ -14,6 +15,7 @@ import {
   type PushEvent,
 } from '@wxp/contracts';
 import { optionalText, pushEnvelopeOf, type PushFields } from './push-parser';
+import { subscriptionMsgIdsOf, typedReadingOf } from './typed-pushes';
 
 const QR_SCENE_PREFIX = 'qrscene_';
 const MAX_SCENE_ID = 4294967295;
@@ -32,19 +34,37 @@ function isUserMessageType(msgType: string): msgType is UserMessageType {
 export type PseudonymOf = (appId: string, openId: string) => string;
 
 /**
+ * Told of each push that becomes a generic event: `expected` is the declared type a push of its
+ * kind has when it has WeChat's documented shape, or `undeclared` for kinds without one.
+ */
+export type UntypedPushListener = (expected: string) => void;
+
+const MESSAGE_ID = /^[0-9]+$/;
+
+/**
  * Turns one verified push into the one canonical event it stands for, personal fields still in
  * clear (they are sealed before publishing). Pure: the same push always gives the same event, id
  * included, so WeChat's retries collapse downstream. The id is computed over the pseudonym, not the
  * openId, so that someone holding an openId cannot confirm it against the log.
  */
-export function toCanonicalEvent(appId: string, fields: PushFields, pseudonymOf: PseudonymOf): PushEvent {
+export function toCanonicalEvent(
+  appId: string,
+  fields: PushFields,
+  pseudonymOf: PseudonymOf,
+  onUntyped?: UntypedPushListener,
+): PushEvent {
   const envelope = pushEnvelopeOf(fields);
   const pseudonym = pseudonymOf(appId, envelope.fromUserName);
   const eventName = optionalText(fields, 'Event');
   const eventKey = optionalText(fields, 'EventKey');
-  // WeChat spells it MsgID in job receipts (TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH) and in
-  // subscribe_msg_sent_event: two receipts for one user in one second differ only there.
-  const msgId = optionalText(fields, 'MsgId') ?? optionalText(fields, 'MsgID');
+  // WeChat spells it MsgID in job receipts (TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH) and in the
+  // items of subscribe_msg_sent_event: two receipts for one user in one second differ only there.
+  const msgId =
+    optionalText(fields, 'MsgId') ??
+    optionalText(fields, 'MsgID') ??
+    (eventName === 'subscribe_msg_sent_event' ? subscriptionMsgIdsOf(fields) : undefined);
+  // A message's id is a number; anything else stays in `fields` only.
+  const messageId = msgId !== undefined && MESSAGE_ID.test(msgId) ? { msgId } : {};
   const base = {
     appId,
     openId: envelope.fromUserName,
@@ -88,7 +108,12 @@ export function toCanonicalEvent(appId: string, fields: PushFields, pseudonymOf:
       case 'scan': {
         const scene = sceneOf(eventKey);
         if (scene) return envelopeFor(QrcodeScanned, { ...base, ...scene, ...withTicket }) as PushEvent;
-        break;
+        onUntyped?.(QrcodeScanned.type);
+        return envelopeFor(EventReceived, {
+          ...base,
+          msgType: envelope.msgType,
+          event: eventName,
+        }) as PushEvent;
       }
       case 'click':
         return envelopeFor(MenuClicked, { ...base, key: eventKey ?? '' }) as PushEvent;
@@ -104,11 +129,24 @@ export function toCanonicalEvent(appId: string, fields: PushFields, pseudonymOf:
         break;
     }
   }
+  const typed = typedReadingOf(envelope.msgType, eventName, fields);
+  if (typed?.data) {
+    const data = {
+      ...base,
+      ...(envelope.msgType === 'event' ? {} : messageId),
+      ...typed.data,
+    };
+    // The event must have the shape its type declares, or it is kept under the generic type.
+    if (openedSchemaProblems(typed.definition.type, data).length === 0)
+      return envelopeFor(typed.definition, data) as PushEvent;
+  }
+  // Text has its declared type: the message event.
+  if (envelope.msgType !== 'text') onUntyped?.(typed?.definition.type ?? 'undeclared');
   if (isUserMessageType(envelope.msgType)) {
     return envelopeFor(MessageReceived, {
       ...base,
       msgType: envelope.msgType,
-      ...(msgId === undefined ? {} : { msgId }),
+      ...messageId,
     }) as PushEvent;
   }
   return envelopeFor(EventReceived, {

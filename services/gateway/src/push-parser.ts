@@ -83,7 +83,9 @@ const REPEATED_ELEMENTS: readonly (readonly string[])[] = [
   // JSON pushes carry a subscribe_msg event's items at the top.
   ['List'],
   ['CopyrightCheckResult', 'ResultList', 'item'],
+  ['ArticleUrlResult', 'ResultList', 'item'],
   ['PublishEventInfo', 'article_detail', 'item'],
+  ['PublishEventInfo', 'fail_idx'],
 ];
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -99,17 +99,15 @@ describe('canonical events', () => {
     expect(event.data.fields).toMatchObject({ Content: '  hello <b> ', MsgId: '6972028683187026694' });
   });
 
-  it('any other event is kept whole, nested structure included', () => {
+  it('an event without a type of its own is kept whole, nested structure included', () => {
     const event = eventOf(
-      '<MsgType>event</MsgType><Event>pic_weixin</Event><EventKey>k</EventKey><SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum>abc</PicMd5Sum></item></PicList></SendPicsInfo>',
+      '<MsgType>event</MsgType><Event>shakearoundusershake</Event><ChosenBeacon><Uuid>u</Uuid><Major>1</Major></ChosenBeacon>',
     );
     expect(event).toMatchObject({
       type: 'wechat.event.received',
-      data: { event: 'pic_weixin', msgType: 'event' },
+      data: { event: 'shakearoundusershake', msgType: 'event' },
     });
-    expect(event.data.fields).toMatchObject({
-      SendPicsInfo: { Count: '1', PicList: { item: [{ PicMd5Sum: 'abc' }] } },
-    });
+    expect(event.data.fields).toMatchObject({ ChosenBeacon: { Uuid: 'u', Major: '1' } });
   });
 
   it('a SCAN without a scene is kept rather than dropped', () => {

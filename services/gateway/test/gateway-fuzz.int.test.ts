@@ -5,6 +5,8 @@ import { startGateway, type RunningGateway } from '../../../test/support/running
 import { TopicReader } from '../../../test/support/topic-reader';
 import { closeSharedKeysDb, sharedKeysDb, testOpener } from '../../../test/support/privacy';
 import { eventFields, signedPush, testAccount, type SignedPush } from '../../../test/support/wechat-push';
+import { documentedPushBody, documentedPushes } from '../../../test/support/documented-pushes';
+import { buildPushOfBody } from '@wxp/wechat-push';
 
 // Thousands of random and mutated bodies: the gateway must answer each with 200 or a 4xx (never a
 // 5xx, never a crash), and only pushes it answered 200 may reach the topic.
@@ -57,7 +59,11 @@ const mutation = fc.oneof(
       '"',
       '{',
       '}',
+      '[',
+      ']',
       ',',
+      '<item>',
+      '</item>',
       '0e999999',
       '9'.repeat(40),
     ),
@@ -97,6 +103,25 @@ describe('gateway fuzzing', () => {
           },
         ),
         { numRuns: 800 },
+      );
+    },
+    120_000,
+  );
+
+  it.each([plainXml, plainJson].map((a) => [a.format, a] as const))(
+    "survives mutations of WeChat's documented pushes, in %s: every typed reading refuses or falls back, never fails",
+    async (_format, account) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...documentedPushes),
+          fc.array(mutation, { minLength: 0, maxLength: 4 }),
+          async (documented, mutations) => {
+            const body = mutate(documentedPushBody(documented.fixture, account.format ?? 'xml'), mutations);
+            const push = buildPushOfBody(account, body, { toUserName: 'gh_fuzz', fromUserName: 'oFuzz' });
+            await send(account.appId, push);
+          },
+        ),
+        { numRuns: 600 },
       );
     },
     120_000,

@@ -1,4 +1,4 @@
-import { Topics, schemaProblems } from '@wxp/contracts';
+import { Topics, openedSchemaProblems, schemaProblems } from '@wxp/contracts';
 import type { Account } from '@wxp/accounts';
 import { DATA_KEYS_COLLECTION } from '@wxp/privacy';
 import { eventually, uniqueName } from '../../../test/support/infrastructure';
@@ -92,8 +92,14 @@ const pushTypes: [
         Longitude: '113.352425',
         Precision: '119.385040',
       }),
+    'wechat.location.reported',
+    { latitude: 23.137466, longitude: 113.352425, precision: 119.38504 },
+  ],
+  [
+    'an event without a type of its own',
+    (a, o) => eventFields(a, o, 'user_get_card', { CardId: 'pFS7Fjg8kV1IdDz01r4SQwMkuCKc' }),
     'wechat.event.received',
-    { event: 'LOCATION' },
+    { event: 'user_get_card' },
   ],
 ];
 
@@ -114,7 +120,8 @@ describe('gateway over the real broker', () => {
       data: { ...data, openId },
     });
     expect(found?.erased).toBe(false);
-    expect(schemaProblems(type, found?.event.data)).toEqual([]);
+    expect(schemaProblems(type, found?.stored.data)).toEqual([]);
+    expect(openedSchemaProblems(type, found?.event.data)).toEqual([]);
   });
 
   it.each(modes.map((a) => [`${a.encryptMode} mode with ${a.format} bodies`, a] as const))(
@@ -286,7 +293,10 @@ describe('personal data on the topic', () => {
       type: 'wechat.message.received',
       data: { openId, fields: { FromUserName: openId, Content: content } },
     });
-    expect(location).toMatchObject({ type: 'wechat.event.received', data: { openId, fields: coordinates } });
+    expect(location).toMatchObject({
+      type: 'wechat.location.reported',
+      data: { openId, fields: coordinates, latitude: 23.137466, longitude: 113.352425 },
+    });
   });
 
   it('a follow gets a fresh data key, and the events after it are sealed with that key', async () => {

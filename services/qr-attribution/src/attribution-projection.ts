@@ -83,15 +83,8 @@ export function attributionUserProjection(): DocumentProjection<WechatEvent, Att
             unsubscribedAt: time(event),
             position,
           };
-        case 'wechat.menu.clicked':
-        case 'wechat.menu.viewed':
-        case 'wechat.message.received':
-        case 'wechat.event.received':
+        default:
           return current ? { ...current, position } : null;
-        default: {
-          const unhandled: never = event;
-          return unhandled;
-        }
       }
     },
   };

@@ -1,4 +1,4 @@
-import { chinaDayOf, type WechatEvent } from '@wxp/contracts';
+import { chinaDayOf, notUserActionTypes, type WechatEvent } from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
@@ -34,7 +34,7 @@ const at = (event: WechatEvent) => new Date(event.time);
 
 /**
  * subscribe starts (or, after a tombstone, restarts) a follower, unsubscribe leaves a tombstone, and
- * any other event of a follower moves their last activity. Anything that happened at or before the
+ * any other event a follower caused moves their last activity. Anything that happened at or before the
  * unsubscribe a tombstone records is a late arrival and changes nothing.
  */
 /** The pseudonym events of the events topic carry as their subject. */
@@ -84,22 +84,16 @@ export function subscriberProjection(): DocumentProjection<WechatEvent, Subscrib
             unsubscribedAt: time,
             position,
           };
-        case 'wechat.qrcode.scanned':
-        case 'wechat.menu.clicked':
-        case 'wechat.menu.viewed':
-        case 'wechat.message.received':
-        case 'wechat.event.received':
-          if (!follower) return current ? { ...current, position } : null;
+        default:
+          // Receipts and agents' session changes are about the user, not by them.
+          if (!follower || notUserActionTypes.has(event.type))
+            return current ? { ...current, position } : null;
           return {
             ...follower,
             lastActivityAt: time > follower.lastActivityAt ? time : follower.lastActivityAt,
             lastEventId: event.id,
             position,
           };
-        default: {
-          const unhandled: never = event;
-          return unhandled;
-        }
       }
     },
   };
