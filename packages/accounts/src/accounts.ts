@@ -19,6 +19,11 @@ const AccountSchema = Type.Object(
      * keeps their history. 0 (the default): destroyed at once. At most 30 days.
      */
     erasureGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ERASURE_GRACE_SECONDS })),
+    /**
+     * How replies reach the account's users: `custom` (the default) through message/custom/send,
+     * `passive` inside the HTTP answer to the push itself.
+     */
+    replyChannel: Type.Optional(Type.Union([Type.Literal('passive'), Type.Literal('custom')])),
   },
   { additionalProperties: false },
 );
@@ -35,6 +40,15 @@ export interface Account extends AccountEntry {
 /** The account's grace period before an unfollower's data key is destroyed; 0 when not set. */
 export function erasureGraceSecondsOf(account: Pick<Account, 'erasureGraceSeconds'> | undefined): number {
   return account?.erasureGraceSeconds ?? 0;
+}
+
+/**
+ * Whether replies to this account's pushes go inside the HTTP answer. WeChat documents passive
+ * replies for XML bodies only: a passive account with JSON bodies is answered `success`, and its
+ * replies go through the customer-service API.
+ */
+export function repliesInAnswer(account: Pick<Account, 'replyChannel' | 'format'> | undefined): boolean {
+  return account?.replyChannel === 'passive' && account.format === 'xml';
 }
 
 export class AccountsError extends Error {

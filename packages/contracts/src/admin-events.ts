@@ -38,6 +38,27 @@ export const ReplyRulesSet = defineEvent(
     welcome: Type.Record(Type.String(), CustomMessage, {
       description: 'Welcome per QR scene, and "default" for follows without one',
     }),
+    scan: Type.Optional(
+      Type.Record(Type.String(), CustomMessage, {
+        description: 'Reply to a follower scanning a campaign code, per scene, and "default"',
+      }),
+    ),
+    keywords: Type.Optional(
+      Type.Object(
+        {
+          rules: Type.Array(
+            Type.Object({
+              match: Type.Union([Type.Literal('exact'), Type.Literal('contains')]),
+              keyword: Type.String({ minLength: 1, maxLength: 300 }),
+              reply: CustomMessage,
+            }),
+            { maxItems: 200, description: 'Tried in order; the first that matches answers' },
+          ),
+          default: Type.Optional(CustomMessage),
+        },
+        { description: 'Replies to text messages: exact or contains, first match wins, then the default' },
+      ),
+    ),
     actor: Actor,
   }),
 );

@@ -111,6 +111,28 @@ export const UserErased = defineEvent(
   }),
 );
 
+/**
+ * A reply went to a user: inside the HTTP answer to their push (`passive`) or through the
+ * customer-service API (`custom`). Names the rule and the kind of message, nothing the user sent.
+ */
+export const ReplySent = defineEvent(
+  'wechat.reply.sent',
+  1,
+  Topics.events,
+  Type.Object({
+    appId: Type.String({ minLength: 1, description: 'The account that replied' }),
+    replyTo: Type.String({ minLength: 1, description: 'The id of the event of the push answered' }),
+    channel: Type.Union([Type.Literal('passive'), Type.Literal('custom')]),
+    rule: Type.String({
+      minLength: 1,
+      description:
+        'Which rule answered: menu:<key>, welcome:<scene>, scan:<scene>, keywords:<n> or keywords:default',
+    }),
+    messageType: Type.String({ minLength: 1, description: 'msgtype of the reply: text, image, news, …' }),
+    sentAt: Type.Integer({ minimum: 0, description: 'When it was sent, seconds since the epoch' }),
+  }),
+);
+
 export const wechatEventDefinitions = [
   UserSubscribed,
   UserUnsubscribed,
@@ -120,6 +142,7 @@ export const wechatEventDefinitions = [
   MessageReceived,
   EventReceived,
   UserErased,
+  ReplySent,
   ...typedUserPushDefinitions,
   ...kfSessionDefinitions,
   ...receiptDefinitions,
@@ -135,13 +158,15 @@ export type WechatEvent = {
 export type WechatEventType = WechatEvent['type'];
 export type WechatEventOf<T extends WechatEventType> = Extract<WechatEvent, { type: T }>;
 
-/** What a WeChat push becomes: every event type of the events topic but the platform's own erasure. */
-export type PushEvent = Exclude<WechatEvent, WechatEventOf<'wechat.user.erased'>>;
+/** What a WeChat push becomes: every event type of the events topic but the platform's own. */
+export type PushEvent = Exclude<WechatEvent, WechatEventOf<'wechat.user.erased' | 'wechat.reply.sent'>>;
 
 /**
- * Pushes WeChat sends about a user in which the user did nothing: receipts of what the account sent
- * and changes an agent made to a customer-service session. They say nothing of the user's activity.
+ * Events about a user in which the user did nothing: WeChat's receipts of what the account sent,
+ * changes an agent made to a customer-service session, and replies. They say nothing of the user's
+ * activity.
  */
-export const notUserActionTypes: ReadonlySet<PushEvent['type']> = new Set(
-  [...receiptDefinitions, ...kfSessionDefinitions].map((d) => d.type),
-);
+export const notUserActionTypes: ReadonlySet<WechatEventType> = new Set([
+  ...[...receiptDefinitions, ...kfSessionDefinitions].map((d) => d.type),
+  ReplySent.type,
+]);

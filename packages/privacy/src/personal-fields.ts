@@ -1,4 +1,4 @@
-import { UserErased, sealedPropertiesOf, wechatEventDefinitions, type CloudEvent } from '@wxp/contracts';
+import { sealedPropertiesOf, wechatEventDefinitions, type CloudEvent } from '@wxp/contracts';
 import { ERASED_VALUE, isSealedValue, openValue, sealValue } from './sealed-value';
 
 /**
@@ -27,7 +27,8 @@ const personalDataFields: Readonly<Record<string, readonly string[]>> = {
   'wechat.profile.erased': ['openId'],
   ...Object.fromEntries(
     wechatEventDefinitions
-      .filter((definition) => definition.type !== UserErased.type)
+      // The platform's own events (an erasure, a reply) name no user's openId and carry nothing of theirs.
+      .filter((definition) => 'openId' in (definition.schema.properties as object))
       .map((definition) => [definition.type, ['openId', ...sealedPropertiesOf(definition.schema)]]),
   ),
 };

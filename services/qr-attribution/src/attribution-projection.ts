@@ -1,4 +1,4 @@
-import { chinaDayOf, type WechatEvent, type WechatEventOf } from '@wxp/contracts';
+import { chinaDayOf, type PushEvent, type WechatEvent } from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
@@ -23,7 +23,11 @@ export interface FormerFollower extends VersionedDocument {
   unsubscribedAt: Date;
 }
 
-type PushOf = Exclude<WechatEvent, WechatEventOf<'wechat.user.erased'>>;
+type PushOf = PushEvent;
+
+/** The platform's own events: an erasure or a reply holds nothing about codes. */
+const isPlatformEvent = (event: WechatEvent): event is Exclude<WechatEvent, PushEvent> =>
+  event.type === 'wechat.user.erased' || event.type === 'wechat.reply.sent';
 
 const time = (event: PushOf) => new Date(event.data.createTime * 1000);
 
@@ -43,7 +47,7 @@ export function attributionUserProjection(): DocumentProjection<WechatEvent, Att
     eventId: (event) => event.id,
     evolve(current, event, position) {
       // Nothing personal is kept here, so an erasure only moves the position on.
-      if (event.type === 'wechat.user.erased') return current ? { ...current, position } : null;
+      if (isPlatformEvent(event)) return current ? { ...current, position } : null;
       if (isLate(current, event)) return current ? { ...current, position } : null;
       const _id = pseudonymOf(event);
       const follower = current?.state === 'following' ? current : null;
@@ -116,7 +120,7 @@ export function campaignChangeOf(
   partition: number,
 ): CampaignChange | undefined {
   const { event, before } = transition;
-  if (event.type === 'wechat.user.erased' || isLate(before, event)) return undefined;
+  if (isPlatformEvent(event) || isLate(before, event)) return undefined;
   const change = (scene: string | undefined, measure: CampaignMeasure): CampaignChange | undefined =>
     scene === undefined
       ? undefined

@@ -1,0 +1,4 @@
+export * from './rules';
+export * from './passive-reply';
+export * from './message-validation';
+export * from './rules-book';
