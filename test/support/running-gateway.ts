@@ -8,6 +8,7 @@ import { AccountDirectory } from '../../services/gateway/src/account-directory';
 import { createGatewayApp } from '../../services/gateway/src/app';
 import { gatewayServerDefaults } from '../../services/gateway/src/config';
 import { sealerFor } from '../../services/gateway/src/sealing';
+import type { ReplyRulesSource } from '../../services/gateway/src/reply-rules-feed';
 import { kafkaBrokers } from './infrastructure';
 import { sharedKeysDb, testPrivacyKey, testPseudonymOf } from './privacy';
 import type { SignedPush } from './wechat-push';
@@ -33,6 +34,8 @@ export async function startGateway(
     /** Where users' data keys go: the consumers' store. Default: the run's shared keys database. */
     keysDb?: Db;
     privacyKey?: string;
+    /** Where accounts that reply inside the answer find their rules. */
+    replyRules?: ReplyRulesSource;
   } = {},
 ): Promise<RunningGateway> {
   const privacyKey = options.privacyKey ?? testPrivacyKey;
@@ -50,6 +53,7 @@ export async function startGateway(
       isBrokerConnected: () => publisher.isConnected,
       pseudonymOf: (appId, openId) => testPseudonymOf(appId, openId, privacyKey),
       seal: sealerFor(keys),
+      ...(options.replyRules ? { replyRules: options.replyRules } : {}),
       isStoreReachable: async () => {
         await keysDb.command({ ping: 1 });
       },

@@ -1,5 +1,8 @@
 import Router from '@koa/router';
-import { Topics, type PushEvent } from '@wxp/contracts';
+import { repliesInAnswer } from '@wxp/accounts';
+import { ReplySent, Topics, derivedEventId, type PushEvent, type WechatEvent } from '@wxp/contracts';
+import { passiveReplyXml, replyFor, type ChosenReply } from '@wxp/reply-rules';
+import { encryptedReplyXml } from '@wxp/wechat-push';
 import type { OutgoingEvent } from '@wxp/kafka';
 import {
   Counter,
@@ -17,6 +20,7 @@ import type { AccountDirectory } from './account-directory';
 import { partitionKeyOf, toCanonicalEvent, type PseudonymOf } from './canonical-event';
 import { DuplicateSuppressor } from './duplicate-suppressor';
 import { MalformedPushError } from './push-parser';
+import type { ReplyRulesSource } from './reply-rules-feed';
 import {
   PushRejection,
   openPush,
@@ -45,6 +49,8 @@ export interface GatewayDeps {
   ackTimeoutMs: number;
   /** Signed plain-mode queries remembered against replay, at most (see SignedQueryMemory). */
   replayMemoryEntries?: number;
+  /** The reply rules, for accounts that reply inside the answer; without it they reply nothing. */
+  replyRules?: ReplyRulesSource;
   now?: () => number;
 }
 
@@ -61,6 +67,14 @@ function loggableAppId(appId: string): string {
 }
 
 class AckTimeoutError extends Error {}
+
+/** A reply inside the answer: the XML before any encryption, and the event recording it. */
+interface PassiveReply {
+  xml: string;
+  record: WechatEventOfReply;
+}
+
+type WechatEventOfReply = Extract<WechatEvent, { type: 'wechat.reply.sent' }>;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -127,7 +141,14 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     labelNames: ['failure'] as const,
     registers: [deps.metrics],
   });
-  const duplicates = new DuplicateSuppressor();
+  const replies = new Counter({
+    name: 'wxp_gateway_passive_replies_total',
+    help: 'Pushes to accounts that reply inside the answer, by what they were answered with',
+    labelNames: ['outcome'] as const,
+    registers: [deps.metrics],
+  });
+  // Per event id, the passive reply its first attempt was answered with: WeChat's retries get it again.
+  const duplicates = new DuplicateSuppressor<PassiveReply | undefined>();
   const signedQueries = new SignedQueryMemory(
     deps.maxClockSkewSeconds,
     deps.replayMemoryEntries ?? defaultReplayMemoryEntries,
@@ -263,17 +284,36 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         }
       }
 
+      const account = served.account;
+      const inAnswer = repliesInAnswer(account);
+      if (inAnswer && deps.replyRules && !deps.replyRules.isReady()) {
+        // A fresh instance would answer with no rule what another answers with a reply.
+        pushes.inc({ outcome: 'rules_not_ready' });
+        throw new HttpError(503, 'rules_not_ready', 'the reply rules are still being read; retry');
+      }
+
       const started = process.hrtime.bigint();
+      let answer: { outcome: 'published' | 'duplicate'; value: PassiveReply | undefined };
       try {
         // The timeout bounds this answer, not the publish: a retry that arrives while the first
         // attempt is still with the broker waits for that attempt instead of publishing again.
-        const outcome = await withTimeout(
-          duplicates.run(event.id, async () =>
-            deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: await sealed(event) }),
-          ),
+        answer = await withTimeout(
+          duplicates.run(event.id, async () => {
+            const reply = inAnswer ? passiveReplyTo(event, account.originalId) : undefined;
+            const published = [
+              deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: await sealed(event) }),
+            ];
+            // The reply's record rides with the push: same key, same partition, right after it.
+            if (reply)
+              published.push(
+                deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: reply.record }),
+              );
+            await Promise.all(published);
+            return reply;
+          }),
           deps.ackTimeoutMs,
         );
-        pushes.inc({ outcome });
+        pushes.inc({ outcome: answer.outcome });
       } catch (error) {
         // Not acknowledged means not answered with success: WeChat retries and nothing is lost.
         pushes.inc({ outcome: 'broker_unavailable' });
@@ -281,11 +321,63 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         throw new HttpError(503, 'broker_unavailable', 'the event could not be stored; retry');
       }
       ackSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      // "success" means received with no passive reply; it needs no encryption in any mode.
-      ctx.type = 'text/plain';
-      ctx.body = 'success';
+      const reply = answer.value;
+      if (inAnswer) replies.inc({ outcome: reply ? reply.record.data.messageType : 'none' });
+      if (!reply) {
+        // "success" means received with no passive reply; it needs no encryption in any mode.
+        ctx.type = 'text/plain';
+        ctx.body = 'success';
+        return;
+      }
+      ctx.type = 'application/xml';
+      ctx.body =
+        account.encryptMode === 'plain'
+          ? reply.xml
+          : encryptedReplyXml(reply.xml, account, served.aesKey, query.timestamp, query.nonce);
     },
   );
+
+  /** The passive reply a rule gives this push, with its record; none when no rule has a passive form. */
+  function passiveReplyTo(event: PushEvent, originalId: string | undefined): PassiveReply | undefined {
+    const chosen: ChosenReply | undefined = replyFor(
+      deps.replyRules?.rulesOf(event.data.appId),
+      event as WechatEvent,
+    );
+    if (!chosen) return undefined;
+    const sentAt = Math.floor(now() / 1000);
+    const xml = passiveReplyXml(chosen.message, {
+      toUserName: event.data.openId,
+      fromUserName: originalId ?? event.data.accountId,
+      createTime: sentAt,
+    });
+    if (xml === undefined) {
+      // Rules are checked against the account's channel when set; this one predates a change of it.
+      replies.inc({ outcome: 'no_passive_form' });
+      return undefined;
+    }
+    return {
+      xml,
+      record: {
+        specversion: '1.0',
+        id: derivedEventId(ReplySent.type, event.id),
+        source: event.source,
+        type: ReplySent.type,
+        subject: event.subject!,
+        time: new Date(sentAt * 1000).toISOString(),
+        datacontenttype: 'application/json',
+        dataschema: ReplySent.dataschema,
+        causationid: event.id,
+        data: {
+          appId: event.data.appId,
+          replyTo: event.id,
+          channel: 'passive',
+          rule: chosen.rule,
+          messageType: chosen.message.msgtype,
+          sentAt,
+        },
+      },
+    };
+  }
 
   const app = new Koa();
   // What reaches here is a connection that ended before its answer (a client gone, a request cut
@@ -299,6 +391,9 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       if (!deps.isBrokerConnected()) throw new Error('producer is not connected');
     },
     keys: () => deps.isStoreReachable(),
+    replyRules: async () => {
+      if (deps.replyRules && !deps.replyRules.isReady()) throw new Error('still reading the reply rules');
+    },
   });
   app.use(health.routes());
   app.use(router.routes());

@@ -3,9 +3,9 @@
  * arrivals wait for the same outcome; after it succeeded, the id is remembered for `ttlMs` so that
  * late retries are answered without publishing again. Bounded by `maxEntries`, oldest first out.
  */
-export class DuplicateSuppressor {
-  private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly done = new Map<string, number>();
+export class DuplicateSuppressor<T = void> {
+  private readonly inFlight = new Map<string, Promise<T>>();
+  private readonly done = new Map<string, { at: number; value: T }>();
 
   constructor(
     private readonly ttlMs = 60_000,
@@ -13,32 +13,36 @@ export class DuplicateSuppressor {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Runs `publish` unless this id is being or was recently published; reports which happened. */
-  async run(id: string, publish: () => Promise<void>): Promise<'published' | 'duplicate'> {
+  /**
+   * Runs `publish` unless this id is being or was recently published; reports which happened, with
+   * what the first publish resolved to (a retry is answered as the first attempt was).
+   */
+  async run(
+    id: string,
+    publish: () => Promise<T>,
+  ): Promise<{ outcome: 'published' | 'duplicate'; value: T }> {
     const pending = this.inFlight.get(id);
-    if (pending) {
-      await pending;
-      return 'duplicate';
-    }
-    const doneAt = this.done.get(id);
-    if (doneAt !== undefined && this.now() - doneAt < this.ttlMs) return 'duplicate';
+    if (pending) return { outcome: 'duplicate', value: await pending };
+    const done = this.done.get(id);
+    if (done !== undefined && this.now() - done.at < this.ttlMs)
+      return { outcome: 'duplicate', value: done.value };
 
     const attempt = publish();
     this.inFlight.set(id, attempt);
     try {
-      await attempt;
-      this.remember(id);
-      return 'published';
+      const value = await attempt;
+      this.remember(id, value);
+      return { outcome: 'published', value };
     } finally {
       this.inFlight.delete(id);
     }
   }
 
-  private remember(id: string): void {
+  private remember(id: string, value: T): void {
     this.done.delete(id);
-    this.done.set(id, this.now());
+    this.done.set(id, { at: this.now(), value });
     const cutoff = this.now() - this.ttlMs;
-    for (const [oldest, at] of this.done) {
+    for (const [oldest, { at }] of this.done) {
       if (this.done.size <= this.maxEntries && at >= cutoff) break;
       this.done.delete(oldest);
     }

@@ -4,6 +4,7 @@ import { DataKeyStore, pseudonymOf } from '@wxp/privacy';
 import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
 import { AccountDirectory } from './account-directory';
 import { createGatewayApp } from './app';
+import { ReplyRulesFeed } from './reply-rules-feed';
 import { sealerFor } from './sealing';
 import { gatewayConfig, gatewayPushLimits, gatewayServerLimits } from './config';
 
@@ -17,9 +18,10 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     cacheSeconds: config.PRIVACY_KEY_CACHE_SECONDS,
   });
   await keys.prepare();
-  const publisher = await EventPublisher.connect(
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger }),
-  );
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
+  const publisher = await EventPublisher.connect(kafka);
+  // Accounts that reply inside the answer are answered once the rules written before are read.
+  const replyRules = await ReplyRulesFeed.start(kafka, logger);
   // Adding or changing an account: edit the file, then SIGHUP. A file that does not load is
   // reported and the accounts already served stay in place.
   reloadOnHangup(logger, 'accounts', () => ({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }));
@@ -29,6 +31,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     isBrokerConnected: () => publisher.isConnected,
     pseudonymOf: (appId, openId) => pseudonymOf(config.PRIVACY_KEY, appId, openId),
     seal: sealerFor(keys),
+    replyRules,
     isStoreReachable: () => store.ping(),
     logger,
     metrics,
@@ -42,6 +45,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     limits: gatewayServerLimits(config),
     started: { accounts: accounts.appIds },
     stop: async () => {
+      await replyRules.stop();
       await publisher.disconnect();
       await store.close();
     },

@@ -1,5 +1,7 @@
 import { DuplicateSuppressor } from '../src/duplicate-suppressor';
 
+const outcomeOf = async (run: Promise<{ outcome: string }>) => (await run).outcome;
+
 describe('duplicate suppressor', () => {
   it('publishes concurrent retries of one event once, and all of them learn the outcome', async () => {
     const suppressor = new DuplicateSuppressor();
@@ -10,14 +12,14 @@ describe('duplicate suppressor', () => {
       return new Promise<void>((resolve) => (release = resolve));
     };
     const outcomes = Promise.all([
-      suppressor.run('a', publish),
-      suppressor.run('a', publish),
-      suppressor.run('a', publish),
+      outcomeOf(suppressor.run('a', publish)),
+      outcomeOf(suppressor.run('a', publish)),
+      outcomeOf(suppressor.run('a', publish)),
     ]);
     release();
     expect(await outcomes).toEqual(['published', 'duplicate', 'duplicate']);
     expect(calls).toBe(1);
-    expect(await suppressor.run('a', publish)).toBe('duplicate');
+    expect(await outcomeOf(suppressor.run('a', publish))).toBe('duplicate');
   });
 
   it('lets a retry publish again after a failure', async () => {
@@ -25,7 +27,7 @@ describe('duplicate suppressor', () => {
     await expect(suppressor.run('a', () => Promise.reject(new Error('broker down')))).rejects.toThrow(
       'broker down',
     );
-    expect(await suppressor.run('a', () => Promise.resolve())).toBe('published');
+    expect(await outcomeOf(suppressor.run('a', () => Promise.resolve()))).toBe('published');
   });
 
   it('forgets ids after their time and beyond its size', async () => {
@@ -33,9 +35,23 @@ describe('duplicate suppressor', () => {
     const suppressor = new DuplicateSuppressor(1000, 2, () => now);
     await suppressor.run('a', () => Promise.resolve());
     now = 1500;
-    expect(await suppressor.run('a', () => Promise.resolve())).toBe('published');
+    expect(await outcomeOf(suppressor.run('a', () => Promise.resolve()))).toBe('published');
     await suppressor.run('b', () => Promise.resolve());
     await suppressor.run('c', () => Promise.resolve());
-    expect(await suppressor.run('a', () => Promise.resolve())).toBe('published');
+    expect(await outcomeOf(suppressor.run('a', () => Promise.resolve()))).toBe('published');
+  });
+
+  it('answers every retry with what the first attempt resolved to', async () => {
+    const suppressor = new DuplicateSuppressor<string>();
+    let release!: (value: string) => void;
+    const first = suppressor.run('a', () => new Promise<string>((resolve) => (release = resolve)));
+    const concurrent = suppressor.run('a', () => Promise.resolve('second'));
+    release('first reply');
+    expect(await first).toEqual({ outcome: 'published', value: 'first reply' });
+    expect(await concurrent).toEqual({ outcome: 'duplicate', value: 'first reply' });
+    expect(await suppressor.run('a', () => Promise.resolve('third'))).toEqual({
+      outcome: 'duplicate',
+      value: 'first reply',
+    });
   });
 });
