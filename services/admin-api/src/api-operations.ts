@@ -133,11 +133,14 @@ export const setReplies = {
   method: 'put',
   path: '/apps/{appId}/replies',
   tag: 'replies',
-  summary: 'Set the replies to menu clicks and the welcome per QR scene',
+  summary: 'Set the replies to menu clicks, follows and scans per QR scene, and text messages by keyword',
   description:
     'Replaces all rules of the account. Accepted rules become a wechat.admin.reply_rules.set event; the ' +
-    'menu responder applies them from there, so GET shows them a moment later. A reply goes to the user ' +
-    'who clicked or followed: a message with `touser` is refused.',
+    'gateway answers with them within a second (accounts with replyChannel "passive") and the menu ' +
+    'responder applies them (the others), so GET shows them a moment later. Each message is checked as ' +
+    'WeChat takes it (required fields, sizes, one article per news); for an account that replies inside ' +
+    'the answer, mpnews and mini program cards, which WeChat takes only through the customer-service ' +
+    'API, are refused. A reply goes to the user who acted: a message with `touser` is refused.',
   params: S.AppParams,
   body: S.ReplyRulesRequest,
   responses: { 202: json('Accepted', S.ReplyRulesAccepted), 400: invalid, 404: unknownApp },

@@ -156,12 +156,35 @@ export const MenuPublishedView = Type.Object({ appId: AppId, menu: Menu, event: 
 
 const Messages = (description: string) =>
   Type.Record(Type.String({ minLength: 1 }), CustomMessage, { description });
+const KeywordRules = Type.Object(
+  {
+    rules: Type.Array(
+      Type.Object(
+        {
+          match: Type.Union([Type.Literal('exact'), Type.Literal('contains')], {
+            description: 'exact: the whole text (trimmed) is the keyword; contains: the text holds it',
+          }),
+          keyword: Type.String({ minLength: 1, maxLength: 300 }),
+          reply: CustomMessage,
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 200, description: 'Tried in order; the first that matches answers' },
+    ),
+    default: Type.Optional(CustomMessage),
+  },
+  { additionalProperties: false, description: 'Replies to text messages' },
+);
 export const ReplyRulesRequest = Type.Object(
   {
     menu: Type.Optional(Messages('The message sent for each menu key clicked')),
     welcome: Type.Optional(
       Messages('The message sent on a follow through each QR scene, and "default" for other follows'),
     ),
+    scan: Type.Optional(
+      Messages('The message sent when a follower scans each QR scene, and "default" for other scenes'),
+    ),
+    keywords: Type.Optional(KeywordRules),
   },
   { additionalProperties: false },
 );
@@ -169,6 +192,8 @@ export const ReplyRulesView = Type.Object({
   appId: AppId,
   menu: Type.Record(Type.String(), CustomMessage),
   welcome: Type.Record(Type.String(), CustomMessage),
+  scan: Type.Record(Type.String(), CustomMessage),
+  keywords: KeywordRules,
 });
 export const ReplyRulesAccepted = Type.Object({
   accepted: Type.String({ description: 'The id of the event on wechat.admin.v1' }),

@@ -1,4 +1,12 @@
+import { repliesInAnswer } from '@wxp/accounts';
 import { ReplyRulesSet, schemaProblems } from '@wxp/contracts';
+import {
+  completeRules,
+  hasPassiveForm,
+  replyMessageProblems,
+  type ReplyMessage,
+  type ReplyRules,
+} from '@wxp/reply-rules';
 import { HttpError } from '@wxp/service-runtime';
 import type { Db } from 'mongodb';
 import { recordAdminEvent, requireAccount, type CommandContext } from './admin-commands';
@@ -15,20 +23,30 @@ interface RulesView {
 }
 
 /**
- * A message's body must be there under its msgtype, and a text needs its content. A rule never
- * names its recipient: the reply goes to the user who clicked or followed, whatever the rule says.
+ * Every message of the rules, checked as WeChat would take it; for an account that replies inside
+ * the answer, also that WeChat takes its kind there (mpnews and mini program cards it does not).
  */
-function messageProblems(group: string, messages: Record<string, unknown>): string[] {
-  return Object.entries(messages).flatMap(([name, message]) => {
-    if (Object.hasOwn(message as object, 'touser'))
-      return [`body.${group}.${name}.touser is not allowed: a reply goes to the user who acted`];
-    const type = (message as { msgtype?: unknown })?.msgtype;
-    const body = typeof type === 'string' ? (message as Record<string, unknown>)[type] : undefined;
-    if (body === null || typeof body !== 'object')
-      return [`body.${group}.${name}: a "${String(type)}" message needs a "${String(type)}" object`];
-    if (type === 'text' && typeof (body as { content?: unknown }).content !== 'string')
-      return [`body.${group}.${name}.text.content must be text`];
-    return [];
+function rulesProblems(rules: ReplyRules, passive: boolean): string[] {
+  const places: [string, unknown][] = [
+    ...(['menu', 'welcome', 'scan'] as const).flatMap((group) =>
+      Object.entries(rules[group]).map(
+        ([name, message]) => [`body.${group}.${name}`, message] as [string, unknown],
+      ),
+    ),
+    ...rules.keywords.rules.map(
+      (rule, i) => [`body.keywords.rules[${i}].reply`, rule.reply] as [string, unknown],
+    ),
+    ...(rules.keywords.default
+      ? [['body.keywords.default', rules.keywords.default] as [string, unknown]]
+      : []),
+  ];
+  return places.flatMap(([path, message]) => {
+    const problems = replyMessageProblems(path, message);
+    if (problems.length === 0 && passive && !hasPassiveForm(message as ReplyMessage))
+      return [
+        `${path}: a "${(message as ReplyMessage).msgtype}" message cannot be a reply inside the answer`,
+      ];
+    return problems;
   });
 }
 
@@ -41,11 +59,16 @@ export function replyOperations(db: Db, commands: CommandContext, rulesCollectio
 
   const set = operation(setReplies, async (ctx, { params, body }) => {
     const { appId } = params;
-    requireAccount(commands.accounts, appId);
-    const data = { appId, menu: body.menu ?? {}, welcome: body.welcome ?? {} };
+    const account = requireAccount(commands.accounts, appId);
+    const data = {
+      appId,
+      menu: body.menu ?? {},
+      welcome: body.welcome ?? {},
+      scan: body.scan ?? {},
+      keywords: body.keywords ?? { rules: [] },
+    };
     const problems = [
-      ...messageProblems('menu', data.menu),
-      ...messageProblems('welcome', data.welcome),
+      ...rulesProblems(data as ReplyRules, repliesInAnswer(account)),
       ...schemaProblems(ReplyRulesSet.type, data),
     ];
     if (problems.length > 0) throw new HttpError(400, 'invalid_request', problems.join('; '));
@@ -57,8 +80,9 @@ export function replyOperations(db: Db, commands: CommandContext, rulesCollectio
   const show = operation(getReplies, async (ctx, { params }) => {
     const { appId } = params;
     const found = await rules.findOne({ _id: appId });
-    const stored = typeof found?.rules === 'string' ? (JSON.parse(found.rules) as Partial<RulesView>) : found;
-    ctx.body = { appId, menu: stored?.menu ?? {}, welcome: stored?.welcome ?? {} };
+    const stored =
+      typeof found?.rules === 'string' ? (JSON.parse(found.rules) as Partial<ReplyRules>) : found;
+    ctx.body = { appId, ...completeRules(stored as Partial<ReplyRules> | null) };
   });
 
   return [set, show];

@@ -412,6 +412,13 @@ describe('admin API: replies', () => {
         $deal: { msgtype: 'text', text: { content: 'Deal of the day' } },
       },
       welcome: { '4203': { msgtype: 'text', text: { content: 'Welcome from the fair' } } },
+      scan: { default: { msgtype: 'image', image: { media_id: 'MEDIA' } } },
+      keywords: {
+        rules: [
+          { match: 'contains', keyword: 'price', reply: { msgtype: 'text', text: { content: 'Prices' } } },
+        ],
+        default: { msgtype: 'text', text: { content: 'Thanks' } },
+      },
     };
     const accepted = await api('PUT', `/api/apps/${appId}/replies`, rules);
     expect(accepted.status).toBe(202);
@@ -427,6 +434,49 @@ describe('admin API: replies', () => {
     expect(await message(bad, ops.setReplies)).toContain('body.menu.K');
     const extra = await api('PUT', `/api/apps/${appId}/replies`, { menus: {} });
     expect(await message(extra, ops.setReplies)).toContain('body.menus is not a known field');
+  });
+
+  it('shows rules set without scan or keywords with both empty', async () => {
+    const menu = { K: { msgtype: 'text', text: { content: 'only a menu' } } };
+    expect((await api('PUT', `/api/apps/${appId}/replies`, { menu })).status).toBe(202);
+    await eventually(async () =>
+      expect(await documented(await api('GET', `/api/apps/${appId}/replies`), ops.getReplies)).toEqual({
+        appId,
+        menu,
+        welcome: {},
+        scan: {},
+        keywords: { rules: [] },
+      }),
+    );
+  });
+
+  it.each([
+    [
+      {
+        keywords: {
+          rules: [
+            { match: 'exact', keyword: 'k', reply: { msgtype: 'text', text: { content: '字'.repeat(700) } } },
+          ],
+        },
+      },
+      'body.keywords.rules[0].reply.text.content is over 2048 bytes',
+    ],
+    [
+      { scan: { s: { msgtype: 'news', news: { articles: [] } } } },
+      'body.scan.s.news.articles must hold exactly one article',
+    ],
+    [
+      {
+        keywords: {
+          rules: [{ match: 'fuzzy', keyword: 'k', reply: { msgtype: 'text', text: { content: 'x' } } }],
+        },
+      },
+      'body.keywords.rules[0].match',
+    ],
+  ])('refuses a reply WeChat would refuse: %j', async (rules, expected) => {
+    const refused = await api('PUT', `/api/apps/${appId}/replies`, rules);
+    expect(refused.status).toBe(400);
+    expect(await message(refused, ops.setReplies)).toContain(expected);
   });
 
   it('refuses a rule that names its recipient, so no reply can be sent to someone else', async () => {

@@ -1,3 +1,4 @@
+import { repliesInAnswer } from '@wxp/accounts';
 import { runConsumerService } from '@wxp/consumer-service';
 import { loadConfig, num, reloadOnHangup } from '@wxp/service-runtime';
 import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
@@ -7,8 +8,10 @@ runConsumerService('menu-responder', { port: 8084 }, ({ db, logger }) => {
   const config = loadConfig({
     RESPONDER_MAX_AGE_SECONDS: num({ default: 3600, desc: 'Older events get no reply' }),
   });
-  const { api, reloadAccounts } = wechatApiSetupFromEnv(db);
+  const { api, accounts, reloadAccounts } = wechatApiSetupFromEnv(db);
   // An account added at run time: SIGHUP, and its clicks are answered from then on.
   reloadOnHangup(logger, 'accounts', () => ({ accounts: reloadAccounts() }));
-  return menuResponderConsumers(api, logger, config.RESPONDER_MAX_AGE_SECONDS);
+  return menuResponderConsumers(api, logger, config.RESPONDER_MAX_AGE_SECONDS, (appId) =>
+    repliesInAnswer(accounts.get(appId)),
+  );
 });

@@ -1,12 +1,7 @@
-import type { AdminEvent, WechatEvent } from '@wxp/contracts';
+import type { AdminEvent } from '@wxp/contracts';
 import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
+import { completeRules, rulesOfEvent, type ReplyRules } from '@wxp/reply-rules';
 import type { CustomMessage } from '@wxp/wechat-api';
-
-/** The replies an account has configured, as the admin API last set them. */
-export interface ReplyRules {
-  menu: Record<string, CustomMessage>;
-  welcome: Record<string, CustomMessage>;
-}
 
 /**
  * The stored form keeps the rules as JSON text: menu keys, scenes and message fields may hold a `.` or
@@ -22,8 +17,9 @@ export interface ReplyRulesDocument extends VersionedDocument {
 
 export function replyRulesOf(document: ReplyRulesDocument | null): ReplyRules | null {
   if (!document) return null;
-  if (typeof document.rules === 'string') return JSON.parse(document.rules) as ReplyRules;
-  return { menu: document.menu ?? {}, welcome: document.welcome ?? {} };
+  if (typeof document.rules === 'string')
+    return completeRules(JSON.parse(document.rules) as Partial<ReplyRules>);
+  return completeRules({ menu: document.menu ?? {}, welcome: document.welcome ?? {} });
 }
 
 export const replyRulesProjection: DocumentProjection<AdminEvent, ReplyRulesDocument> = {
@@ -33,32 +29,8 @@ export const replyRulesProjection: DocumentProjection<AdminEvent, ReplyRulesDocu
       ? {
           _id: event.data.appId,
           appId: event.data.appId,
-          rules: JSON.stringify({ menu: event.data.menu, welcome: event.data.welcome }),
+          rules: JSON.stringify(rulesOfEvent(event)),
           position,
         }
       : current,
 };
-
-/** The rule filed under `key` itself: a key such as "constructor" never finds what every object inherits. */
-function ownRule(rules: Record<string, CustomMessage>, key: string): CustomMessage | undefined {
-  return Object.hasOwn(rules, key) ? rules[key] : undefined;
-}
-
-/**
- * The message an event calls for: the reply to a menu key, or the welcome for a follow's scene. A
- * reply always goes to the user who acted, so a `touser` in a rule (the admin API refuses them, but
- * the topic keeps what was written before) is dropped.
- */
-export function replyFor(rules: ReplyRules | null, event: WechatEvent): CustomMessage | undefined {
-  if (!rules) return undefined;
-  let found: CustomMessage | undefined;
-  if (event.type === 'wechat.menu.clicked') found = ownRule(rules.menu, event.data.key);
-  else if (event.type === 'wechat.user.subscribed') {
-    const { scene } = event.data;
-    found =
-      (scene === undefined ? undefined : ownRule(rules.welcome, scene)) ?? ownRule(rules.welcome, 'default');
-  }
-  if (found === null || typeof found !== 'object') return undefined;
-  const { touser: _recipient, ...message } = found;
-  return message;
-}

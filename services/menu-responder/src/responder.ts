@@ -3,7 +3,8 @@ import type { ConsumerBehaviour } from '@wxp/consumer-service';
 import { isDuplicateKeyError, projectIntoCollection } from '@wxp/mongo';
 import type { Logger } from '@wxp/service-runtime';
 import { mayHaveBeenCarriedOut, WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
-import { replyFor, replyRulesOf, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
+import { replyFor } from '@wxp/reply-rules';
+import { replyRulesOf, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
 
 export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent_replies' } as const;
 
@@ -52,6 +53,7 @@ export function responderBehaviour(
   api: WechatApiClient,
   logger: Logger,
   maxAgeSeconds: number,
+  repliesInAnswer: (appId: string) => boolean = () => false,
 ): ConsumerBehaviour {
   return {
     batchesTogether: false,
@@ -62,10 +64,15 @@ export function responderBehaviour(
       return async (events) => {
         for (const { event: raw, erased } of events) {
           const event = raw as WechatEvent;
-          // An erasure holds nothing to answer; the events of erased users are let go below.
-          if (event.type === 'wechat.user.erased') continue;
+          // An erasure or a reply holds nothing to answer; the events of erased users are let go below.
+          if (event.type === 'wechat.user.erased' || event.type === 'wechat.reply.sent') continue;
           if (Date.now() / 1000 - event.data.createTime > maxAgeSeconds) continue;
-          const message = replyFor(replyRulesOf(await rules.findOne({ _id: event.data.appId })), event);
+          // The gateway answered the push itself: one reply per push, across both channels.
+          if (repliesInAnswer(event.data.appId)) continue;
+          const message = replyFor(
+            replyRulesOf(await rules.findOne({ _id: event.data.appId })),
+            event,
+          )?.message;
           if (!message) continue;
           if (erased) {
             // The user's key is gone, and with it whom to answer: normal, not a failure to retry.
@@ -118,6 +125,7 @@ export function menuResponderConsumers(
   api: WechatApiClient,
   logger: Logger,
   maxAgeSeconds: number,
+  repliesInAnswer: (appId: string) => boolean = () => false,
 ): ConsumerBehaviour[] {
-  return [replyRulesBehaviour(), responderBehaviour(api, logger, maxAgeSeconds)];
+  return [replyRulesBehaviour(), responderBehaviour(api, logger, maxAgeSeconds, repliesInAnswer)];
 }

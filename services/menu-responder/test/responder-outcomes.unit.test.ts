@@ -97,3 +97,47 @@ describe('the menu responder and what a send left uncertain', () => {
     expect(markers.get(event.id)).toMatchObject({ status: 'sent' });
   });
 });
+
+describe('the menu responder and the accounts the gateway answers itself', () => {
+  it('sends nothing for an account that replies inside the answer, and leaves no marker', async () => {
+    const { db, markers } = storeStandIn();
+    const { api, sends } = apiThat(async () => {});
+    const handle = responderBehaviour(
+      api,
+      pino({ level: 'silent' }),
+      3600,
+      (appId) => appId === 'wxapp',
+    ).handler(db);
+    await handle([{ event: click(), erased: false, offset: 1, partition: 0 }] as never);
+    expect(sends).toEqual([]);
+    expect(markers.size).toBe(0);
+  });
+
+  it('answers a keyword through the customer-service API for the other accounts', async () => {
+    const { db } = storeStandIn();
+    const rules = {
+      _id: 'wxapp',
+      appId: 'wxapp',
+      rules: JSON.stringify({
+        menu: {},
+        welcome: {},
+        keywords: {
+          rules: [{ match: 'exact', keyword: 'hi', reply: { msgtype: 'text', text: { content: 'hello' } } }],
+        },
+      }),
+    };
+    const withKeywords = {
+      collection: (name: string) =>
+        name === 'sent_replies' ? db.collection(name) : { findOne: async () => rules },
+    } as unknown as Db;
+    const { api, sends } = apiThat(async () => {});
+    const text = wechatEvent('wechat.message.received', 'wxapp', 'oUser', Math.floor(Date.now() / 1000), {
+      msgType: 'text',
+      fields: { Content: 'hi' },
+    });
+    await responderBehaviour(api, pino({ level: 'silent' }), 3600).handler(withKeywords)([
+      { event: text, erased: false, offset: 1, partition: 0 },
+    ] as never);
+    expect(sends).toEqual(['oUser']);
+  });
+});
