@@ -150,6 +150,8 @@ function ensureAccountsFile(dataDir: string, env: NodeJS.ProcessEnv): string {
       encryptMode: 'plain',
       format: 'xml',
       originalId: 'gh_' + randomBytes(6).toString('hex'),
+      // Replies inside the answer need no verified service account: what most accounts can use.
+      replyChannel: 'passive',
     };
     writeFileSync(file, `${JSON.stringify([account], null, 2)}\n`, { mode: 0o600 });
   }

@@ -86,18 +86,37 @@ async function main(argv: string[]): Promise<number> {
   })) as {
     openId: string;
     delivered: boolean;
-    attempts: { attempt: number; status: unknown; body?: string; ms: number }[];
+    attempts: {
+      attempt: number;
+      status: unknown;
+      body?: string;
+      ms: number;
+      answer?: { kind: string; reason?: string };
+    }[];
     fields: Record<string, unknown>;
+    reply?: Record<string, unknown>;
   };
   for (const attempt of result.attempts) {
+    // A passive reply is shown decrypted below, not as the ciphertext that came back.
+    const shown = attempt.answer?.kind === 'reply' ? 'reply' : (attempt.body ?? '');
+    const problem =
+      attempt.answer?.kind === 'invalid' ? ` (WeChat cannot read it: ${attempt.answer.reason})` : '';
     process.stdout.write(
-      `try ${attempt.attempt}: ${String(attempt.status)} ${attempt.body ?? ''} (${attempt.ms} ms)\n`,
+      `try ${attempt.attempt}: ${String(attempt.status)} ${shown}${problem} (${attempt.ms} ms)\n`,
     );
   }
+  if (result.reply) process.stdout.write(`reply ${describeReply(result.reply)}\n`);
   process.stdout.write(
     `${result.delivered ? 'delivered' : 'NOT delivered'}: ${String(result.fields.Event ?? result.fields.MsgType)} from ${values.user} (${result.openId})\n`,
   );
   return result.delivered ? 0 : 1;
+}
+
+/** A passive reply as the user sees it: the text, or the kind and what it shows. */
+function describeReply(reply: Record<string, unknown>): string {
+  const { ToUserName: _to, FromUserName: _from, CreateTime: _at, MsgType: type, ...content } = reply;
+  if (type === 'text') return `text: ${String(content.Content)}`;
+  return `${String(type)}: ${JSON.stringify(content)}`;
 }
 
 main(process.argv.slice(2)).then(

@@ -4,6 +4,8 @@ import type { EmulatedApp } from './emulated-wechat';
 import {
   SimulationError,
   deliverPush,
+  replyOf,
+  wasDelivered,
   pushFieldsFor,
   type PushDelivery,
   type SimulatedAction,
@@ -132,12 +134,13 @@ export function controlRoutes(deps: ControlDeps): Router {
     }
     user.lastInteraction = now;
     const attempts = await deliverPush(app, fields, deps.delivery);
-    const last = attempts[attempts.length - 1];
+    const reply = replyOf(attempts);
     ctx.body = {
       openId: user.openId,
       fields,
-      delivered: last?.status === 200 && (last.body === 'success' || last.body === ''),
+      delivered: wasDelivered(attempts),
       attempts,
+      ...(reply ? { reply } : {}),
     };
   });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildPush, type PushFieldValues } from '@wxp/wechat-push';
 import type { EmulatedApp, EmulatedUser } from './emulated-wechat';
+import { readAnswer, type AnswerReading } from './passive-reply-reader';
 
 export type SimulatedAction =
   | { action: 'scan'; ticket: string }
@@ -15,6 +16,8 @@ export interface DeliveryAttempt {
   status: number | 'timeout' | 'unreachable';
   body?: string;
   ms: number;
+  /** What WeChat made of a 200 answer. */
+  answer?: AnswerReading;
 }
 
 export interface SimulationResult {
@@ -22,6 +25,8 @@ export interface SimulationResult {
   fields: PushFieldValues;
   delivered: boolean;
   attempts: DeliveryAttempt[];
+  /** The passive reply the user got, decrypted, if any. */
+  reply?: Record<string, unknown>;
 }
 
 export class SimulationError extends Error {
@@ -117,6 +122,18 @@ export function pushFieldsFor(
   }
 }
 
+/** Whether the push was taken: answered 200 with `success` or a reply WeChat can read. */
+export function wasDelivered(attempts: DeliveryAttempt[]): boolean {
+  const answer = attempts[attempts.length - 1]?.answer;
+  return answer !== undefined && answer.kind !== 'invalid';
+}
+
+/** The reply the user got from the last attempt, if it was one. */
+export function replyOf(attempts: DeliveryAttempt[]): Record<string, unknown> | undefined {
+  const answer = attempts[attempts.length - 1]?.answer;
+  return answer?.kind === 'reply' ? answer.message : undefined;
+}
+
 /** Sends a push as WeChat does: waits up to 5 s for an answer, three tries in all. */
 export async function deliverPush(
   app: EmulatedApp,
@@ -136,8 +153,15 @@ export async function deliverPush(
         signal: AbortSignal.timeout(delivery.timeoutMs),
       });
       const text = await response.text();
-      attempts.push({ attempt, status: response.status, body: text, ms: delivery.now() - started });
-      if (response.status === 200 && (text === 'success' || text === '')) return attempts;
+      const ms = delivery.now() - started;
+      if (response.status !== 200) {
+        attempts.push({ attempt, status: response.status, body: text, ms });
+      } else {
+        const answer = readAnswer(app.account, String(fields.FromUserName ?? ''), text);
+        attempts.push({ attempt, status: response.status, body: text, ms, answer });
+        // WeChat retries nothing that came back 200: a reply it cannot read only shows the user an error.
+        return attempts;
+      }
     } catch (error) {
       const status = (error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
       attempts.push({ attempt, status, ms: delivery.now() - started });
