@@ -1,4 +1,11 @@
-import { ReadModels, Topics, type AdminEvent, type WechatEvent } from '@wxp/contracts';
+import {
+  ReadModels,
+  ReplySent,
+  Topics,
+  derivedEventId,
+  type AdminEvent,
+  type WechatEvent,
+} from '@wxp/contracts';
 import type { ConsumerBehaviour } from '@wxp/consumer-service';
 import { isDuplicateKeyError, projectIntoCollection } from '@wxp/mongo';
 import type { Logger } from '@wxp/service-runtime';
@@ -12,6 +19,9 @@ export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent
 interface SentReply {
   _id: string;
   appId: string;
+  /** Which rule answered and with what kind of message, for the reply's record. */
+  rule?: string;
+  messageType?: string;
   /**
    * `unconfirmed`: the call may have reached WeChat (its answer was lost, or was "system busy") and
    * is not repeated, since the user may already have the message.
@@ -49,12 +59,45 @@ export function replyRulesBehaviour(): ConsumerBehaviour {
  * sending it twice. Users whose data key is gone (unfollowed, erased) get no reply: their openId
  * cannot be read any more, which is what erasure means.
  */
+export interface ResponderOptions {
+  /** Accounts whose replies the gateway puts inside the answer: the responder leaves them alone. */
+  repliesInAnswer?: (appId: string) => boolean;
+  /** Writes `wechat.reply.sent` for a reply WeChat took (the same event for the same reply, always). */
+  recordReply?: (record: ReplySentEvent) => Promise<void>;
+}
+
+type ReplySentEvent = Extract<WechatEvent, { type: 'wechat.reply.sent' }>;
+
+/** The record of a reply sent through the customer-service API in answer to `event`. */
+export function replySentRecord(
+  event: Exclude<WechatEvent, { type: 'wechat.user.erased' | 'wechat.reply.sent' }>,
+  rule: string,
+  messageType: string,
+  sentAt: Date,
+): ReplySentEvent {
+  const at = Math.floor(sentAt.getTime() / 1000);
+  return {
+    specversion: '1.0',
+    id: derivedEventId(ReplySent.type, event.id),
+    source: event.source,
+    type: ReplySent.type,
+    ...(event.subject === undefined ? {} : { subject: event.subject }),
+    time: new Date(at * 1000).toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: ReplySent.dataschema,
+    causationid: event.id,
+    data: { appId: event.data.appId, replyTo: event.id, channel: 'custom', rule, messageType, sentAt: at },
+  };
+}
+
 export function responderBehaviour(
   api: WechatApiClient,
   logger: Logger,
   maxAgeSeconds: number,
-  repliesInAnswer: (appId: string) => boolean = () => false,
+  options: ResponderOptions = {},
 ): ConsumerBehaviour {
+  const repliesInAnswer = options.repliesInAnswer ?? (() => false);
+  const recordReply = options.recordReply ?? (async () => {});
   return {
     batchesTogether: false,
     async prepare() {},
@@ -69,11 +112,9 @@ export function responderBehaviour(
           if (Date.now() / 1000 - event.data.createTime > maxAgeSeconds) continue;
           // The gateway answered the push itself: one reply per push, across both channels.
           if (repliesInAnswer(event.data.appId)) continue;
-          const message = replyFor(
-            replyRulesOf(await rules.findOne({ _id: event.data.appId })),
-            event,
-          )?.message;
-          if (!message) continue;
+          const chosen = replyFor(replyRulesOf(await rules.findOne({ _id: event.data.appId })), event);
+          if (!chosen) continue;
+          const { message, rule } = chosen;
           if (erased) {
             // The user's key is gone, and with it whom to answer: normal, not a failure to retry.
             logger.debug({ eventId: event.id }, 'no reply: the user is erased');
@@ -83,12 +124,18 @@ export function responderBehaviour(
             await sent.insertOne({
               _id: event.id,
               appId: event.data.appId,
+              rule,
+              messageType: message.msgtype,
               status: 'sending',
               at: new Date(),
             });
           } catch (error) {
-            if (isDuplicateKeyError(error)) continue;
-            throw error;
+            if (!isDuplicateKeyError(error)) throw error;
+            // Sent before: its record may not have been written when that attempt stopped.
+            const earlier = await sent.findOne({ _id: event.id });
+            if (earlier?.status === 'sent')
+              await recordReply(replySentRecord(event, rule, message.msgtype, earlier.at));
+            continue;
           }
           try {
             await api.sendCustomMessage(event.data.appId, event.data.openId, message);
@@ -113,7 +160,9 @@ export function responderBehaviour(
             continue;
           }
           // Outside the send's try: a store failure here must not take the marker of a sent reply.
-          await sent.updateOne({ _id: event.id }, { $set: { status: 'sent' } });
+          const sentAt = new Date();
+          await sent.updateOne({ _id: event.id }, { $set: { status: 'sent', at: sentAt } });
+          await recordReply(replySentRecord(event, rule, message.msgtype, sentAt));
         }
       };
     },
@@ -125,7 +174,7 @@ export function menuResponderConsumers(
   api: WechatApiClient,
   logger: Logger,
   maxAgeSeconds: number,
-  repliesInAnswer: (appId: string) => boolean = () => false,
+  options: ResponderOptions = {},
 ): ConsumerBehaviour[] {
-  return [replyRulesBehaviour(), responderBehaviour(api, logger, maxAgeSeconds, repliesInAnswer)];
+  return [replyRulesBehaviour(), responderBehaviour(api, logger, maxAgeSeconds, options)];
 }

@@ -43,7 +43,15 @@ beforeAll(async () => {
   publisher = await SealingPublisher.connect(kafka, mongo.db);
   rawPublisher = await EventPublisher.connect(kafka);
   consumers.push(
-    ...(await startConsumers('menu-responder', kafka, mongo, menuResponderConsumers(api, logger, 3600))),
+    ...(await startConsumers(
+      'menu-responder',
+      kafka,
+      mongo,
+      menuResponderConsumers(api, logger, 3600, {
+        recordReply: (record) =>
+          rawPublisher.publish({ topic: Topics.events, key: record.subject!, event: record }),
+      }),
+    )),
   );
 });
 
@@ -117,6 +125,25 @@ describe('menu responder', () => {
       expect(sent.map((s) => s.status)).toEqual(['sent', 'sent', 'sent']);
       expect(JSON.stringify(sent)).not.toContain(openId);
     }, 15_000);
+    // Each reply is recorded on the topic, after the push it answers, naming its rule.
+    const reader = await TopicReader.start(Topics.events);
+    try {
+      const recorded = await eventually(async () => {
+        const events = reader
+          .of(account.appId)
+          .filter((e) => e.event.subject === testPseudonymOf(account.appId, openId));
+        const replies = events.filter((e) => e.event.type === 'wechat.reply.sent');
+        expect(replies).toHaveLength(3);
+        return replies.map((e) => e.event.data as Record<string, unknown>);
+      }, 15_000);
+      expect(recorded.map((r) => [r.channel, r.rule, r.messageType])).toEqual([
+        ['custom', 'welcome:2024', 'text'],
+        ['custom', 'menu:V1001_GOOD', 'text'],
+        ['custom', 'menu:V1001_GOOD', 'text'],
+      ]);
+    } finally {
+      await reader.stop();
+    }
   });
 
   async function newUser(): Promise<string> {

@@ -1,6 +1,6 @@
 import type { WechatEvent } from '@wxp/contracts';
 import { WechatApiError, WechatTransportError, type WechatApiClient } from '@wxp/wechat-api';
-import type { Db } from 'mongodb';
+import { MongoServerError, type Db } from 'mongodb';
 import pino from 'pino';
 import { responderBehaviour } from '../src/responder';
 import { wechatEvent } from '../../../test/support/wechat-events';
@@ -18,13 +18,14 @@ function storeStandIn(failStatus?: string) {
       name === 'sent_replies'
         ? {
             insertOne: async (doc: { _id: string }) => {
-              if (markers.has(doc._id)) throw Object.assign(new Error('duplicate key'), { code: 11000 });
+              if (markers.has(doc._id)) throw new MongoServerError({ message: 'duplicate key', code: 11000 });
               markers.set(doc._id, { ...doc });
             },
             updateOne: async (filter: { _id: string }, update: { $set: Record<string, unknown> }) => {
               if (update.$set.status === failStatus) throw new Error('store unreachable');
               Object.assign(markers.get(filter._id)!, update.$set);
             },
+            findOne: async (filter: { _id: string }) => markers.get(filter._id) ?? null,
             deleteOne: async (filter: { _id: string; status: string }) => {
               if (markers.get(filter._id)?.status === filter.status) markers.delete(filter._id);
             },
@@ -102,12 +103,9 @@ describe('the menu responder and the accounts the gateway answers itself', () =>
   it('sends nothing for an account that replies inside the answer, and leaves no marker', async () => {
     const { db, markers } = storeStandIn();
     const { api, sends } = apiThat(async () => {});
-    const handle = responderBehaviour(
-      api,
-      pino({ level: 'silent' }),
-      3600,
-      (appId) => appId === 'wxapp',
-    ).handler(db);
+    const handle = responderBehaviour(api, pino({ level: 'silent' }), 3600, {
+      repliesInAnswer: (appId) => appId === 'wxapp',
+    }).handler(db);
     await handle([{ event: click(), erased: false, offset: 1, partition: 0 }] as never);
     expect(sends).toEqual([]);
     expect(markers.size).toBe(0);
@@ -139,5 +137,36 @@ describe('the menu responder and the accounts the gateway answers itself', () =>
       { event: text, erased: false, offset: 1, partition: 0 },
     ] as never);
     expect(sends).toEqual(['oUser']);
+  });
+});
+
+describe('the record of a reply sent through the customer-service API', () => {
+  it('is written once the send is taken, and written again by a redelivery if it was not', async () => {
+    const { db } = storeStandIn();
+    const { api, sends } = apiThat(async () => {});
+    const records: { id: string; data: Record<string, unknown>; causationid?: string }[] = [];
+    let failOnce = true;
+    const handle = responderBehaviour(api, pino({ level: 'silent' }), 3600, {
+      recordReply: async (record) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('broker away');
+        }
+        records.push(record);
+      },
+    }).handler(db);
+    const event = click();
+    const delivered = [{ event, erased: false, offset: 1, partition: 0 }] as never;
+    await expect(handle(delivered)).rejects.toThrow('broker away');
+    await handle(delivered);
+    await handle(delivered);
+    expect(sends).toHaveLength(1);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toEqual(records[1]);
+    expect(records[0]).toMatchObject({
+      type: 'wechat.reply.sent',
+      causationid: event.id,
+      data: { appId: 'wxapp', replyTo: event.id, channel: 'custom', rule: 'menu:K', messageType: 'text' },
+    });
   });
 });
