@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import type { Account } from '@wxp/accounts';
 
 /** One account per mode the benchmark drives; fresh secrets each run. */
-export function benchAccount(encryptMode: Account['encryptMode']): Account {
+export function benchAccount(encryptMode: Account['encryptMode'], extra: Partial<Account> = {}): Account {
   return {
+    ...extra,
     appId: `wxbench${encryptMode}${randomBytes(4).toString('hex')}`,
     appSecret: randomBytes(16).toString('hex'),
     token: `tok${randomBytes(6).toString('hex')}`,
@@ -24,6 +25,10 @@ export interface BenchAccounts {
   outage: Account;
   duplicates: Account;
   hostile: Account;
+  /** Replies inside the answer. */
+  passive: Account;
+  /** The same kind of account, answered `success`: the passive replies' baseline. */
+  quiet: Account;
   file: string;
 }
 
@@ -34,6 +39,8 @@ export function writeBenchAccounts(): BenchAccounts {
     outage: benchAccount('safe'),
     duplicates: benchAccount('plain'),
     hostile: benchAccount('safe'),
+    passive: benchAccount('safe', { replyChannel: 'passive' }),
+    quiet: benchAccount('safe'),
   };
   const file = join(tmpdir(), `wxp-bench-accounts-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(Object.values(accounts), null, 2));

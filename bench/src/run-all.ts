@@ -11,6 +11,7 @@ import { duplicateDelivery } from './faults/duplicate-delivery';
 import { hostileTraffic } from './faults/hostile-traffic';
 import { gatewayProfile } from './gateway-profile';
 import { gatewayThroughput } from './gateway-throughput';
+import { passiveReplies } from './passive-replies';
 import { machineInfo } from './machine';
 import { memoryPhase } from './memory-report';
 import { MemoryRecord, type PhaseContext } from './phase-context';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       limitSeconds: 900,
       run: hostileTraffic,
     },
+    { id: 'passive', title: '8. Passive replies', limitSeconds: 180, run: passiveReplies },
     { id: 'profile', title: '7. Profile of the gateway', limitSeconds: 120, run: gatewayProfile },
   ];
 
