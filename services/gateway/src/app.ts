@@ -391,9 +391,13 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       if (!deps.isBrokerConnected()) throw new Error('producer is not connected');
     },
     keys: () => deps.isStoreReachable(),
-    replyRules: async () => {
-      if (deps.replyRules && !deps.replyRules.isReady()) throw new Error('still reading the reply rules');
-    },
+    ...(deps.replyRules
+      ? {
+          replyRules: async () => {
+            if (!deps.replyRules?.isReady()) throw new Error('still reading the reply rules');
+          },
+        }
+      : {}),
   });
   app.use(health.routes());
   app.use(router.routes());

@@ -312,6 +312,11 @@ describe('the rules in force', () => {
       const answer = await early.post(plainXml.appId, push);
       expect(answer.status).toBe(503);
       expect(answer.text).toContain('rules_not_ready');
+      const health = await fetch(`${early.url}/healthz`);
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as { checks: Record<string, string> }).checks.replyRules).toBe(
+        'still reading the reply rules',
+      );
     } finally {
       await early.close();
     }
