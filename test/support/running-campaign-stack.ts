@@ -1,8 +1,9 @@
-import type { Account } from '@wxp/accounts';
+import { repliesInAnswer, type Account } from '@wxp/accounts';
 import { createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
 import type { AuthThrottleOptions } from '../../services/admin-api/src/auth-throttle';
+import { ReplyRulesFeed } from '../../services/gateway/src/reply-rules-feed';
 import { replyRulesBehaviour } from '../../services/menu-responder/src/responder';
 import { qrAttributionConsumers } from '../../services/qr-attribution/src/attribution-service';
 import { subscriberProjectionConsumers } from '../../services/subscriber-projection/src/projection-service';
@@ -18,7 +19,8 @@ import { testAccount } from './wechat-push';
  * What a marketing team's campaign touches, in process over the run's real broker and a store
  * database of its own (users' data keys included): the emulator acting as WeChat, the gateway, the
  * projections the admin API reads (subscribers, attribution, campaigns, reply rules) and the admin
- * API itself.
+ * API itself. Nothing sends customer-service replies; an account with `replyChannel: "passive"` gets
+ * its replies in the gateway's answer.
  */
 export interface CampaignStack {
   account: Account;
@@ -31,7 +33,10 @@ export interface CampaignStack {
   admin: RunningAdmin;
   adminUrl: string;
   /** The user acts in WeChat; the emulator pushes it to the gateway like WeChat would. */
-  simulate(user: string, action: Record<string, unknown>): Promise<{ openId: string; delivered: boolean }>;
+  simulate(
+    user: string,
+    action: Record<string, unknown>,
+  ): Promise<{ openId: string; delivered: boolean; reply?: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -58,7 +63,14 @@ export async function startCampaignStack(
     // The responder's rules only: the stack sends no replies (menuResponderConsumers would).
     ...(await startConsumers('menu-responder', kafka, mongo, [replyRulesBehaviour()])),
   ];
-  const gateway = await startGateway([account], { keysDb: mongo.db, privacyKey });
+  // An account that replies inside the answer has its gateway read the rules, as production's does.
+  const replyRules = repliesInAnswer(account) ? await ReplyRulesFeed.start(kafka, logger) : undefined;
+  await replyRules?.caughtUp();
+  const gateway = await startGateway([account], {
+    keysDb: mongo.db,
+    privacyKey,
+    ...(replyRules ? { replyRules } : {}),
+  });
   const emulator = await startEmulator([account], { gatewayUrl: gateway.url });
   const admin = await startAdmin(
     mongo,
@@ -84,12 +96,13 @@ export async function startCampaignStack(
       const answer = await emulator.control('simulate', { appId: account.appId, user, ...action });
       if (answer.status !== 200)
         throw new Error(`simulate ${JSON.stringify(action)}: ${JSON.stringify(answer.body)}`);
-      return answer.body as { openId: string; delivered: boolean };
+      return answer.body as { openId: string; delivered: boolean; reply?: Record<string, unknown> };
     },
     async close() {
       await admin.close();
       await emulator.close();
       await gateway.close();
+      await replyRules?.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await mongo.close();
     },

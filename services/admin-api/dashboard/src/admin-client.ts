@@ -32,6 +32,51 @@ export interface NewQrCode {
   name?: string;
 }
 
+export type MessageKind =
+  'text' | 'image' | 'voice' | 'video' | 'music' | 'news' | 'mpnews' | 'miniprogrampage';
+
+/** WeChat's customer-service body without `touser`: `msgtype` and an object under that name. */
+export interface ReplyMessage {
+  msgtype: MessageKind;
+  [body: string]: unknown;
+}
+
+export interface KeywordRule {
+  match: 'exact' | 'contains';
+  keyword: string;
+  reply: ReplyMessage;
+}
+
+export interface ReplyRules {
+  menu: Record<string, ReplyMessage>;
+  welcome: Record<string, ReplyMessage>;
+  scan: Record<string, ReplyMessage>;
+  keywords: { rules: KeywordRule[]; default?: ReplyMessage };
+}
+
+export interface MenuButton {
+  type?: string;
+  name: string;
+  key?: string;
+  url?: string;
+  media_id?: string;
+  article_id?: string;
+  appid?: string;
+  pagepath?: string;
+  sub_button?: MenuButton[];
+}
+
+export interface Menu {
+  button: MenuButton[];
+}
+
+export interface FollowerStats {
+  followers: number;
+  follows: number;
+  unfollows: number;
+  days: { day: string; follows: number; unfollows: number }[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -57,7 +102,12 @@ export class AdminClient {
       const problem = (await response.json().catch(() => ({}))) as { message?: string };
       throw new ApiError(response.status, problem.message ?? `HTTP ${response.status}`);
     }
+    if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
+  }
+
+  private appPath(appId: string, rest: string): string {
+    return `/api/apps/${encodeURIComponent(appId)}/${rest}`;
   }
 
   apps(): Promise<{ apps: { appId: string }[] }> {
@@ -77,6 +127,36 @@ export class AdminClient {
       'GET',
       `/api/apps/${encodeURIComponent(appId)}/campaigns/${encodeURIComponent(scene)}/stats`,
     );
+  }
+
+  replies(appId: string): Promise<ReplyRules> {
+    return this.call('GET', this.appPath(appId, 'replies'));
+  }
+
+  setReplies(appId: string, rules: ReplyRules): Promise<ReplyRules & { accepted: string }> {
+    return this.call('PUT', this.appPath(appId, 'replies'), rules);
+  }
+
+  /** The published menu, or undefined when the account has none (WeChat's 46003, a 404 here). */
+  async menu(appId: string): Promise<Menu | undefined> {
+    try {
+      return (await this.call<{ menu: Menu }>('GET', this.appPath(appId, 'menu'))).menu;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  publishMenu(appId: string, menu: Menu): Promise<{ menu: Menu; event: string }> {
+    return this.call('PUT', this.appPath(appId, 'menu'), menu);
+  }
+
+  deleteMenu(appId: string): Promise<void> {
+    return this.call('DELETE', this.appPath(appId, 'menu'));
+  }
+
+  followerStats(appId: string): Promise<FollowerStats> {
+    return this.call('GET', this.appPath(appId, 'follower-stats'));
   }
 
   /** The image as a blob URL: an <img> cannot send the bearer token itself. */

@@ -3,7 +3,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { AdminClient, ApiError, type QrCode } from './admin-client';
 import { CampaignChart } from './campaign-chart';
 import { CreateQrForm } from './create-qr-form';
+import { FollowerPanel } from './follower-chart';
+import { MenuEditor } from './menu-editor';
 import { QrImage } from './qr-image';
+import { ReplyRulesEditor } from './reply-rules-editor';
 import { usePolling } from './use-polling';
 
 const TOKEN_KEY = 'wxp-admin-token';
@@ -86,6 +89,24 @@ function CampaignDetail(props: { client: AdminClient; appId: string; code: QrCod
   );
 }
 
+const pages = { campaigns: 'QR campaigns', replies: 'Reply rules', menu: 'Menu' } as const;
+type PageName = keyof typeof pages;
+
+/** The page is in the URL's fragment, so a reload or a shared link opens the same page. */
+function usePage(): PageName {
+  const read = () => {
+    const name = location.hash.slice(1);
+    return Object.hasOwn(pages, name) ? (name as PageName) : 'campaigns';
+  };
+  const [page, setPage] = useState(read);
+  useEffect(() => {
+    const follow = () => setPage(read());
+    addEventListener('hashchange', follow);
+    return () => removeEventListener('hashchange', follow);
+  }, []);
+  return page;
+}
+
 function Dashboard(props: { token: string; onSignOut(): void }) {
   const client = new AdminClient(props.token);
   const { value: apps } = usePolling('apps', () => client.apps(), 60_000);
@@ -95,6 +116,7 @@ function Dashboard(props: { token: string; onSignOut(): void }) {
     appId ? (await client.qrCodes(appId)).qrcodes : [],
   );
   const [selected, setSelected] = useState<string>();
+  const page = usePage();
   const current = codes?.find((c) => c.scene === selected) ?? codes?.[0];
   // A token that stops working (rotated, say) sends the user back to sign in.
   const revoked = error?.includes('bearer token') ?? false;
@@ -105,7 +127,14 @@ function Dashboard(props: { token: string; onSignOut(): void }) {
   return (
     <>
       <header>
-        <h1>QR campaigns</h1>
+        <h1>{pages[page]}</h1>
+        <nav aria-label="Pages">
+          {(Object.keys(pages) as PageName[]).map((name) => (
+            <a href={`#${name}`} aria-current={name === page ? 'page' : undefined}>
+              {pages[name]}
+            </a>
+          ))}
+        </nav>
         {apps && apps.apps.length > 1 && (
           <select aria-label="Account" value={appId} onChange={(e) => setChosenApp(e.currentTarget.value)}>
             {apps.apps.map((a) => (
@@ -118,46 +147,58 @@ function Dashboard(props: { token: string; onSignOut(): void }) {
           Sign out
         </button>
       </header>
-      <div class="layout">
-        <div>
-          <div class="panel">
-            {appId ? (
-              <CreateQrForm client={client} appId={appId} onCreated={setSelected} />
-            ) : (
-              <p>No accounts are configured.</p>
-            )}
-          </div>
-          <ul class="campaigns" aria-label="Campaigns">
-            {(codes ?? []).map((code) => (
-              <li key={code.scene}>
-                <button
-                  aria-pressed={code === current}
-                  onClick={() => setSelected(code.scene)}
-                  data-testid={`campaign-${code.scene}`}
-                >
-                  <QrImage
-                    client={client}
-                    path={code.imageUrl}
-                    ticket={code.ticket}
-                    scene={code.scene}
-                    className="qr-thumb"
-                  />
-                  <span>
-                    <strong>{code.name ?? `Scene ${code.scene}`}</strong>
-                    <div class="meta">
-                      {code.scene} · {code.stats.scans} scans · {code.stats.subscribes + code.stats.returning}{' '}
-                      followers{code.expired ? ' · expired' : ''}
-                    </div>
-                  </span>
-                </button>
-              </li>
-            ))}
-          </ul>
-          {codes && codes.length === 0 && <p class="meta">No QR codes yet: create the first one above.</p>}
-          {error && <p class="error">{error}</p>}
+      {page === 'replies' && appId && (
+        <div class="page">
+          <ReplyRulesEditor client={client} appId={appId} />
         </div>
-        <div>{appId && current && <CampaignDetail client={client} appId={appId} code={current} />}</div>
-      </div>
+      )}
+      {page === 'menu' && appId && <MenuEditor client={client} appId={appId} />}
+      {page === 'campaigns' && (
+        <div class="layout">
+          <div>
+            <div class="panel">
+              {appId ? (
+                <CreateQrForm client={client} appId={appId} onCreated={setSelected} />
+              ) : (
+                <p>No accounts are configured.</p>
+              )}
+            </div>
+            <ul class="campaigns" aria-label="Campaigns">
+              {(codes ?? []).map((code) => (
+                <li key={code.scene}>
+                  <button
+                    aria-pressed={code === current}
+                    onClick={() => setSelected(code.scene)}
+                    data-testid={`campaign-${code.scene}`}
+                  >
+                    <QrImage
+                      client={client}
+                      path={code.imageUrl}
+                      ticket={code.ticket}
+                      scene={code.scene}
+                      className="qr-thumb"
+                    />
+                    <span>
+                      <strong>{code.name ?? `Scene ${code.scene}`}</strong>
+                      <div class="meta">
+                        {code.scene} · {code.stats.scans} scans ·{' '}
+                        {code.stats.subscribes + code.stats.returning} followers
+                        {code.expired ? ' · expired' : ''}
+                      </div>
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+            {codes && codes.length === 0 && <p class="meta">No QR codes yet: create the first one above.</p>}
+            {error && <p class="error">{error}</p>}
+          </div>
+          <div class="stack-gap">
+            {appId && <FollowerPanel client={client} appId={appId} />}
+            {appId && current && <CampaignDetail client={client} appId={appId} code={current} />}
+          </div>
+        </div>
+      )}
     </>
   );
 }
