@@ -14,8 +14,17 @@ export interface EmulatorState {
   tokenRequests: number;
   menu: unknown;
   qrcodes: { ticket: string; sceneId?: number; sceneStr?: string; expiresAt?: number }[];
-  users: { openId: string; name: string; subscribe: number; qrScene: number; qrSceneStr: string }[];
+  users: {
+    openId: string;
+    name: string;
+    subscribe: number;
+    qrScene: number;
+    qrSceneStr: string;
+    tags?: number[];
+  }[];
   messages: { touser: string; msgtype: string; message: Record<string, unknown> }[];
+  tags?: { id: number; name: string; count: number }[];
+  calls?: Record<string, number>;
 }
 
 /** The WeChat emulator on a free port, as the local stack runs it. */

@@ -82,6 +82,13 @@ export const CampaignCreated = defineEvent(
     expireSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
     expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
     createdAt: Type.String({ format: 'date-time' }),
+    tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 30,
+        description: 'The WeChat user tag given to followers who come in through this code',
+      }),
+    ),
     actor: Actor,
   }),
 );

@@ -52,7 +52,42 @@ export const ProfileErased = defineEvent(
   }),
 );
 
-export const profileEventDefinitions = [ProfileFetched, ProfileFetchFailed, ProfileErased] as const;
+/**
+ * What a campaign's tag did for a follow through its code. Nothing personal: the user is the
+ * event's subject (their pseudonym), never their openId.
+ */
+const tagging = {
+  appId: Type.String({ minLength: 1 }),
+  tagName: Type.String({ minLength: 1, maxLength: 30 }),
+  scene: Type.String({ minLength: 1, maxLength: 64, description: 'The QR scene of the campaign' }),
+  /** The follow this answers. */
+  causedBy: Type.String(),
+  at: Type.Integer({ minimum: 0, description: 'Seconds since the epoch' }),
+};
+
+/** A follower who came in through a tagged campaign's code was given its tag (tags/members/batchtagging). */
+export const ProfileTagged = defineEvent(
+  'wechat.profile.tagged',
+  1,
+  Topics.profiles,
+  Type.Object({ ...tagging, tagId: Type.Integer() }),
+);
+
+/** WeChat refused to tag the follower (e.g. 45059: the user has too many tags); not tried again. */
+export const ProfileTaggingFailed = defineEvent(
+  'wechat.profile.tagging_failed',
+  1,
+  Topics.profiles,
+  Type.Object({ ...tagging, errcode: Type.Integer() }),
+);
+
+export const profileEventDefinitions = [
+  ProfileFetched,
+  ProfileFetchFailed,
+  ProfileErased,
+  ProfileTagged,
+  ProfileTaggingFailed,
+] as const;
 
 type Definitions = (typeof profileEventDefinitions)[number];
 export type ProfileEvent = {

@@ -47,6 +47,12 @@ export const ErrorCodes = {
   tooManyCustomMessages: 45047,
   noMenu: 46003,
   badDataFormat: 47001,
+  openIdListTooLong: 40032,
+  tooManyTags: 45056,
+  userHasTooManyTags: 45059,
+  tagNameTaken: 45157,
+  tagNameTooLong: 45158,
+  invalidTag: 45159,
 } as const;
 
 const tokenErrors = new Set<number>([

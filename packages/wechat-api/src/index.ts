@@ -3,6 +3,7 @@ export * from './api-transport';
 export * from './retry';
 export * from './qr-codes';
 export * from './menu';
+export * from './user-tags';
 export * from './shared-access-tokens';
 export * from './token-sealing';
 export * from './wechat-api-client';

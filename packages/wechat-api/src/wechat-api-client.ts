@@ -1,9 +1,18 @@
 import { isSecureBase } from '@wxp/service-runtime';
 import type { Collection } from 'mongodb';
-import { WechatValidationError, isSafeToRepeat, isTokenError, isTransient } from './api-errors';
+import {
+  ErrorCodes,
+  WechatApiError,
+  WechatValidationError,
+  isSafeToRepeat,
+  isTokenError,
+  isTransient,
+  mayHaveBeenCarriedOut,
+} from './api-errors';
 import { callWechat, type ApiRequest } from './api-transport';
 import { qrCreateBody, showQrCodeUrl, type QrCode, type QrCodeSpec } from './qr-codes';
 import { validateMenu, type Menu } from './menu';
+import { batchTaggingBody, checkTagName, type UserTag } from './user-tags';
 import { defaultRetryPolicy, retryWithBackoff, type RetryPolicy } from './retry';
 import {
   SharedAccessTokens,
@@ -168,6 +177,52 @@ export class WechatApiClient {
       method: 'POST',
       body: customMessageBody(openId, message),
       repeatable: false,
+    });
+  }
+
+  async getTags(appId: string): Promise<UserTag[]> {
+    const answer = await this.call<{ tags?: UserTag[] }>(appId, { api: 'tags/get', method: 'GET' });
+    return Array.isArray(answer.tags) ? answer.tags : [];
+  }
+
+  async createTag(appId: string, name: string): Promise<UserTag> {
+    const answer = await this.call<{ tag: UserTag }>(appId, {
+      api: 'tags/create',
+      method: 'POST',
+      body: { tag: { name: checkTagName(name) } },
+      // A second create of the same name is refused (45157), so a repeat could hide the first's success.
+      repeatable: false,
+    });
+    return answer.tag;
+  }
+
+  /**
+   * The id of the tag with this name, made when the account has none. A create refused because the
+   * name exists (made by another process, or by an earlier create whose answer was lost) and one that
+   * may have happened are both settled by reading the tags again.
+   */
+  async findOrCreateTag(appId: string, name: string): Promise<UserTag> {
+    checkTagName(name);
+    const named = async () => (await this.getTags(appId)).find((tag) => tag.name === name);
+    const existing = await named();
+    if (existing) return existing;
+    try {
+      return await this.createTag(appId, name);
+    } catch (error) {
+      const taken = error instanceof WechatApiError && error.errcode === ErrorCodes.tagNameTaken;
+      if (!taken && !mayHaveBeenCarriedOut(error)) throw error;
+      const found = await named();
+      if (found) return found;
+      throw error;
+    }
+  }
+
+  /** Gives 1 to 50 users a tag; tagging a user twice changes nothing, so it retries like a read. */
+  async tagUsers(appId: string, tagId: number, openIds: readonly string[]): Promise<void> {
+    await this.call(appId, {
+      api: 'tags/members/batchtagging',
+      method: 'POST',
+      body: batchTaggingBody(tagId, openIds),
     });
   }
 

@@ -138,6 +138,53 @@ describe('WeChat API client against the emulator', () => {
     await expect(api.getUserInfo(account.appId, 'oNobody')).rejects.toMatchObject({ errcode: 40003 });
   });
 
+  it('finds or makes user tags, tags users and reads the tags back', async () => {
+    const api = client();
+    const created = await emulator.control('users', { appId: account.appId, users: [{ name: 'tagged' }] });
+    const [user] = created.body.users as { openId: string }[];
+    const vip = await api.findOrCreateTag(account.appId, 'vip');
+    expect(vip.id).toBeGreaterThanOrEqual(100);
+    expect(await api.findOrCreateTag(account.appId, 'vip')).toMatchObject({ id: vip.id });
+    await expect(api.createTag(account.appId, 'vip')).rejects.toMatchObject({ errcode: 45157 });
+    await api.tagUsers(account.appId, vip.id, [user!.openId]);
+    await api.tagUsers(account.appId, vip.id, [user!.openId]);
+    expect((await api.getUserInfo(account.appId, user!.openId)).tagid_list).toEqual([vip.id]);
+    expect(await api.getTags(account.appId)).toEqual([{ id: vip.id, name: 'vip', count: 1 }]);
+
+    // A create WeChat carried out but whose answer said busy: the tag is found, not made again.
+    await emulator.control('faults', {
+      appId: account.appId,
+      api: 'tags/create',
+      errcode: -1,
+      afterDoing: true,
+    });
+    const lost = await api.findOrCreateTag(account.appId, 'lost answer');
+    expect((await api.getTags(account.appId)).filter((t) => t.name === 'lost answer')).toEqual([
+      { id: lost.id, name: 'lost answer', count: 0 },
+    ]);
+
+    await expect(api.tagUsers(account.appId, 9999, [user!.openId])).rejects.toMatchObject({ errcode: 45159 });
+    await expect(api.tagUsers(account.appId, vip.id, ['oNobody'])).rejects.toMatchObject({ errcode: 40003 });
+    await expect(
+      api.tagUsers(
+        account.appId,
+        vip.id,
+        Array.from({ length: 51 }, () => user!.openId),
+      ),
+    ).rejects.toBeInstanceOf(WechatValidationError);
+    await expect(api.findOrCreateTag(account.appId, 'x'.repeat(31))).rejects.toBeInstanceOf(
+      WechatValidationError,
+    );
+    await emulator.control('faults', {
+      appId: account.appId,
+      api: 'tags/members/batchtagging',
+      errcode: 45059,
+    });
+    await expect(api.tagUsers(account.appId, vip.id, [user!.openId])).rejects.toMatchObject({
+      errcode: 45059,
+    });
+  });
+
   it('sends customer-service messages, which the emulator logs', async () => {
     const api = client();
     const created = await emulator.control('users', { appId: account.appId, users: [{ name: 'carol' }] });

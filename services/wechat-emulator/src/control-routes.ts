@@ -32,6 +32,8 @@ function describe(app: EmulatedApp) {
     menu: app.menu ?? null,
     qrcodes: [...app.tickets.values()],
     users: [...app.users.values()],
+    tags: app.tags.list(app.users.values()),
+    calls: Object.fromEntries(app.calls),
     messages: app.messages,
     faults: app.faults,
   };
@@ -109,7 +111,12 @@ export function controlRoutes(deps: ControlDeps): Router {
       if (spec.unionId === null) delete user.unionId;
       else if (spec.unionId) user.unionId = spec.unionId;
       if (spec.language) user.language = spec.language;
-      if (spec.tags) user.tags = spec.tags;
+      if (spec.tags !== undefined) {
+        const tags = spec.tags;
+        if (!Array.isArray(tags) || tags.length > 20 || !tags.every((id) => Number.isInteger(id)))
+          throw new HttpError(400, 'bad_request', 'tags must be a list of at most 20 tag ids');
+        user.tags = [...tags];
+      }
       return user;
     });
     ctx.status = 201;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Account } from '@wxp/accounts';
 import type { Menu } from '@wxp/wechat-api';
+import { TagTable } from './tag-table';
 
 export interface EmulatedUser {
   openId: string;
@@ -65,6 +66,9 @@ export class EmulatedApp {
   readonly tickets = new Map<string, QrTicket>();
   readonly users = new Map<string, EmulatedUser>();
   readonly messages: SentMessage[] = [];
+  readonly tags = new TagTable();
+  /** Calls per API with a valid token, faulted ones included: what a test counts to see retries. */
+  readonly calls = new Map<string, number>();
   faults: Fault[] = [];
 
   /** Replaced when the accounts file is reloaded: a changed secret applies at once. */

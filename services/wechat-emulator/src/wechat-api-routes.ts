@@ -8,6 +8,7 @@ import {
 } from '@wxp/wechat-api';
 import type { Context } from 'koa';
 import { newTicket, newToken, type EmulatedApp, type EmulatedUser, type Fault } from './emulated-wechat';
+import { TagRefusal } from './tag-table';
 
 export interface ApiBehaviour {
   apps: ReadonlyMap<string, EmulatedApp>;
@@ -38,7 +39,7 @@ async function wechatErrors(ctx: Context, next: () => Promise<unknown>): Promise
   try {
     await next();
   } catch (error) {
-    if (!(error instanceof WechatError)) throw error;
+    if (!(error instanceof WechatError) && !(error instanceof TagRefusal)) throw error;
     answer(ctx, { errcode: error.errcode, errmsg: `${error.errmsg} ${rid()}` });
   }
 }
@@ -131,6 +132,7 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
         throw new WechatError(40001, 'invalid credential, access_token is invalid or not latest');
       }
       if (issued.expiresAt <= now) throw new WechatError(42001, 'access_token expired');
+      app.calls.set(api, (app.calls.get(api) ?? 0) + 1);
       const fault = app.takeFault(api);
       if (fault?.afterDoing) (ctx.state as { faultAfterDoing?: Fault }).faultAfterDoing = fault;
       else if (fault) throw new WechatError(fault.errcode ?? -1, 'emulated fault');
@@ -242,6 +244,24 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
       ...(page.length > 0 ? { data: { openid: page } } : {}),
       next_openid: page.length > 0 ? (page[page.length - 1] as string) : '',
     });
+  });
+
+  router.get('/tags/get', (ctx) => {
+    const app = authorised(ctx, 'tags/get');
+    answer(ctx, { tags: app.tags.list(app.users.values()) });
+  });
+
+  router.post('/tags/create', (ctx) => {
+    const app = authorised(ctx, 'tags/create');
+    const body = (ctx.request.body ?? {}) as { tag?: { name?: unknown } };
+    answer(ctx, { tag: app.tags.create(body.tag?.name) });
+  });
+
+  router.post('/tags/members/batchtagging', (ctx) => {
+    const app = authorised(ctx, 'tags/members/batchtagging');
+    const body = (ctx.request.body ?? {}) as { openid_list?: unknown; tagid?: unknown };
+    app.tags.tagUsers(app.users, body.openid_list, body.tagid);
+    answer(ctx, { errcode: 0, errmsg: 'ok' });
   });
 
   router.post('/menu/create', (ctx) => {
