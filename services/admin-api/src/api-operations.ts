@@ -29,7 +29,8 @@ export const createQrCode = {
   description:
     'Checks the scene and expiry against WeChat’s limits before calling qrcode/create, then records the ' +
     'campaign as a wechat.admin.campaign.created event on wechat.admin.v1. Numeric scenes are 1 to ' +
-    '4294967295 for temporary codes and 1 to 100000 for permanent ones; text scenes are 1 to 64 characters.',
+    '4294967295 for temporary codes and 1 to 100000 for permanent ones; text scenes are 1 to 64 characters. ' +
+    'A `tag` (1 to 30 characters) is given by the profile enricher to each follower who comes in through the code.',
   params: S.AppParams,
   body: S.QrCodeRequest,
   responses: {

@@ -67,6 +67,15 @@ export const QrCodeRequest = Type.Object(
       }),
     ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The campaign's name" })),
+    tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 30,
+        description:
+          'A WeChat user tag (1 to 30 characters, WeChat’s limit) given to each follower who comes in ' +
+          'through this code; made on first use',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,6 +85,7 @@ export const QrCodeCreated = Type.Object({
   scene: Type.Union([Type.Integer(), Type.String()]),
   kind: QrKind,
   name: Type.Optional(Type.String()),
+  tag: Type.Optional(Type.String()),
   ticket: Type.String(),
   url: Type.String({ description: 'What the code encodes' }),
   expireSeconds: Type.Optional(Type.Integer()),
@@ -93,6 +103,7 @@ export const QrCodeList = Type.Object({
       sceneId: Type.Optional(Type.Integer()),
       kind: QrKind,
       name: Type.Optional(Type.String()),
+      tag: Type.Optional(Type.String()),
       ticket: Type.String(),
       url: Type.String(),
       expireSeconds: Type.Optional(Type.Integer()),

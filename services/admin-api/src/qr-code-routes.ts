@@ -13,7 +13,8 @@ const imagePath = (appId: string, scene: string) =>
   `/api/apps/${encodeURIComponent(appId)}/qrcodes/${encodeURIComponent(scene)}/image`;
 
 export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperation[] {
-  const campaigns = db.collection<CampaignRecord>(ReadModels.campaigns);
+  // The tag is in the campaign documents QR attribution writes since campaigns could carry one.
+  const campaigns = db.collection<CampaignRecord & { tag?: string }>(ReadModels.campaigns);
 
   const create = operation(createQrCode, async (ctx, { params, body }) => {
     const { appId } = params;
@@ -48,6 +49,7 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
         ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds }),
         ...(expiresAt === undefined ? {} : { expiresAt }),
         createdAt: createdAt.toISOString(),
+        ...(body.tag === undefined ? {} : { tag: body.tag }),
       },
       actorOf(ctx),
     );
@@ -58,6 +60,7 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
       scene: body.scene,
       kind: body.kind,
       ...(body.name === undefined ? {} : { name: body.name }),
+      ...(body.tag === undefined ? {} : { tag: body.tag }),
       ticket: code.ticket,
       url: code.url,
       ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds, expiresAt }),
@@ -91,6 +94,7 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
         ...(code.sceneId === undefined ? {} : { sceneId: code.sceneId }),
         kind: code.kind,
         ...(code.name === undefined ? {} : { name: code.name }),
+        ...(code.tag === undefined ? {} : { tag: code.tag }),
         ticket: code.ticket,
         url: code.url,
         ...(code.expireSeconds === undefined ? {} : { expireSeconds: code.expireSeconds }),

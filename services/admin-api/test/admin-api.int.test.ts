@@ -156,6 +156,31 @@ describe('admin API: QR codes', () => {
     expect(created.expiresAt).toBeUndefined();
   });
 
+  it('records a campaign’s tag with its code and lists it', async () => {
+    const tag = '春'.repeat(30);
+    const response = await api('POST', `/api/apps/${appId}/qrcodes`, {
+      kind: 'permanent',
+      scene: 'tagged-poster',
+      tag,
+    });
+    expect(response.status).toBe(201);
+    const created = await documented(response, ops.createQrCode);
+    expect(created).toMatchObject({ scene: 'tagged-poster', tag });
+    const event = await eventually(async () => {
+      const found = adminTopic.of(appId).find((e) => e.event.id === created.event);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(event.event.data).toMatchObject({ scene: 'tagged-poster', tag });
+    await eventually(async () => {
+      const body = await documented<{ qrcodes: { scene: string; tag?: string }[] }>(
+        await api('GET', `/api/apps/${appId}/qrcodes`),
+        ops.listQrCodes,
+      );
+      expect(body.qrcodes.find((q) => q.scene === 'tagged-poster')).toMatchObject({ tag });
+    });
+  });
+
   it.each([
     [{ kind: 'temporary', scene: 0 }, 'body.scene'],
     [{ kind: 'temporary', scene: 1.5 }, 'body.scene'],
@@ -168,6 +193,9 @@ describe('admin API: QR codes', () => {
     [{ scene: 7 }, 'body.kind is required'],
     [{ kind: 'forever', scene: 7 }, 'body.kind must be "temporary" or "permanent"'],
     [{ kind: 'temporary', scene: 7, colour: 'red' }, 'body.colour is not a known field'],
+    [{ kind: 'temporary', scene: 7, tag: 'x'.repeat(31) }, 'body.tag'],
+    [{ kind: 'temporary', scene: 7, tag: '' }, 'body.tag'],
+    [{ kind: 'temporary', scene: 7, tag: 5 }, 'body.tag'],
   ])('refuses %j with a 400 naming the field, without calling WeChat', async (body, expected) => {
     const before = await qrCodesCreated();
     const response = await api('POST', `/api/apps/${appId}/qrcodes`, body);

@@ -5,7 +5,9 @@ import { projectIntoCollection } from '@wxp/mongo';
 import { sealEvent, sealEventAsErased, type DataKey, type DataKeyStore } from '@wxp/privacy';
 import type { Logger } from '@wxp/service-runtime';
 import { WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
+import { campaignTagsBehaviour } from './campaign-tags';
 import { erasureBehaviour } from './erasure';
+import { followerTagging, type TaggingApi } from './follower-tagging';
 import { profileErased, profileFetchFailed, profileFetched } from './profile-events';
 import { profileProjection, type ProfileDocument } from './profile-projection';
 
@@ -37,7 +39,7 @@ async function keysOfBatch(
 }
 
 export interface EnricherOptions {
-  api: WechatApiClient;
+  api: Pick<WechatApiClient, 'getUserInfo'> & TaggingApi;
   publisher: EventPublisher;
   /** Users' data keys: profile events are sealed with the key of the event they answer. */
   keys: DataKeyStore;
@@ -65,7 +67,8 @@ export function enricherBehaviour({
   return {
     batchesTogether: false,
     async prepare() {},
-    handler() {
+    handler(db) {
+      const tagFollower = followerTagging(db, api, logger);
       return async (events) => {
         const keyOf = await keysOfBatch(
           keys,
@@ -106,6 +109,19 @@ export function enricherBehaviour({
               profile = profileFetchFailed(appId, pseudonym, openId, event.id, error.errcode, error.errmsg);
             }
             await publishProfile(publisher, profile, keyOf(event));
+            if (event.data.scene !== undefined) {
+              const tagging = await tagFollower({
+                id: event.id,
+                pseudonym,
+                appId,
+                openId,
+                scene: event.data.scene,
+              });
+              if (tagging) {
+                await publishProfile(publisher, tagging.event, null);
+                await tagging.record();
+              }
+            }
           }
         }
       };
@@ -146,6 +162,7 @@ export function profileEnricherConsumers(
   options: EnricherOptions & { graceSecondsOf: (appId: string) => number },
 ): ConsumerBehaviour[] {
   return [
+    campaignTagsBehaviour(),
     enricherBehaviour(options),
     erasureBehaviour(options.keys, options.graceSecondsOf, options.logger),
     pointedBehaviour('profile-enricher', { profiles: ReadModels.profiles }, (names) =>

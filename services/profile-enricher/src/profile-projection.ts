@@ -50,7 +50,7 @@ export function profileProjection(): DocumentProjection<ProfileEvent, ProfileDoc
       const _id = pseudonymOf(event);
       const at = new Date(event.data.at * 1000);
       // A look-up whose user is erased since: nothing in it can be read, and nothing is to be kept.
-      if (event.type !== 'wechat.profile.erased' && event.data.openId === '') {
+      if ('openId' in event.data && event.type !== 'wechat.profile.erased' && event.data.openId === '') {
         return current ? { ...current, position } : null;
       }
       // A look-up made before the user left must not bring them back.
@@ -90,6 +90,15 @@ export function profileProjection(): DocumentProjection<ProfileEvent, ProfileDoc
           };
         case 'wechat.profile.erased':
           return { _id, appId: event.data.appId, state: 'erased', erasedAt: at, position };
+        case 'wechat.profile.tagged': {
+          // The look-up came before the tagging, so its tag list lacks the campaign's tag.
+          if (current?.state !== 'known') return current ? { ...current, position } : null;
+          const { tagId } = event.data;
+          const tags = current.tags.includes(tagId) ? current.tags : [...current.tags, tagId];
+          return { ...current, tags, position };
+        }
+        case 'wechat.profile.tagging_failed':
+          return current ? { ...current, position } : null;
         default: {
           const unhandled: never = event;
           return unhandled;

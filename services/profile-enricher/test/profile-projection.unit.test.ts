@@ -33,7 +33,39 @@ const openedAsErased = (event: ProfileEvent) => {
   return { ...event, data: { ...data, openId: '' } } as ProfileEvent;
 };
 
+const tagged = (seconds: number, tagId: number, type = 'wechat.profile.tagged') =>
+  ({
+    specversion: '1.0',
+    id: `t${seconds}`,
+    source: `/wechat/${appId}`,
+    type,
+    subject: id,
+    time: new Date(seconds * 1000).toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: `urn:wxp:schema:${type}:v1`,
+    data: {
+      appId,
+      tagId,
+      tagName: 'spring',
+      scene: '7',
+      causedBy: `e${seconds}`,
+      at: seconds,
+      errcode: 45059,
+    },
+  }) as ProfileEvent;
+
 describe('profiles', () => {
+  it('gain the tag a campaign gave the follower, once; a refused tagging changes nothing', () => {
+    spec
+      .given(fetched(100))
+      .when(tagged(101, 120), tagged(102, 2), tagged(103, 130, 'wechat.profile.tagging_failed'))
+      .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'known', tags: [2, 120] }));
+    spec
+      .given()
+      .when(tagged(101, 120))
+      .then((docs) => expect(docs.has(id)).toBe(false));
+  });
+
   it('keep what user/info said about a follower', () => {
     spec
       .given()

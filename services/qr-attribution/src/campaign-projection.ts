@@ -2,7 +2,10 @@ import type { AdminEvent, CampaignRecord } from '@wxp/contracts';
 import type { DocumentProjection, VersionedDocument } from '@wxp/mongo';
 
 /** A QR code a campaign prints, as the admin API created it last for its scene. */
-export interface CampaignDocument extends VersionedDocument, CampaignRecord {}
+export interface CampaignDocument extends VersionedDocument, CampaignRecord {
+  /** The WeChat user tag its followers are given, when the campaign names one. */
+  tag?: string;
+}
 
 export const campaignDocumentId = (appId: string, scene: string) => `${appId}\n${scene}`;
 
@@ -13,7 +16,7 @@ export const campaignProjection: DocumentProjection<AdminEvent, CampaignDocument
       : undefined,
   evolve(current, event, position) {
     if (event.type !== 'wechat.admin.campaign.created') return current;
-    const { appId, scene, sceneId, kind, name, ticket, url, expireSeconds, expiresAt, createdAt } =
+    const { appId, scene, sceneId, kind, name, tag, ticket, url, expireSeconds, expiresAt, createdAt } =
       event.data;
     const created = new Date(createdAt);
     return {
@@ -23,6 +26,7 @@ export const campaignProjection: DocumentProjection<AdminEvent, CampaignDocument
       ...(sceneId === undefined ? {} : { sceneId }),
       kind,
       ...(name === undefined ? {} : { name }),
+      ...(tag === undefined ? {} : { tag }),
       ticket,
       url,
       ...(expireSeconds === undefined ? {} : { expireSeconds }),
