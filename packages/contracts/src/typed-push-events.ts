@@ -15,6 +15,14 @@ const count = (what: string) => Type.Integer({ minimum: 0, description: what });
 const menuKey = Type.String({ description: 'EventKey: the key of the menu button' });
 const optionalMsgId = Type.Optional(MessageId);
 
+/** Where a user is or chose: a location message's fields, or a location_select's SendLocationInfo. */
+const placeFields = (container: string, label: string) => ({
+  latitude: Sealed(degrees(`${container}Location_X: latitude, degrees`), 'Location_X'),
+  longitude: Sealed(degrees(`${container}Location_Y: longitude, degrees`), 'Location_Y'),
+  scale: Type.Optional(Sealed(Type.Number({ description: 'Scale: the map zoom' }), 'Scale')),
+  label: Type.Optional(Sealed(Type.String(), label)),
+});
+
 // Messages a user sends (MsgType other than `event`).
 
 export const ImageReceived = defineEvent(
@@ -62,10 +70,7 @@ export const LocationReceived = defineEvent(
   Type.Object({
     ...userEventBase,
     msgId: optionalMsgId,
-    latitude: Sealed(degrees('Location_X: latitude, degrees'), 'Location_X'),
-    longitude: Sealed(degrees('Location_Y: longitude, degrees'), 'Location_Y'),
-    scale: Type.Optional(Sealed(Type.Number({ description: 'Scale: the map zoom' }), 'Scale')),
-    label: Type.Optional(Sealed(Type.String(), 'Label: the place, as WeChat names it')),
+    ...placeFields('', 'Label: the place, as WeChat names it'),
   }),
 );
 
@@ -137,10 +142,7 @@ export const MenuLocationSelected = defineEvent(
   Type.Object({
     ...userEventBase,
     key: menuKey,
-    latitude: Sealed(degrees('SendLocationInfo.Location_X: latitude, degrees'), 'Location_X'),
-    longitude: Sealed(degrees('SendLocationInfo.Location_Y: longitude, degrees'), 'Location_Y'),
-    scale: Type.Optional(Sealed(Type.Number({ description: 'Scale: the map zoom' }), 'Scale')),
-    label: Type.Optional(Sealed(Type.String(), 'SendLocationInfo.Label: the address')),
+    ...placeFields('SendLocationInfo.', 'SendLocationInfo.Label: the address'),
     poiName: Type.Optional(Sealed(Type.String(), 'SendLocationInfo.Poiname: the place chosen')),
   }),
 );
