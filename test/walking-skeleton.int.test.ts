@@ -55,7 +55,7 @@ beforeAll(async () => {
   gateway = await startHttpServer(
     createGatewayApp({
       accounts: new AccountDirectory(accounts),
-      publish: (event) => publisher.publish(event),
+      publish: (events) => publisher.publishTogether(events),
       isBrokerConnected: () => publisher.isConnected,
       pseudonymOf: (app, openId) => pseudonymOf(privacyKey, app, openId),
       seal: sealerFor(keys),

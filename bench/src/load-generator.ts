@@ -7,6 +7,8 @@ export interface LoadOptions {
   pushes: WirePush[];
   connections: number;
   durationSeconds: number;
+  /** Stop after this many requests instead of after the duration. */
+  amount?: number;
   /** Requests per second over all connections; unset means as fast as the server answers. */
   overallRate?: number;
 }
@@ -33,6 +35,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     url: options.origin,
     connections: options.connections,
     duration: options.durationSeconds,
+    ...(options.amount ? { amount: options.amount } : {}),
     timeout: 10,
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     requests: [

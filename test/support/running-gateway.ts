@@ -49,7 +49,7 @@ export async function startGateway(
   const server = await startHttpServer(
     createGatewayApp({
       accounts: new AccountDirectory(new Map(accounts.map((a) => [a.appId, a]))),
-      publish: (event) => publisher.publish(event),
+      publish: (events) => publisher.publishTogether(events),
       isBrokerConnected: () => publisher.isConnected,
       pseudonymOf: (appId, openId) => testPseudonymOf(appId, openId, privacyKey),
       seal: sealerFor(keys),

@@ -17,7 +17,8 @@ runHttpService('gateway-unsealed', async ({ logger, metrics }) => {
   );
   const app = createGatewayApp({
     accounts,
-    publish: (message) => publisher.publish({ ...message, topic: UNSEALED_EVENTS_TOPIC }),
+    publish: (events) =>
+      publisher.publishTogether(events.map((event) => ({ ...event, topic: UNSEALED_EVENTS_TOPIC }))),
     isBrokerConnected: () => publisher.isConnected,
     pseudonymOf: (appId, openId) => pseudonymOf(config.PRIVACY_KEY, appId, openId),
     seal: async (event) => event,

@@ -8,7 +8,8 @@ export interface OutgoingEvent {
 }
 
 interface Pending {
-  item: OutgoingEvent;
+  /** Events that leave in the same produce request: one caller's, never split. */
+  items: readonly OutgoingEvent[];
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -43,6 +44,7 @@ export class PublisherOverloadedError extends Error {
  */
 export class EventPublisher {
   private readonly queue: Pending[] = [];
+  private queuedCount = 0;
   private sending = false;
   private connected = false;
   private closing = false;
@@ -91,17 +93,28 @@ export class EventPublisher {
   }
 
   get queuedEvents(): number {
-    return this.queue.length;
+    return this.queuedCount;
   }
 
   publish(item: OutgoingEvent): Promise<void> {
-    if (this.queue.length >= this.maxQueuedEvents) {
+    return this.publishTogether([item]);
+  }
+
+  /**
+   * Publishes events in one produce request, whatever else is waiting: an answer that needs several
+   * acknowledged waits for one round trip, not one per event. Events of one key share a partition
+   * and so one record batch, which the broker appends whole or not at all.
+   */
+  publishTogether(items: readonly OutgoingEvent[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    if (this.queuedCount >= this.maxQueuedEvents) {
       return Promise.reject(
-        new PublisherOverloadedError(`${this.queue.length} events already wait for the broker`),
+        new PublisherOverloadedError(`${this.queuedCount} events already wait for the broker`),
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ items, resolve, reject });
+      this.queuedCount += items.length;
       this.sendNext();
     });
   }
@@ -116,6 +129,7 @@ export class EventPublisher {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     this.closing = true;
+    this.queuedCount = 0;
     for (const pending of this.queue.splice(0)) pending.reject(new Error('publisher is shutting down'));
     await this.producer.disconnect();
     this.connected = false;
@@ -140,18 +154,32 @@ export class EventPublisher {
         return;
       }
     }
-    const batch = this.queue.splice(0, this.maxBatchSize);
+    const batch = this.takeBatch();
     try {
       await this.producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
-        topicMessages: toTopicMessages(batch.map((p) => p.item)),
+        topicMessages: toTopicMessages(batch.flatMap((p) => p.items)),
       });
       batch.forEach((p) => p.resolve());
     } catch (error) {
       this.producerFailed = true;
       batch.forEach((p) => p.reject(error as Error));
     }
+  }
+
+  /** The callers whose events fill the next request: at least one, whole, up to maxBatchSize events. */
+  private takeBatch(): Pending[] {
+    let taken = 0;
+    let count = 0;
+    while (taken < this.queue.length) {
+      const size = this.queue[taken]!.items.length;
+      if (taken > 0 && count + size > this.maxBatchSize) break;
+      count += size;
+      taken += 1;
+    }
+    this.queuedCount -= count;
+    return this.queue.splice(0, taken);
   }
 
   private async replaceProducer(): Promise<void> {

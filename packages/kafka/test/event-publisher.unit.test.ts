@@ -12,7 +12,7 @@ interface FakeProducer {
  * A Kafka client whose producers fail the sends and connections the test asks them to, so the
  * publisher's handling of a failed send can be seen without a broker.
  */
-function fakeKafka(plan: { failSends?: number[]; failConnects?: number }) {
+function fakeKafka(plan: { failSends?: number[]; failConnects?: number; firstSendWaitsFor?: Promise<void> }) {
   const producers: FakeProducer[] = [];
   let sends = 0;
   let connectFailures = plan.failConnects ?? 0;
@@ -35,6 +35,7 @@ function fakeKafka(plan: { failSends?: number[]; failConnects?: number }) {
         },
         sendBatch: async (batch: ProducerBatch) => {
           const n = sends++;
+          if (n === 0 && plan.firstSendWaitsFor) await plan.firstSendWaitsFor;
           if (plan.failSends?.includes(n)) throw new Error(`send ${n} lost its connection`);
           made.sent.push((batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.key))));
           return [];
@@ -82,6 +83,53 @@ describe('the event publisher after a failed send', () => {
     expect(producers).toHaveLength(4);
     expect(producers[3]?.sent).toEqual([['b']]);
     expect(producers.slice(0, 3).every((p) => p.sent.length === 0)).toBe(true);
+    await publisher.disconnect();
+  });
+});
+
+describe('events published together', () => {
+  it('leave in one request even when the publisher was idle', async () => {
+    const together = fakeKafka({});
+    const publisher = await EventPublisher.connect(together.kafka);
+    await publisher.publishTogether([event('push'), event('reply')]);
+    expect(together.producers[0]?.sent).toEqual([['push', 'reply']]);
+    await publisher.disconnect();
+
+    // One at a time, an idle publisher sends the first event on its own: two round trips.
+    const apart = fakeKafka({});
+    const separate = await EventPublisher.connect(apart.kafka);
+    await Promise.all([separate.publish(event('push')), separate.publish(event('reply'))]);
+    expect(apart.producers[0]?.sent).toEqual([['push'], ['reply']]);
+    await separate.disconnect();
+  });
+
+  it('are never split across requests by the batch size, and count as queued events', async () => {
+    let release!: () => void;
+    const { kafka, producers } = fakeKafka({ firstSendWaitsFor: new Promise((r) => (release = r)) });
+    const publisher = await EventPublisher.connect(kafka, { maxBatchSize: 2 });
+    const first = publisher.publish(event('first'));
+    const waiting = [
+      publisher.publish(event('c')),
+      publisher.publishTogether([event('d'), event('e')]),
+      publisher.publishTogether([event('f'), event('g'), event('h')]),
+    ];
+    expect(publisher.queuedEvents).toBe(6);
+    release();
+    await Promise.all([first, ...waiting]);
+    expect(producers[0]?.sent).toEqual([['first'], ['c'], ['d', 'e'], ['f', 'g', 'h']]);
+    expect(publisher.queuedEvents).toBe(0);
+    await publisher.disconnect();
+  });
+
+  it('are refused together when the queue is full', async () => {
+    let release!: () => void;
+    const { kafka } = fakeKafka({ firstSendWaitsFor: new Promise((r) => (release = r)) });
+    const publisher = await EventPublisher.connect(kafka, { maxQueuedEvents: 2 });
+    const first = publisher.publish(event('first'));
+    const queued = publisher.publishTogether([event('a'), event('b')]);
+    await expect(publisher.publishTogether([event('c'), event('d')])).rejects.toThrow(/already wait/);
+    release();
+    await Promise.all([first, queued]);
     await publisher.disconnect();
   });
 });

@@ -33,7 +33,8 @@ import { SignedQueryMemory, defaultReplayMemoryEntries } from './signed-query-me
 
 export interface GatewayDeps {
   accounts: AccountDirectory;
-  publish(event: OutgoingEvent): Promise<void>;
+  /** Publishes a push's events in one produce request; resolves when the broker acknowledged them. */
+  publish(events: readonly OutgoingEvent[]): Promise<void>;
   isBrokerConnected(): boolean;
   /** The user's pseudonym: keyed by PRIVACY_KEY, so the log never holds an openId in clear. */
   pseudonymOf: PseudonymOf;
@@ -300,15 +301,11 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
         answer = await withTimeout(
           duplicates.run(event.id, async () => {
             const reply = inAnswer ? passiveReplyTo(event, account.originalId) : undefined;
-            const published = [
-              deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: await sealed(event) }),
-            ];
-            // The reply's record rides with the push: same key, same partition, right after it.
-            if (reply)
-              published.push(
-                deps.publish({ topic: Topics.events, key: partitionKeyOf(event), event: reply.record }),
-              );
-            await Promise.all(published);
+            const key = partitionKeyOf(event);
+            const events: OutgoingEvent[] = [{ topic: Topics.events, key, event: await sealed(event) }];
+            // The reply's record rides with the push: same request, same partition, right after it.
+            if (reply) events.push({ topic: Topics.events, key, event: reply.record });
+            await deps.publish(events);
             return reply;
           }),
           deps.ackTimeoutMs,

@@ -27,7 +27,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
   reloadOnHangup(logger, 'accounts', () => ({ accounts: accounts.reload(config.WECHAT_ACCOUNTS_FILE) }));
   const app = createGatewayApp({
     accounts,
-    publish: (event) => publisher.publish(event),
+    publish: (events) => publisher.publishTogether(events),
     isBrokerConnected: () => publisher.isConnected,
     pseudonymOf: (appId, openId) => pseudonymOf(config.PRIVACY_KEY, appId, openId),
     seal: sealerFor(keys),

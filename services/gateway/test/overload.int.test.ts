@@ -60,7 +60,7 @@ describe('a gateway whose broker does not answer', () => {
     server = await startHttpServer(
       createGatewayApp({
         accounts: new AccountDirectory(new Map([[account.appId, account]])),
-        publish: (event) => publisher!.publish(event),
+        publish: (events) => publisher!.publishTogether(events),
         isBrokerConnected: () => publisher!.isConnected,
         pseudonymOf: testPseudonymOf,
         seal: async (event) => sealEvent(event, key),
