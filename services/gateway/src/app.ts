@@ -77,6 +77,15 @@ interface PassiveReply {
 
 type WechatEventOfReply = Extract<WechatEvent, { type: 'wechat.reply.sent' }>;
 
+/**
+ * What a retry of a replied push is answered with, kept per event id for the duplicate window (up
+ * to 100,000 pushes): the reply's text and kind only, since its record is never needed again.
+ */
+interface AnsweredReply {
+  xml: string;
+  messageType: string;
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -149,7 +158,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     registers: [deps.metrics],
   });
   // Per event id, the passive reply its first attempt was answered with: WeChat's retries get it again.
-  const duplicates = new DuplicateSuppressor<PassiveReply | undefined>();
+  const duplicates = new DuplicateSuppressor<AnsweredReply | undefined>();
   const signedQueries = new SignedQueryMemory(
     deps.maxClockSkewSeconds,
     deps.replayMemoryEntries ?? defaultReplayMemoryEntries,
@@ -294,7 +303,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       }
 
       const started = process.hrtime.bigint();
-      let answer: { outcome: 'published' | 'duplicate'; value: PassiveReply | undefined };
+      let answer: { outcome: 'published' | 'duplicate'; value: AnsweredReply | undefined };
       try {
         // The timeout bounds this answer, not the publish: a retry that arrives while the first
         // attempt is still with the broker waits for that attempt instead of publishing again.
@@ -306,7 +315,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
             // The reply's record rides with the push: same request, same partition, right after it.
             if (reply) events.push({ topic: Topics.events, key, event: reply.record });
             await deps.publish(events);
-            return reply;
+            return reply && { xml: reply.xml, messageType: reply.record.data.messageType };
           }),
           deps.ackTimeoutMs,
         );
@@ -319,7 +328,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       }
       ackSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       const reply = answer.value;
-      if (inAnswer) replies.inc({ outcome: reply ? reply.record.data.messageType : 'none' });
+      if (inAnswer) replies.inc({ outcome: reply ? reply.messageType : 'none' });
       if (!reply) {
         // "success" means received with no passive reply; it needs no encryption in any mode.
         ctx.type = 'text/plain';
