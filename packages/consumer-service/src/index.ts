@@ -5,6 +5,7 @@ import {
   type ConsumedEvent,
   type Kafka,
   type RunningConsumer,
+  readKafkaSecurity,
 } from '@wxp/kafka';
 import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
 import { DataKeyStore, EventOpener } from '@wxp/privacy';
@@ -174,7 +175,8 @@ export function runConsumerService(
       PRIVACY_KEY_CACHE_SECONDS: number;
     };
     const privacyKey = config.PRIVACY_KEY;
-    const problems: string[] = [];
+    const { problems: kafkaProblems, security } = readKafkaSecurity(process.env);
+    const problems: string[] = [...kafkaProblems];
     if (privacyKey.length < 16) problems.push('PRIVACY_KEY must be at least 16 characters');
     if (!Number.isInteger(config.PRIVACY_KEY_CACHE_SECONDS) || config.PRIVACY_KEY_CACHE_SECONDS < 1)
       problems.push('PRIVACY_KEY_CACHE_SECONDS must be a whole number of at least 1');
@@ -182,7 +184,7 @@ export function runConsumerService(
     const groupId = String(config[`${prefix}_GROUP`]);
     const metrics = createMetricsRegistry(service);
     const mongo = await connectMongo(config.MONGO_URL, service);
-    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger });
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: service, logger, security });
     const keys = new DataKeyStore(mongo.db, privacyKey, { cacheSeconds: config.PRIVACY_KEY_CACHE_SECONDS });
     await keys.prepare();
     // Handlers read few personal fields (most events need none): each is decrypted when read.

@@ -1,6 +1,6 @@
 import { DataKeyStore, EventOpener } from '@wxp/privacy';
 import { Topics } from '@wxp/contracts';
-import { createKafka, topicOffsets, type Kafka } from '@wxp/kafka';
+import { createKafka, readKafkaSecurity, topicOffsets, type Kafka } from '@wxp/kafka';
 import {
   activeCollections,
   connectMongo,
@@ -278,7 +278,8 @@ export function runReplayCli<N extends Record<string, string>>(
         desc: 'Read-model documents held in memory before they are written (0: write every batch)',
       }),
     });
-    const problems: string[] = [];
+    const { problems: kafkaProblems, security } = readKafkaSecurity(process.env);
+    const problems: string[] = [...kafkaProblems];
     if (!Number.isInteger(config.REPLAY_BUFFER_DOCUMENTS) || config.REPLAY_BUFFER_DOCUMENTS < 0)
       problems.push(
         `REPLAY_BUFFER_DOCUMENTS must be a whole number, 0 or more (got ${config.REPLAY_BUFFER_DOCUMENTS})`,
@@ -301,7 +302,12 @@ export function runReplayCli<N extends Record<string, string>>(
     const opener = new EventOpener(keys, { openOnRead: true });
     try {
       const result = await replayReadModel({
-        kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${service}-replay`, logger }),
+        kafka: createKafka({
+          brokers: config.KAFKA_BROKERS,
+          clientId: `${service}-replay`,
+          logger,
+          security,
+        }),
         mongo,
         service,
         collections,

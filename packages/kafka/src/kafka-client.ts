@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { kafkaSecurityFrom, type KafkaSecurity } from './connection-security';
 
 export type { Kafka };
 
@@ -14,14 +15,22 @@ export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** TLS and SASL; unset, as the KAFKA_SASL_* and KAFKA_TLS* variables say (none when they are unset). */
+  security?: KafkaSecurity;
 }
 
-/** A kafkajs client whose own log lines go through the service's structured logger. */
-export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+/**
+ * A kafkajs client whose own log lines go through the service's structured logger, connecting as the
+ * environment says: every service, tool and replay of a deployment reaches its brokers the same way.
+ */
+export function createKafka({ brokers, clientId, logger, security }: KafkaClientOptions): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
+  const { ssl, sasl } = security ?? kafkaSecurityFrom(process.env);
   return new Kafka({
     clientId,
     brokers,
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
     connectionTimeout: 3000,
     requestTimeout: 30000,
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },

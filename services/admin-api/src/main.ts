@@ -1,4 +1,4 @@
-import { EventPublisher, createKafka } from '@wxp/kafka';
+import { EventPublisher, createKafka, readKafkaSecurity } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
 import { DataKeyStore } from '@wxp/privacy';
 import { ConfigError, metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
@@ -11,7 +11,9 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
   // Unset: /metrics on the service's own port, as before. Set: only there, off the public port.
   const metricsPort = metricsPortFrom('ADMIN_METRICS_PORT');
   const short = (['ADMIN_TOKEN', 'PRIVACY_KEY'] as const).filter((name) => config[name].length < 16);
-  if (short.length > 0) throw new ConfigError(short.map((name) => `${name} must be at least 16 characters`));
+  const { problems: kafkaProblems, security } = readKafkaSecurity(process.env);
+  const problems = [...short.map((name) => `${name} must be at least 16 characters`), ...kafkaProblems];
+  if (problems.length > 0) throw new ConfigError(problems);
   const mongo = await connectMongo(config.MONGO_URL, 'admin-api');
   // The gateway's key store (same MONGO_URL): an erasure destroys the keys it sealed with.
   const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY);
@@ -20,7 +22,7 @@ runHttpService('admin-api', async ({ logger, metrics }) => {
   // An account added or changed in the file: SIGHUP. The routes read the same map.
   reloadOnHangup(logger, 'accounts', () => ({ accounts: reloadAccounts() }));
   const publisher = await EventPublisher.connect(
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'admin-api', logger }),
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'admin-api', logger, security }),
   );
   const app = createAdminApp({
     mongo,

@@ -1,4 +1,4 @@
-import { EventPublisher, createKafka } from '@wxp/kafka';
+import { EventPublisher, createKafka, kafkaSecurityFrom } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
 import { DataKeyStore, pseudonymOf } from '@wxp/privacy';
 import { metricsPortFrom, reloadOnHangup, runHttpService } from '@wxp/service-runtime';
@@ -10,6 +10,8 @@ import { gatewayConfig, gatewayPushLimits, gatewayServerLimits } from './config'
 
 runHttpService('gateway', async ({ logger, metrics }) => {
   const config = gatewayConfig();
+  // Checked before anything connects: a bad TLS or SASL variable stops the start with its line.
+  const security = kafkaSecurityFrom(process.env);
   // Unset: /metrics on the service's own port, as before. Set: only there, off the public port.
   const metricsPort = metricsPortFrom('GATEWAY_METRICS_PORT');
   const accounts = AccountDirectory.fromFile(config.WECHAT_ACCOUNTS_FILE);
@@ -18,7 +20,7 @@ runHttpService('gateway', async ({ logger, metrics }) => {
     cacheSeconds: config.PRIVACY_KEY_CACHE_SECONDS,
   });
   await keys.prepare();
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger, security });
   const publisher = await EventPublisher.connect(kafka);
   // Accounts that reply inside the answer are answered once the rules written before are read.
   const replyRules = await ReplyRulesFeed.start(kafka, logger);
