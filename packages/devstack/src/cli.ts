@@ -3,12 +3,16 @@ import { defaultDataDir } from './repo-paths';
 import { startInfrastructure } from './infrastructure';
 import { provisionAllTopics, startLocalStack } from './local-stack';
 
-const usage = `usage: devstack <command>
+const usage = `usage: devstack <command> [--secure]
 
   up          start broker, store, topics and every service; Ctrl-C stops all of it
   infra       start only the broker and the store, and print the variables that reach them
-  provision   create the platform's topics on the cluster named by KAFKA_BROKERS (idempotent)
+  provision   create the platform's topics on the cluster named by KAFKA_BROKERS (idempotent);
+              with --acls, also grant each service's user its ACLs (README, Kafka and MongoDB connections)
   help        show this text
+
+  --secure    (up, infra) the broker takes only SCRAM-SHA-512 over TLS and enforces ACLs; each
+              service connects as its own user (data in .data/kafka-secure/)
 
 Data lives in .data/ (WXP_DATA_DIR overrides). KAFKA_BROKERS and MONGO_URL use running ones instead.`;
 
@@ -22,12 +26,18 @@ function untilSignal(): Promise<void> {
   });
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, flags: string[]): Promise<number> {
   const dataDir = process.env.WXP_DATA_DIR ?? defaultDataDir();
   const started = Date.now();
+  const allowed: Record<string, string[]> = { up: ['--secure'], infra: ['--secure'], provision: ['--acls'] };
+  if (flags.some((flag) => !(allowed[command ?? ''] ?? []).includes(flag))) {
+    process.stderr.write(`devstack: unexpected ${flags.join(' ')} for "${command ?? ''}"\n${usage}\n`);
+    return 2;
+  }
+  const secureKafka = flags.includes('--secure');
   switch (command) {
     case 'up': {
-      const stack = await startLocalStack({ dataDir, report });
+      const stack = await startLocalStack({ dataDir, report, secureKafka });
       report(`\nlocal stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
       for (const line of stack.lines) report(`  ${line}`);
       report('\nCtrl-C stops everything.');
@@ -41,10 +51,15 @@ async function main(command: string | undefined): Promise<number> {
       return outcome ? 1 : 0;
     }
     case 'infra': {
-      const infra = await startInfrastructure({ dataDir, report });
-      await provisionAllTopics(infra.kafkaBrokers);
+      const infra = await startInfrastructure({ dataDir, report, secureKafka });
+      await provisionAllTopics(infra.kafkaBrokers, infra.kafkaSecurity);
       for (const line of infra.parts) report(line);
       report(`\nexport KAFKA_BROKERS=${infra.kafkaBrokers.join(',')}`);
+      if (infra.kafkaSecurity) {
+        // The admin user's: a service's own user is the same with its name and its password file.
+        for (const [name, value] of Object.entries(infra.kafkaSecurity.clientEnvironment('admin')))
+          report(`export ${name}=${value}`);
+      }
       report(`export MONGO_URL=${infra.mongoUrl}\n\nCtrl-C stops both.`);
       await untilSignal();
       await infra.stop();
@@ -53,8 +68,8 @@ async function main(command: string | undefined): Promise<number> {
     case 'provision': {
       const brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim());
       if (!brokers?.length) throw new Error('provision needs KAFKA_BROKERS');
-      await provisionAllTopics(brokers);
-      report(`topics provisioned on ${brokers.join(',')}`);
+      await provisionAllTopics(brokers, undefined, { grantAcls: flags.includes('--acls') });
+      report(`topics provisioned on ${brokers.join(',')}${flags.includes('--acls') ? ', ACLs granted' : ''}`);
       return 0;
     }
     case 'help':
@@ -69,7 +84,7 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`devstack: ${(error as Error).message ?? String(error)}\n`);

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { dockerEngineAvailable, startContainerInfrastructure } from './container-infrastructure';
 import { startDocumentStore, type StoreEngine } from './document-store';
 import { isPortFree } from './free-port';
+import type { BrokerSecurity } from './broker-security';
 import { startKafkaBroker, type Report } from './kafka-broker';
 import { ensurePrivateDir } from './private-dir';
+import { serviceGrants } from './service-acls';
 
 export interface InfrastructureOptions {
   /** Broker and store data live below this folder (`.data/` for the local stack, a temp dir in tests). */
@@ -17,11 +19,18 @@ export interface InfrastructureOptions {
   engine?: StoreEngine;
   /** Use testcontainers when a Docker engine answers and neither variable is set. */
   allowContainers?: boolean;
+  /**
+   * Start the broker with SCRAM-SHA-512 over TLS and ACLs (data in `kafka-secure/`), with a user per
+   * service; ignored when KAFKA_BROKERS names a running cluster.
+   */
+  secureKafka?: boolean;
 }
 
 export interface StartedInfrastructure {
   kafkaBrokers: string[];
   mongoUrl: string;
+  /** Set when the stack's own broker takes only SCRAM over TLS: how each user reaches it. */
+  kafkaSecurity?: BrokerSecurity;
   /** One line per part: what runs where. */
   parts: string[];
   stop(): Promise<void>;
@@ -47,7 +56,13 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
   const givenMongo = env.MONGO_URL?.trim();
   ensurePrivateDir(options.dataDir);
 
-  if (!givenBrokers && !givenMongo && options.allowContainers && dockerEngineAvailable()) {
+  if (
+    !givenBrokers &&
+    !givenMongo &&
+    !options.secureKafka &&
+    options.allowContainers &&
+    dockerEngineAvailable()
+  ) {
     report('infrastructure: a Docker engine answers, using testcontainers');
     return startContainerInfrastructure(database);
   }
@@ -62,16 +77,20 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     await ensurePortFree(port, 'kafka', 'KAFKA_BROKERS');
     await ensurePortFree(controllerPort, 'kafka controller', 'KAFKA_BROKERS');
     const started = Date.now();
+    // A broker's users are written when its data is formatted: the secure one keeps data apart.
     const broker = await startKafkaBroker({
-      dataDir: join(options.dataDir, 'kafka'),
+      dataDir: join(options.dataDir, options.secureKafka ? 'kafka-secure' : 'kafka'),
       port,
       controllerPort,
       report,
+      ...(options.secureKafka ? { scramUsers: Object.keys(serviceGrants) } : {}),
     });
+    const how = broker.security ? 'KRaft, SCRAM-SHA-512 over TLS, ACLs' : 'KRaft';
     return {
       value: broker.brokers,
-      line: `kafka: ${broker.brokers.join(',')} (KRaft, ready in ${Date.now() - started} ms)`,
+      line: `kafka: ${broker.brokers.join(',')} (${how}, ready in ${Date.now() - started} ms)`,
       stop: broker.stop,
+      ...(broker.security ? { kafkaSecurity: broker.security } : {}),
     };
   };
   const storePart = async (): Promise<Part> => {
@@ -113,6 +132,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
   return {
     kafkaBrokers: kafka.value,
     mongoUrl: store.value[0] ?? '',
+    ...(kafka.kafkaSecurity ? { kafkaSecurity: kafka.kafkaSecurity } : {}),
     parts: [kafka.line, store.line],
     stop: stopAll,
   };
@@ -122,4 +142,5 @@ interface Part {
   value: string[];
   line: string;
   stop?: () => Promise<void>;
+  kafkaSecurity?: BrokerSecurity;
 }

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kafkaSecurityFrom, type KafkaSecurity } from '@wxp/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { requireTool, runToCompletion } from './build-command';
+import { prepareBrokerSecurity, type BrokerSecurity } from './broker-security';
 import { ensurePrivateDir } from './private-dir';
 import { cacheDir, repoRoot } from './repo-paths';
 import {
@@ -85,10 +87,19 @@ export interface KafkaBrokerOptions {
   controllerPort: number;
   report: Report;
   heapMb?: number;
+  /**
+   * Users besides the broker's own `admin`: the broker then takes only SCRAM-SHA-512 over TLS, with
+   * ACLs, and `security` of the running broker says how to reach it.
+   */
+  scramUsers?: string[];
 }
 
 export interface RunningKafkaBroker {
   readonly brokers: string[];
+  /** Set when the broker takes only authenticated, encrypted connections. */
+  readonly security?: BrokerSecurity;
+  /** What a client of this broker connects with as `user` (`admin` when unnamed); none when plaintext. */
+  clientSecurity(user?: string): KafkaSecurity;
   readonly process: SupervisedProcess;
   stop(): Promise<void>;
 }
@@ -123,8 +134,17 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   const pidFile = join(dataDir, 'broker.pid');
   if (await killStaleProcess(pidFile)) report('kafka: stopped a broker left running by an earlier run');
 
+  const securityDir = join(dataDir, 'security');
+  if (options.scramUsers) ensurePrivateDir(securityDir);
+  const security = options.scramUsers
+    ? await prepareBrokerSecurity(securityDir, options.scramUsers)
+    : undefined;
   const propertiesFile = join(dataDir, 'server.properties');
-  writeFileSync(propertiesFile, brokerProperties(dataDir, port, controllerPort), { mode: 0o600 });
+  writeFileSync(
+    propertiesFile,
+    brokerProperties(dataDir, port, controllerPort) + (security?.properties(port, controllerPort) ?? ''),
+    { mode: 0o600 },
+  );
   const javaArgs = [
     `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
     `-Xmx${options.heapMb ?? 512}m`,
@@ -139,7 +159,16 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   if (!existsSync(join(dataDir, 'log', 'meta.properties'))) {
     await runToCompletion(
       'java',
-      [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile],
+      [
+        ...javaArgs,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        newClusterId(),
+        '-c',
+        propertiesFile,
+        ...(security?.formatArguments() ?? []),
+      ],
       { logFile: join(dataDir, 'format.log'), privateFiles: true },
     );
   }
@@ -153,9 +182,13 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
     graceSeconds: 20,
   });
   const brokers = [`127.0.0.1:${port}`];
+  // Through the same variables a service reads, so the local broker checks those too.
+  const clientSecurity = (user = 'admin'): KafkaSecurity =>
+    security ? kafkaSecurityFrom(security.clientEnvironment(user)) : {};
   const probe = new Kafka({
     clientId: 'devstack-probe',
     brokers,
+    ...clientSecurity(),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     retry: { retries: 0 },
@@ -174,5 +207,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
     },
     90_000,
   );
-  return { brokers, process: proc, stop: () => proc.stop() };
+  return {
+    brokers,
+    process: proc,
+    ...(security ? { security } : {}),
+    clientSecurity,
+    stop: () => proc.stop(),
+  };
 }

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { topicCatalogue } from '@wxp/contracts';
-import { createKafka, provisionTopics } from '@wxp/kafka';
+import { createKafka, kafkaSecurityFrom, provisionTopics } from '@wxp/kafka';
 import pino from 'pino';
+import type { BrokerSecurity } from './broker-security';
 import { startInfrastructure, type StartedInfrastructure } from './infrastructure';
 import type { Report } from './kafka-broker';
 import { ensurePrivateDir } from './private-dir';
 import { repoRoot } from './repo-paths';
+import { grantServiceAcls, serviceGrants } from './service-acls';
 import { startSupervisedProcess, waitUntilReady, type SupervisedProcess } from './supervised-process';
 
 /**
@@ -132,9 +134,24 @@ export function serviceHealthy(proc: SupervisedProcess, port: number): Promise<v
   );
 }
 
-export async function provisionAllTopics(brokers: string[]): Promise<void> {
+/**
+ * Creates the platform's topics; on the stack's secure broker, as its admin user, and grants each
+ * service its ACLs. Elsewhere the client connects as KAFKA_SASL_* and KAFKA_TLS* say.
+ */
+export async function provisionAllTopics(
+  brokers: string[],
+  security?: BrokerSecurity,
+  options: { grantAcls?: boolean } = {},
+): Promise<void> {
   const logger = pino({ level: 'warn' });
-  await provisionTopics(createKafka({ brokers, clientId: 'devstack', logger }), topicCatalogue, logger);
+  const kafka = createKafka({
+    brokers,
+    clientId: 'devstack',
+    logger,
+    ...(security ? { security: kafkaSecurityFrom(security.clientEnvironment('admin')) } : {}),
+  });
+  await provisionTopics(kafka, topicCatalogue, logger);
+  if (security || options.grantAcls) await grantServiceAcls(kafka);
 }
 
 /** A demo account for local use, written once; WeChat's emulator and the gateway share it. */
@@ -179,12 +196,19 @@ export async function startLocalStack(options: {
   dataDir: string;
   env?: NodeJS.ProcessEnv;
   report: Report;
+  /** The broker takes only SCRAM over TLS, each service connecting as its own user under its ACLs. */
+  secureKafka?: boolean;
 }): Promise<RunningStack> {
   const env = options.env ?? process.env;
   const { dataDir, report } = options;
   ensurePrivateDir(dataDir);
   ensurePrivateDir(join(dataDir, 'logs'));
-  const infrastructure = await startInfrastructure({ dataDir, env, report });
+  const infrastructure = await startInfrastructure({
+    dataDir,
+    env,
+    report,
+    ...(options.secureKafka ? { secureKafka: true } : {}),
+  });
   const services: SupervisedProcess[] = [];
   const stop = async () => {
     // Services first (side by side: none depends on another to shut down), then what they use.
@@ -192,7 +216,8 @@ export async function startLocalStack(options: {
     await infrastructure.stop();
   };
   try {
-    await provisionAllTopics(infrastructure.kafkaBrokers);
+    const kafkaSecurity = infrastructure.kafkaSecurity;
+    await provisionAllTopics(infrastructure.kafkaBrokers, kafkaSecurity);
     const credentials: Record<StackCredential, string> = {
       MONGO_URL: infrastructure.mongoUrl,
       WECHAT_ACCOUNTS_FILE: ensureAccountsFile(dataDir, env),
@@ -211,11 +236,11 @@ export async function startLocalStack(options: {
     for (const service of stackServices) {
       if (service.name === 'wechat-emulator' && emulatorOff) continue;
       const port = portOf(service);
-      const proc = startStackService(
-        service,
-        serviceEnvironment(service, shared, credentials, port),
-        dataDir,
-      );
+      const serviceEnv = serviceEnvironment(service, shared, credentials, port);
+      // On the secure broker each service is its own user; the emulator plays WeChat and has none.
+      if (kafkaSecurity && serviceGrants[service.name])
+        Object.assign(serviceEnv, kafkaSecurity.clientEnvironment(service.name));
+      const proc = startStackService(service, serviceEnv, dataDir);
       services.push(proc);
       await serviceHealthy(proc, port);
       lines.push(`${service.name}: http://127.0.0.1:${port} (log ${proc.logFile})`);
