@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stackServices } from '@wxp/devstack';
+import { serviceGrants, stackServices } from '@wxp/devstack';
 import { parse } from 'yaml';
 
 // docker-compose.yml cannot run on these machines; this keeps it consistent with the code.
@@ -14,6 +14,8 @@ interface ComposeService {
   networks?: string[];
   volumes?: string[];
   profiles?: string[];
+  entrypoint?: string[];
+  command?: string[];
 }
 
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -22,12 +24,13 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { 
 };
 
 const internal = (network: string) => compose.networks[network]?.internal === true;
+const kafkaStart = readFileSync(join(root, 'infra', 'compose', 'kafka-start.sh'), 'utf8');
 
 describe('docker-compose.yml', () => {
   it('runs a KRaft Kafka broker and MongoDB as a replica set', () => {
     expect(compose.services.kafka?.image).toMatch(/^apache\/kafka:/);
-    expect(compose.services.kafka?.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    expect(compose.services.kafka?.environment?.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+    expect(kafkaStart).toMatch(/^process\.roles=broker,controller$/m);
+    expect(kafkaStart).toMatch(/^auto\.create\.topics\.enable=false$/m);
     expect(compose.services.mongo?.image).toMatch(/^mongo:/);
   });
 
@@ -60,7 +63,10 @@ describe('docker-compose.yml', () => {
       const credentials: readonly string[] = spec.credentials;
       const has = (variable: string) => credentials.includes(variable);
       expect(env.MONGO_URL === undefined).toBe(!has('MONGO_URL'));
-      if (has('MONGO_URL')) expect(String(env.MONGO_URL)).toMatch(/^mongodb:\/\/mongo:27017\/wechat/);
+      if (has('MONGO_URL'))
+        expect(String(env.MONGO_URL)).toBe(
+          'mongodb://wxp:${MONGO_WXP_PASSWORD:?set MONGO_WXP_PASSWORD}@mongo:27017/wechat?replicaSet=rs0&authSource=admin',
+        );
       expect(env.ADMIN_TOKEN === undefined).toBe(!has('ADMIN_TOKEN'));
       expect(env.PRIVACY_KEY === undefined).toBe(!has('PRIVACY_KEY'));
       const mountsAccounts = (service?.volumes ?? []).some((v) => v.endsWith(':/run/config:ro'));
@@ -101,6 +107,52 @@ describe('docker-compose.yml', () => {
       expect(networks.length).toBeGreaterThan(0);
       for (const network of networks) expect(internal(network)).toBe(true);
     }
+  });
+
+  it.each(production.map((s) => [s.name] as const))(
+    'connects %s to Kafka as a SCRAM user of its own, with a password of its own',
+    (name) => {
+      const env = compose.services[name]?.environment ?? {};
+      const variable = `KAFKA_${name.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+      expect(env.KAFKA_SASL_MECHANISM).toBe('scram-sha-512');
+      expect(env.KAFKA_SASL_USERNAME).toBe(name);
+      expect(env.KAFKA_SASL_PASSWORD).toBe(`\${${variable}:?set ${variable}}`);
+      expect(serviceGrants[name]).toBeDefined();
+      // The broker knows the user: its start script adds every service's, from the same variable.
+      expect(compose.services.kafka?.environment?.[variable]).toBe(`\${${variable}:?set ${variable}}`);
+      expect(kafkaStart).toContain(name);
+    },
+  );
+
+  it('runs Kafka with SCRAM only and ACLs enforced, its controller unreachable from the network', () => {
+    expect(kafkaStart).toMatch(/^listeners=SASL_PLAINTEXT:\/\/:9092,CONTROLLER:\/\/127\.0\.0\.1:9093$/m);
+    expect(kafkaStart).toMatch(/^sasl\.enabled\.mechanisms=SCRAM-SHA-512$/m);
+    expect(kafkaStart).toMatch(
+      /^authorizer\.class\.name=org\.apache\.kafka\.metadata\.authorizer\.StandardAuthorizer$/m,
+    );
+    expect(kafkaStart).toMatch(/^allow\.everyone\.if\.no\.acl\.found=false$/m);
+    expect(kafkaStart).not.toMatch(/(^|[=,])PLAINTEXT:\/\/:/m);
+    expect(compose.services.topics?.environment?.KAFKA_SASL_USERNAME).toBe('admin');
+    expect(compose.services.topics?.command).toEqual([
+      'node',
+      'packages/devstack/dist/cli.js',
+      'provision',
+      '--acls',
+    ]);
+  });
+
+  it('runs MongoDB with authentication, a replica-set key and a user of the platform limited to its database', () => {
+    const mongo = compose.services.mongo;
+    expect(mongo?.environment?.MONGO_INITDB_ROOT_PASSWORD).toBe(
+      '${MONGO_ROOT_PASSWORD:?set MONGO_ROOT_PASSWORD}',
+    );
+    expect(String(mongo?.entrypoint)).toContain('--keyFile');
+    expect(String(mongo?.entrypoint)).toContain('--replSet rs0');
+    expect(mongo?.volumes).toContain(
+      './infra/compose/mongo-users.js:/docker-entrypoint-initdb.d/mongo-users.js:ro',
+    );
+    const users = readFileSync(join(root, 'infra', 'compose', 'mongo-users.js'), 'utf8');
+    expect(users).toContain("roles: [{ role: 'readWrite', db: 'wechat' }]");
   });
 
   it('builds every service from the shared Dockerfile', () => {
