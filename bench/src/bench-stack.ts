@@ -86,6 +86,11 @@ export class BenchStack {
     return stack;
   }
 
+  /** The broker's process group, for its CPU time; undefined while it is stopped. */
+  get brokerProcessGroup(): number | undefined {
+    return this.broker?.process.pid;
+  }
+
   get brokers(): string[] {
     return [`127.0.0.1:${this.kafkaPorts.port}`];
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's CPU times; 100 on every Linux this runs on (USER_HZ). */
 const TICKS_PER_SECOND = 100;
@@ -14,6 +14,26 @@ export function processCpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds used so far by the processes of a process group that are still running (the broker
+ * runs under a supervising shell, in a group of its own).
+ */
+export function processGroupCpuSeconds(pgid: number | undefined): number {
+  if (pgid === undefined) return 0;
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) seconds += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return seconds;
 }
 
 /** The machine's busy and total CPU seconds so far, over all cores. */

@@ -11,20 +11,25 @@ import { distinctFollows } from './push-corpus';
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
 import { gatewayEnvironment } from './push-pipeline';
 import { startService } from './services';
+import { cpuDuring, processGroupCpuSeconds } from './cpu-time';
 
 const FIXED_RATE = 2000;
 const SEALED = 'gateway (acks=all)';
 const UNSEALED = 'gateway without sealing (same code, seal step removed)';
 const CONNECTIONS = 50;
+const WEBOT = 'wechat middleware (node-webot)';
 
 interface Target {
   name: string;
-  start(account: Account): Promise<{ origin: string; stop(): Promise<void>; peakRssMb(): number }>;
+  start(
+    account: Account,
+  ): Promise<{ origin: string; pid?: number; stop(): Promise<void>; peakRssMb(): number }>;
 }
 
 function fromBaseline(server: BaselineServer) {
   return {
     origin: server.origin,
+    ...(server.process.child.pid !== undefined ? { pid: server.process.child.pid } : {}),
     stop: () => server.process.stop(),
     peakRssMb: () => server.process.peakRssMb(),
   };
@@ -45,7 +50,7 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
   const targets: Target[] = [
     { name: 'ceiling (bare koa)', start: async () => fromBaseline(await startCeilingServer()) },
     {
-      name: 'wechat middleware (node-webot)',
+      name: WEBOT,
       start: async (a) => fromBaseline(await startNodeWebotServer(a)),
     },
     {
@@ -71,11 +76,17 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
             context.accounts.file,
           ),
         });
-        return { origin: gateway.url, stop: () => gateway.stop(), peakRssMb: () => gateway.peakRssMb() };
+        return {
+          origin: gateway.url,
+          ...(gateway.process.child.pid !== undefined ? { pid: gateway.process.child.pid } : {}),
+          stop: () => gateway.stop(),
+          peakRssMb: () => gateway.peakRssMb(),
+        };
       },
     },
   ];
   const figures: Figure[] = [];
+  const cpuPerPush = new Map<string, number>();
   const rows: string[][] = [];
   for (const mode of ['plain', 'safe'] as const) {
     const account = context.accounts[mode];
@@ -95,12 +106,23 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
           connections: CONNECTIONS,
           durationSeconds: 2,
         });
-        const max = await runLoad({
-          origin: server.origin,
-          pushes: flatOut,
-          connections: CONNECTIONS,
-          durationSeconds: maxSeconds,
-        });
+        const brokerBefore = processGroupCpuSeconds(context.stack.brokerProcessGroup);
+        const measured = await cpuDuring(server.pid, () =>
+          runLoad({
+            origin: server.origin,
+            pushes: flatOut,
+            connections: CONNECTIONS,
+            durationSeconds: maxSeconds,
+          }),
+        );
+        const max = measured.result;
+        const brokerSeconds = processGroupCpuSeconds(context.stack.brokerProcessGroup) - brokerBefore;
+        const perPush = (seconds: number) =>
+          (1e6 * seconds) / Math.max(1, max.answered - max.non2xx - max.errors);
+        const serverUs = perPush(measured.processSeconds);
+        // Only the gateways produce to the broker; what it spends beside the others is its idle work.
+        const brokerUs = perPush(brokerSeconds);
+        cpuPerPush.set(`${mode} ${target.name}`, serverUs);
         const rate = await runLoad({
           origin: server.origin,
           pushes: atRate,
@@ -127,6 +149,8 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
           fixed(rate.maxMs),
           whole(max.non2xx + max.errors + rate.non2xx + rate.errors),
           whole(max.reused + rate.reused),
+          whole(serverUs),
+          whole(brokerUs),
         ]);
         if (target.name === UNSEALED) unsealed = { max, rate };
         if (target.name === SEALED) {
@@ -145,6 +169,15 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
               met: rate.p99Ms <= 25 && rate.non2xx + rate.errors === 0,
             },
           );
+          const webot = cpuPerPush.get(`${mode} ${WEBOT}`);
+          if (webot) {
+            figures.push({
+              name: `${mode} pushes: gateway CPU per acknowledged push / node-webot's per request`,
+              value: `${ratio(serverUs, webot)} (${whole(serverUs)} vs ${whole(webot)} µs, flat out)`,
+              target: '≤ 1.5',
+              met: serverUs <= 1.5 * webot,
+            });
+          }
           if (unsealed) {
             figures.push({
               name: `${mode} pushes: what sealing costs the gateway (sealed / unsealed)`,
@@ -173,6 +206,7 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
       'Every request is a distinct signed follow (safe mode: AES-encrypted with msg_signature), built before the load starts.',
       'The servers run one at a time as their own processes; the load generator shares the same two cores.',
       'The gateway without sealing is the same app, configuration and broker with the seal step replaced by the event itself, publishing to a topic of its own: the difference is what sealing (a data key stored per follow, the cipher per personal field) costs.',
+      "CPU per push: the server's and the broker's user and system time from /proc over the flat-out run, divided by the pushes answered 200 in it (for the servers that store nothing, the broker's is what it spends idle).",
     ],
     figures,
     tables: [
@@ -191,6 +225,8 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
           'max ms',
           'non-2xx or errors',
           'pushes sent twice',
+          'server CPU µs per answered push',
+          'broker CPU µs per answered push',
         ],
         rows,
       },
