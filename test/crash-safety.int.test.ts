@@ -9,9 +9,10 @@ import pino from 'pino';
 import { qrAttributionConsumers } from '../services/qr-attribution/src/attribution-service';
 import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
 import { freePort } from '../packages/devstack/src/free-port';
-import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { eventually, exited, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
 import { canonicalEvent, SealingPublisher, testPrivacyKey } from './support/privacy';
 import { startConsumers } from './support/running-consumers';
+import { pushMixOf } from './support/push-mix';
 import { StoreGate } from './support/store-gate';
 
 // Each projection service runs as its own process and is killed with SIGKILL while it applies a
@@ -78,32 +79,12 @@ function start(service: ServiceUnderTest): void {
   );
 }
 
-/** A realistic mix for one user: follows (some through codes), clicks, scans, unfollows, re-follows. */
+/** The shared mix of pushes, a round's users at their own times. */
 function pushesFor(user: number, round: number): Record<string, string>[] {
-  const base = { ToUserName: 'gh_crash', FromUserName: `oCrash${user}`, MsgType: 'event' };
-  const at = (n: number) => String(1_700_000_000 + round * 10 + n);
-  const pushes: Record<string, string>[] = [
-    {
-      ...base,
-      CreateTime: at(0),
-      Event: 'subscribe',
-      ...(user % 3 === 0 ? { EventKey: `qrscene_${user % 7}` } : {}),
-    },
-  ];
-  pushes.push({ ...base, CreateTime: at(1), Event: 'CLICK', EventKey: 'k' });
-  if (user % 2 === 0)
-    pushes.push({ ...base, CreateTime: at(2), Event: 'SCAN', EventKey: String((user % 5) + 1) });
-  if (user % 4 === 0) pushes.push({ ...base, CreateTime: at(3), Event: 'unsubscribe' });
-  if (user % 8 === 0)
-    pushes.push({ ...base, CreateTime: at(4), Event: 'subscribe', EventKey: 'qrscene_back' });
-  return pushes;
+  return pushMixOf(user, { ToUserName: 'gh_crash', FromUserName: `oCrash${user}` }, (n) =>
+    String(1_700_000_000 + round * 10 + n),
+  );
 }
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
 
 /** Kills the armed service once a write of a batch is held, then starts it again into the same group. */
 async function crashWhileApplying(service: ServiceUnderTest, moreWork: () => Promise<void>): Promise<void> {

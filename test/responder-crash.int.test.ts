@@ -8,7 +8,7 @@ import { createKafka } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
-import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { eventually, exited, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
 import { canonicalEvent, SealingPublisher } from './support/privacy';
 import { startAdmin, type RunningAdmin } from './support/running-admin';
 import { startEmulator, type RunningEmulator } from './support/running-emulator';
@@ -41,12 +41,6 @@ afterAll(async () => {
   await emulator?.close();
   await mongo?.close();
 });
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
 
 describe('menu responder crash safety', () => {
   it('never sends a reply twice across SIGKILLs, and loses only the replies being sent', async () => {

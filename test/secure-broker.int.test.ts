@@ -10,7 +10,7 @@ import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
 import { startKafkaBroker, type RunningKafkaBroker } from '../packages/devstack/src/kafka-broker';
 import { grantServiceAcls, serviceGrants } from '../packages/devstack/src/service-acls';
-import { eventually, mongoUrlFor, uniqueName } from './support/infrastructure';
+import { eventually, mongoUrlFor, uniqueName, untilHealthy } from './support/infrastructure';
 import { testPrivacyKey } from './support/privacy';
 import { eventFields, signedPush, testAccount } from './support/wechat-push';
 
@@ -82,15 +82,6 @@ function startProcess(service: string, env: Record<string, string>): ChildProces
   return child;
 }
 
-async function healthy(port: number): Promise<void> {
-  await eventually(
-    async () =>
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status).toBe(200),
-    90_000,
-    250,
-  );
-}
-
 /** A bare client that tries once, so a refusal shows at once instead of after the retries. */
 function onceClient(security: KafkaSecurity): Kafka {
   return new Kafka({
@@ -138,7 +129,7 @@ describe('a broker that takes only SCRAM over TLS', () => {
       ...securityEnvironment('subscriber-projection'),
       SUBSCRIBER_PROJECTION_PORT: String(projectionPort),
     });
-    await Promise.all([healthy(gatewayPort), healthy(projectionPort)]);
+    await Promise.all([untilHealthy(gatewayPort), untilHealthy(projectionPort)]);
 
     const { query, body } = signedPush(account, eventFields(account, uniqueName('oSecure'), 'subscribe'));
     const answer = await fetch(`http://127.0.0.1:${gatewayPort}/wechat/${account.appId}?${query}`, {

@@ -2,22 +2,33 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReadModels } from '@wxp/contracts';
-import { createKafka, type RunningConsumer } from '@wxp/kafka';
+import { randomUUID } from 'node:crypto';
+import { ReadModels, ReplyRulesSet, Topics, sourceOfApp } from '@wxp/contracts';
+import { EventPublisher, createKafka, type RunningConsumer } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
 import { qrAttributionConsumers } from '../services/qr-attribution/src/attribution-service';
 import { subscriberProjectionConsumers } from '../services/subscriber-projection/src/projection-service';
-import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from './support/infrastructure';
+import {
+  eventually,
+  exited,
+  kafkaBrokers,
+  mongoUrlFor,
+  uniqueName,
+  untilHealthy,
+} from './support/infrastructure';
 import { testPrivacyKey } from './support/privacy';
+import { pushMixOf } from './support/push-mix';
 import { startConsumers } from './support/running-consumers';
+import { startEmulator, type RunningEmulator } from './support/running-emulator';
 import { signedPush, testAccount, type PushFieldValues } from './support/wechat-push';
 
 // Two gateway processes, every push delivered to one and WeChat's retry of it to the other; two
-// processes of each projection in one group, one of each SIGKILLed while pushes keep coming. The
-// read models must end equal to those of one clean consumer per projection, with each push counted
-// once: nothing lost, nothing applied twice.
+// processes of each consumer service in one group, one of each SIGKILLed while pushes keep coming.
+// The projections' read models must end equal to those of one clean consumer each, with each push
+// counted once; the menu responder answers no click twice and loses only replies being sent at the
+// kill; the profile enricher files one profile per user: nothing lost, nothing applied twice.
 const logger = pino({ level: 'silent' });
 const account = testAccount();
 const database = uniqueName('instances');
@@ -26,9 +37,13 @@ const dir = mkdtempSync(join(tmpdir(), 'wxp-instances-'));
 const children: ChildProcess[] = [];
 const clean: RunningConsumer[] = [];
 let mongo: { live: MongoConnection; clean: MongoConnection } | undefined;
+let emulator: RunningEmulator | undefined;
+/** A responder may lose the replies it is sending when killed: one per partition applied, four at once. */
+const partitionsAppliedAtOnce = 4;
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  await emulator?.close();
   await Promise.all(clean.map((c) => c.stop()));
   await mongo?.live.close();
   await mongo?.clean.close();
@@ -51,67 +66,81 @@ function startService(service: string, env: Record<string, string>): ChildProces
   return child;
 }
 
-async function healthy(port: number): Promise<void> {
-  await eventually(
-    async () =>
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status).toBe(200),
-    90_000,
-    250,
+/** The shared mix of pushes (test/support/push-mix), in the last minute. */
+function pushesOf(user: number, openId: string, now: number): PushFieldValues[] {
+  return pushMixOf(user, { ToUserName: account.originalId!, FromUserName: openId }, (n) =>
+    String(now - 60 + n),
   );
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-
-/** One user's pushes, in order: a follow (some through a code), a click, a scan, an unfollow, a return. */
-function pushesOf(user: number, now: number): PushFieldValues[] {
-  const base = { ToUserName: account.originalId!, FromUserName: `oInstances${user}`, MsgType: 'event' };
-  const at = (n: number) => now - 60 + n;
-  const pushes: PushFieldValues[] = [
-    {
-      ...base,
-      CreateTime: at(0),
-      Event: 'subscribe',
-      ...(user % 3 === 0 ? { EventKey: `qrscene_${user % 5}` } : {}),
-    },
-    { ...base, CreateTime: at(1), Event: 'CLICK', EventKey: 'k' },
-  ];
-  if (user % 2 === 0)
-    pushes.push({ ...base, CreateTime: at(2), Event: 'SCAN', EventKey: String((user % 4) + 1) });
-  if (user % 4 === 0) pushes.push({ ...base, CreateTime: at(3), Event: 'unsubscribe' });
-  if (user % 8 === 0)
-    pushes.push({ ...base, CreateTime: at(4), Event: 'subscribe', EventKey: 'qrscene_back' });
-  return pushes;
 }
 
 describe('several instances of every service', () => {
   it('count every push once, with retries on the other gateway and a consumer of each killed under load', async () => {
     const accountsFile = join(dir, 'accounts.json');
     writeFileSync(accountsFile, JSON.stringify([account]));
+    const users = 80;
+    emulator = await startEmulator([account]);
+    const created = await emulator.control('users', {
+      appId: account.appId,
+      users: Array.from({ length: users }, (_, i) => ({ name: `instance-user-${i}` })),
+    });
+    const openIds = (created.body.users as { openId: string }[]).map((u) => u.openId);
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'instances-test', logger });
+    const admin = await EventPublisher.connect(kafka);
+    await admin.publish({
+      topic: Topics.admin,
+      key: account.appId,
+      event: {
+        specversion: '1.0',
+        id: randomUUID(),
+        source: sourceOfApp(account.appId),
+        type: ReplyRulesSet.type,
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        dataschema: ReplyRulesSet.dataschema,
+        data: {
+          appId: account.appId,
+          menu: { k: { msgtype: 'text', text: { content: 'clicked' } } },
+          welcome: {},
+        },
+      },
+    });
+    await admin.disconnect();
+    const wechat = { WECHAT_API_BASE: emulator.baseUrl, WECHAT_ACCOUNTS_FILE: accountsFile };
     const gatewayPorts = [await freePort(), await freePort()];
     for (const port of gatewayPorts)
       startService('gateway', { GATEWAY_PORT: String(port), WECHAT_ACCOUNTS_FILE: accountsFile });
-    const groups = {
-      subscribers: uniqueName('instances-subscribers'),
-      attribution: uniqueName('instances-qr'),
-    };
-    const consumers: { service: string; child: ChildProcess; port: number }[] = [];
-    for (let instance = 0; instance < 2; instance++) {
-      for (const [service, prefix, group] of [
-        ['subscriber-projection', 'SUBSCRIBER_PROJECTION', groups.subscribers],
-        ['qr-attribution', 'QR_ATTRIBUTION', groups.attribution],
-      ] as const) {
+    const services = [
+      ['subscriber-projection', 'SUBSCRIBER_PROJECTION', {}],
+      ['qr-attribution', 'QR_ATTRIBUTION', {}],
+      ['menu-responder', 'MENU_RESPONDER', wechat],
+      ['profile-enricher', 'PROFILE_ENRICHER', wechat],
+    ] as const;
+    const consumers: { service: string; child: ChildProcess; port: number; instance: number }[] = [];
+    for (const [service, prefix, env] of services) {
+      const group = uniqueName(`instances-${service}`);
+      for (let instance = 0; instance < 2; instance++) {
         const port = await freePort();
-        const child = startService(service, { [`${prefix}_PORT`]: String(port), [`${prefix}_GROUP`]: group });
-        consumers.push({ service, child, port });
+        const child = startService(service, {
+          ...env,
+          [`${prefix}_PORT`]: String(port),
+          [`${prefix}_GROUP`]: group,
+        });
+        consumers.push({ service, child, port, instance });
       }
     }
-    await Promise.all([...gatewayPorts, ...consumers.map((c) => c.port)].map(healthy));
+    await Promise.all([...gatewayPorts, ...consumers.map((c) => c.port)].map((port) => untilHealthy(port)));
+    // Clicks before the rules are in the responders' store would get no reply at all.
+    const store = await connectMongo(mongoUrlFor(database), 'instances-test');
+    await eventually(
+      async () =>
+        expect(
+          await store.db.collection(ReadModels.replyRules).countDocuments({ _id: account.appId } as never),
+        ).toBe(1),
+      60_000,
+      200,
+    );
+    await store.close();
 
-    const users = 80;
     const now = Math.floor(Date.now() / 1000);
     let delivered = 0;
     const deliver = async (fields: PushFieldValues, port: number) => {
@@ -128,7 +157,7 @@ describe('several instances of every service', () => {
       Promise.all(
         Array.from({ length: to - from }, async (_, i) => {
           const user = from + i;
-          for (const [n, fields] of pushesOf(user, now).entries()) {
+          for (const [n, fields] of pushesOf(user, openIds[user]!, now).entries()) {
             const first = (user + n) % 2;
             await deliver(fields, gatewayPorts[first]!);
             await deliver(fields, gatewayPorts[1 - first]!);
@@ -140,12 +169,11 @@ describe('several instances of every service', () => {
     await sendUsers(0, users / 2);
     // Killed while the second half is on its way: the survivors take the killed ones' partitions.
     const second = sendUsers(users / 2, users);
-    const killed = [consumers[2]!, consumers[3]!];
+    const killed = consumers.filter((c) => c.instance === 1);
     for (const { child } of killed) child.kill('SIGKILL');
     await Promise.all(killed.map((k) => exited(k.child)));
     await second;
 
-    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'instances-test', logger });
     mongo = {
       live: await connectMongo(mongoUrlFor(database), 'instances-test'),
       clean: await connectMongo(mongoUrlFor(cleanDatabase), 'instances-test'),
@@ -188,7 +216,7 @@ describe('several instances of every service', () => {
           ),
         ),
       );
-    const pushes = Array.from({ length: users }, (_, user) => pushesOf(user, now)).flat();
+    const pushes = Array.from({ length: users }, (_, user) => pushesOf(user, openIds[user]!, now)).flat();
     const follows = pushes.filter((p) => p.Event === 'subscribe').length;
     const unfollows = pushes.filter((p) => p.Event === 'unsubscribe').length;
     const sum = (docs: unknown[], field: string) =>
@@ -207,5 +235,28 @@ describe('several instances of every service', () => {
       500,
     );
     expect(delivered).toBe(pushes.length);
+
+    // One profile per user, whichever enricher fetched it.
+    await eventually(
+      async () =>
+        expect(
+          await mongo!.live.db.collection(ReadModels.profiles).countDocuments({ appId: account.appId }),
+        ).toBe(users),
+      120_000,
+      500,
+    );
+    // Every click answered at most once; only replies being sent at the kill may be lost.
+    const clicks = pushes.filter((p) => p.Event === 'CLICK').length;
+    const answered = async () => (await emulator!.state(account.appId)).messages;
+    await eventually(
+      async () => expect((await answered()).length).toBeGreaterThanOrEqual(clicks - partitionsAppliedAtOnce),
+      120_000,
+      500,
+    );
+    const perUser = new Map<string, number>();
+    for (const message of await answered())
+      perUser.set(message.touser, (perUser.get(message.touser) ?? 0) + 1);
+    expect([...perUser.values()].filter((n) => n > 1)).toEqual([]);
+    expect([...perUser.keys()].every((openId) => openIds.includes(openId))).toBe(true);
   }, 300_000);
 });

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 /** A name no other test in this run uses: for consumer groups, databases and collections. */
@@ -34,4 +35,24 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000,
     if (Date.now() > deadline) throw lastError;
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Resolves once the service on `port` answers /healthz with 200 (its store and broker answer too). */
+export async function untilHealthy(port: number, timeoutMs = 90_000): Promise<void> {
+  await eventually(
+    async () => {
+      const status = (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status;
+      if (status !== 200) throw new Error(`/healthz on ${port} answered ${status ?? 'nothing'}`);
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+/** Resolves once the child process has ended, at once if it already has. */
+export function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
 }
