@@ -1,11 +1,18 @@
 import { Topics } from '@wxp/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 
+export interface StoredEvents {
+  /** How many times each event id is stored. */
+  copies: Map<string, number>;
+  /** The subjects asked for that have at least one event stored. */
+  subjectsFound: Set<string>;
+}
+
 /**
- * How many times each event id whose subject (the openId) starts with `prefix` is stored on
- * wechat.events.v1: read from the start up to the end offsets of the moment it is called.
+ * The events whose subject (a user's pseudonym) is one of `subjects` stored on wechat.events.v1:
+ * read from the start up to the end offsets of the moment it is called.
  */
-export async function storedEventIds(brokers: string[], prefix: string): Promise<Map<string, number>> {
+export async function storedEvents(brokers: string[], subjects: ReadonlySet<string>): Promise<StoredEvents> {
   const kafka = new Kafka({ brokers, clientId: 'bench-census', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -14,8 +21,9 @@ export async function storedEventIds(brokers: string[], prefix: string): Promise
   );
   await admin.disconnect();
   const counts = new Map<string, number>();
+  const subjectsFound = new Set<string>();
   const remaining = new Set([...ends].filter(([, high]) => high > 0).map(([p]) => p));
-  if (remaining.size === 0) return counts;
+  if (remaining.size === 0) return { copies: counts, subjectsFound };
   const consumer = kafka.consumer({
     groupId: `bench-census-${Date.now().toString(36)}`,
     maxBytes: 50 * 1024 * 1024,
@@ -28,10 +36,12 @@ export async function storedEventIds(brokers: string[], prefix: string): Promise
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
           const value = message.value?.toString() ?? '';
-          // A cheap look at the subject before parsing: most of the topic belongs to other phases.
-          if (value.includes(`"subject":"${prefix}`)) {
-            const event = JSON.parse(value) as { id: string; subject: string };
-            if (event.subject.startsWith(prefix)) counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+          // The subject read in place before parsing: most of the topic belongs to other phases.
+          const subject = subjectOf(value);
+          if (subjects.has(subject)) {
+            subjectsFound.add(subject);
+            const event = JSON.parse(value) as { id: string };
+            counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
           }
           if (Number(message.offset) + 1 >= (ends.get(batch.partition) ?? 0))
             remaining.delete(batch.partition);
@@ -45,5 +55,15 @@ export async function storedEventIds(brokers: string[], prefix: string): Promise
   } finally {
     await consumer.disconnect();
   }
-  return counts;
+  return { copies: counts, subjectsFound };
+}
+
+const SUBJECT = '"subject":"';
+
+/** The `subject` of a serialized CloudEvent (pseudonyms are base64url: no escapes), or ''. */
+function subjectOf(value: string): string {
+  const start = value.indexOf(SUBJECT);
+  if (start < 0) return '';
+  const end = value.indexOf('"', start + SUBJECT.length);
+  return end < 0 ? '' : value.slice(start + SUBJECT.length, end);
 }

@@ -59,7 +59,7 @@ export async function brokerOutage(context: PhaseContext): Promise<PhaseResult> 
     sender.close();
   }
   log(`outage: load stopped, ${acknowledged.length} acknowledged; counting`);
-  const census = await rig.census(acknowledged, 'oOutage');
+  const census = await rig.census(acknowledged);
   await rig.stop('200 pushes/s through a 20 s broker outage');
   log(`outage: ${JSON.stringify(census)}`);
   const s503 = statuses.get(503) ?? 0;

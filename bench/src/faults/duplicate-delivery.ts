@@ -41,7 +41,7 @@ export async function duplicateDelivery(context: PhaseContext): Promise<PhaseRes
   } finally {
     sender.close();
   }
-  const census = await rig.census(acknowledged, 'oDup');
+  const census = await rig.census(acknowledged);
   await rig.stop('every push delivered three times');
   log(`duplicates: ${JSON.stringify(census)}`);
   const notOk = [...statuses].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0);

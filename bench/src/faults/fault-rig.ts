@@ -1,14 +1,18 @@
 import type { Account } from '@wxp/accounts';
 import { ReadModels, userKey } from '@wxp/contracts';
+import { pseudonymOf } from '@wxp/privacy';
 import { MongoClient } from 'mongodb';
 import { BENCH_PRIVACY_KEY, startPushPipeline } from '../push-pipeline';
 import type { PhaseContext } from '../phase-context';
 import { withConcurrency } from '../push-sender';
 import type { RunningService } from '../services';
-import { storedEventIds } from '../topic-census';
+import { storedEvents } from '../topic-census';
 
 export interface FaultCensus {
-  /** Users WeChat was told "success" for who are not following in the read model. */
+  /**
+   * Users WeChat was told "success" for who are not following in the read model, or of whom the
+   * topic holds no event (so a census that cannot see the topic counts everyone as lost).
+   */
   lost: number;
   /** Follows the read model counted beyond one per user. */
   doubledInReadModel: number;
@@ -39,14 +43,10 @@ export class FaultRig {
   }
 
   /**
-   * Waits until the read model shows every acknowledged follower (or the time is up), then counts.
-   * `openIdPrefix` names the fault's users; refused pushes use `refusedPrefix`.
+   * Waits until the read model shows every acknowledged follower (or the time is up), then counts;
+   * `refused` are the openIds of pushes the gateway refused, none of whose events may be stored.
    */
-  async census(
-    acknowledged: readonly string[],
-    openIdPrefix: string,
-    refusedPrefix?: string,
-  ): Promise<FaultCensus> {
+  async census(acknowledged: readonly string[], refused: readonly string[] = []): Promise<FaultCensus> {
     const client = new MongoClient(this.mongoUrl);
     await client.connect();
     try {
@@ -79,15 +79,18 @@ export class FaultRig {
         .toArray();
       const follows = counts.reduce((sum, c) => sum + (c.follows ?? 0), 0);
       this.context.log(`${this.name}: reading the topic for events stored twice`);
-      const stored = await storedEventIds(this.context.stack.brokers, openIdPrefix);
-      const refused = refusedPrefix
-        ? await storedEventIds(this.context.stack.brokers, refusedPrefix)
-        : new Map();
+      const pseudonym = (openId: string) => pseudonymOf(BENCH_PRIVACY_KEY, this.account.appId, openId);
+      const pseudonyms = (openIds: readonly string[]) => new Set(openIds.map(pseudonym));
+      const stored = await storedEvents(this.context.stack.brokers, pseudonyms(acknowledged));
+      const storedRefused =
+        refused.length > 0 ? (await storedEvents(this.context.stack.brokers, pseudonyms(refused))).copies.size : 0;
       return {
-        lost: missing.size,
+        lost: new Set(
+          acknowledged.filter((openId) => missing.has(openId) || !stored.subjectsFound.has(pseudonym(openId))),
+        ).size,
         doubledInReadModel: Math.max(0, follows - new Set(acknowledged).size),
-        storedTwice: [...stored.values()].filter((n) => n > 1).length,
-        refusedButStored: refused.size,
+        storedTwice: [...stored.copies.values()].filter((n) => n > 1).length,
+        refusedButStored: storedRefused,
       };
     } finally {
       await client.close();

@@ -3,6 +3,11 @@ import { aesKeyOf, encryptMessage, pushXml, wechatSignature } from '@wxp/wechat-
 import { followFields, wirePush, type WirePush } from '../push-corpus';
 
 /** The kinds of bad request a public push endpoint meets, each with the answer class it must get. */
+/** The user the `i`th hostile push claims to come from. */
+export function hostileOpenId(i: number): string {
+  return `oHostileBad${i}`;
+}
+
 export const HOSTILE_KINDS = [
   'truncated XML',
   'DOCTYPE with entities',
@@ -39,7 +44,7 @@ function encryptedBody(account: Account, encrypted: string): string {
 /** The i-th bad request of a safe-mode account: built when sent, so 100,000 of them cost no memory here. */
 export function hostilePush(account: Account, kind: HostileKind, i: number): WirePush {
   const now = Math.floor(Date.now() / 1000);
-  const openId = `oHostileBad${i}`;
+  const openId = hostileOpenId(i);
   const fields = followFields(account, openId, now);
   const path = `/wechat/${account.appId}`;
   const nonce = String(100000 + i);

@@ -3,7 +3,7 @@ import { followFields, wirePush } from '../push-corpus';
 import { PushSender, withConcurrency } from '../push-sender';
 import { fixed, whole, type PhaseResult } from '../results';
 import { FaultRig } from './fault-rig';
-import { HOSTILE_KINDS, hostilePush, type HostileKind } from './hostile-bodies';
+import { HOSTILE_KINDS, hostileOpenId, hostilePush, type HostileKind } from './hostile-bodies';
 
 /**
  * The gateway's JavaScript heap in use, from its /metrics: beside the RSS it tells objects kept
@@ -76,7 +76,8 @@ export async function hostileTraffic(context: PhaseContext): Promise<PhaseResult
     (await fetch(`${rig.gateway.url}/healthz`)
       .then((r) => r.ok)
       .catch(() => false));
-  const census = await rig.census(acknowledged, 'oHostileOk', 'oHostileBad');
+  const refused = Array.from({ length: badSent }, (_, n) => hostileOpenId(n));
+  const census = await rig.census(acknowledged, refused);
   await rig.stop(`${whole(bad)} hostile and ${whole(total - bad)} valid requests`);
   const quarter = Math.max(1, Math.floor(rss.length / 4));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
