@@ -6,7 +6,10 @@ import { provisionAllTopics, startLocalStack } from './local-stack';
 const usage = `usage: devstack <command> [--secure]
 
   up          start broker, store, topics and every service; Ctrl-C stops all of it
-  infra       start only the broker and the store, and print the variables that reach them
+  cluster     the same on three Kafka nodes (127.0.0.1:9092-9094, KRaft, replication 3,
+              min.insync.replicas 2; data in .data/kafka-cluster/)
+  infra       start only the broker and the store, and print the variables that reach them;
+              with --cluster, the three-node cluster instead of one broker
   provision   create the platform's topics on the cluster named by KAFKA_BROKERS (idempotent);
               with --acls, also grant each service's user its ACLs (README, Kafka and MongoDB connections)
   help        show this text
@@ -29,15 +32,22 @@ function untilSignal(): Promise<void> {
 async function main(command: string | undefined, flags: string[]): Promise<number> {
   const dataDir = process.env.WXP_DATA_DIR ?? defaultDataDir();
   const started = Date.now();
-  const allowed: Record<string, string[]> = { up: ['--secure'], infra: ['--secure'], provision: ['--acls'] };
+  const allowed: Record<string, string[]> = {
+    up: ['--secure'],
+    cluster: [],
+    infra: ['--secure', '--cluster'],
+    provision: ['--acls'],
+  };
   if (flags.some((flag) => !(allowed[command ?? ''] ?? []).includes(flag))) {
     process.stderr.write(`devstack: unexpected ${flags.join(' ')} for "${command ?? ''}"\n${usage}\n`);
     return 2;
   }
   const secureKafka = flags.includes('--secure');
+  const kafkaCluster = command === 'cluster' || flags.includes('--cluster');
   switch (command) {
-    case 'up': {
-      const stack = await startLocalStack({ dataDir, report, secureKafka });
+    case 'up':
+    case 'cluster': {
+      const stack = await startLocalStack({ dataDir, report, secureKafka, kafkaCluster });
       report(`\nlocal stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
       for (const line of stack.lines) report(`  ${line}`);
       report('\nCtrl-C stops everything.');
@@ -51,7 +61,7 @@ async function main(command: string | undefined, flags: string[]): Promise<numbe
       return outcome ? 1 : 0;
     }
     case 'infra': {
-      const infra = await startInfrastructure({ dataDir, report, secureKafka });
+      const infra = await startInfrastructure({ dataDir, report, secureKafka, kafkaCluster });
       await provisionAllTopics(infra.kafkaBrokers, infra.kafkaSecurity);
       for (const line of infra.parts) report(line);
       report(`\nexport KAFKA_BROKERS=${infra.kafkaBrokers.join(',')}`);

@@ -2,6 +2,7 @@ export * from './infrastructure';
 export * from './local-stack';
 export * from './free-port';
 export * from './kafka-broker';
+export * from './kafka-cluster';
 export * from './document-store';
 export * from './repo-paths';
 export * from './broker-security';

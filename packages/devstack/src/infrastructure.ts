@@ -4,6 +4,7 @@ import { startDocumentStore, type StoreEngine } from './document-store';
 import { isPortFree } from './free-port';
 import type { BrokerSecurity } from './broker-security';
 import { startKafkaBroker, type Report } from './kafka-broker';
+import { CLUSTER_PORTS, KafkaCluster, type ClusterNodePorts } from './kafka-cluster';
 import { ensurePrivateDir } from './private-dir';
 import { serviceGrants } from './service-acls';
 
@@ -24,6 +25,13 @@ export interface InfrastructureOptions {
    * service; ignored when KAFKA_BROKERS names a running cluster.
    */
   secureKafka?: boolean;
+  /**
+   * Three Kafka nodes in one KRaft cluster (data in `kafka-cluster/`), topics at replication 3 with
+   * min.insync.replicas 2; on 9092–9094 unless `clusterPorts` says otherwise. Ignored when
+   * KAFKA_BROKERS names a running cluster.
+   */
+  kafkaCluster?: boolean;
+  clusterPorts?: readonly ClusterNodePorts[];
 }
 
 export interface StartedInfrastructure {
@@ -31,6 +39,8 @@ export interface StartedInfrastructure {
   mongoUrl: string;
   /** Set when the stack's own broker takes only SCRAM over TLS: how each user reaches it. */
   kafkaSecurity?: BrokerSecurity;
+  /** Set when the stack runs its own three-node cluster: its nodes can be stopped and started. */
+  kafkaCluster?: KafkaCluster;
   /** One line per part: what runs where. */
   parts: string[];
   stop(): Promise<void>;
@@ -60,6 +70,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     !givenBrokers &&
     !givenMongo &&
     !options.secureKafka &&
+    !options.kafkaCluster &&
     options.allowContainers &&
     dockerEngineAvailable()
   ) {
@@ -71,6 +82,27 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     if (givenBrokers) {
       const brokers = givenBrokers.split(',').map((b) => b.trim());
       return { value: brokers, line: `kafka: ${brokers.join(',')} (from KAFKA_BROKERS)` };
+    }
+    if (options.secureKafka && options.kafkaCluster)
+      throw new Error('kafka: the secured broker runs alone; choose the cluster or the secured broker');
+    if (options.kafkaCluster) {
+      const nodes = options.clusterPorts ?? CLUSTER_PORTS;
+      for (const node of nodes) {
+        await ensurePortFree(node.port, 'kafka', 'KAFKA_BROKERS');
+        await ensurePortFree(node.controllerPort, 'kafka controller', 'KAFKA_BROKERS');
+      }
+      const started = Date.now();
+      const cluster = await KafkaCluster.start({
+        dataDir: join(options.dataDir, 'kafka-cluster'),
+        nodes,
+        report,
+      });
+      return {
+        value: cluster.brokers,
+        line: `kafka: ${cluster.brokers.join(',')} (KRaft cluster of ${nodes.length}, replication ${nodes.length}, min.insync.replicas ${Math.min(2, nodes.length)}, ready in ${Date.now() - started} ms)`,
+        stop: () => cluster.stop(),
+        kafkaCluster: cluster,
+      };
     }
     const port = options.kafkaPort ?? 9092;
     const controllerPort = options.controllerPort ?? port + 1;
@@ -133,6 +165,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     kafkaBrokers: kafka.value,
     mongoUrl: store.value[0] ?? '',
     ...(kafka.kafkaSecurity ? { kafkaSecurity: kafka.kafkaSecurity } : {}),
+    ...(kafka.kafkaCluster ? { kafkaCluster: kafka.kafkaCluster } : {}),
     parts: [kafka.line, store.line],
     stop: stopAll,
   };
@@ -143,4 +176,5 @@ interface Part {
   line: string;
   stop?: () => Promise<void>;
   kafkaSecurity?: BrokerSecurity;
+  kafkaCluster?: KafkaCluster;
 }

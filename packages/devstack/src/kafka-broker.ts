@@ -92,6 +92,15 @@ export interface KafkaBrokerOptions {
    * ACLs, and `security` of the running broker says how to reach it.
    */
   scramUsers?: string[];
+  /** This broker as one node of a KRaft cluster (kafka-cluster.ts); alone in its quorum when unset. */
+  cluster?: ClusterMembership;
+}
+
+/** A node's place in a cluster: every node is formatted with the same cluster id and knows all voters. */
+export interface ClusterMembership {
+  nodeId: number;
+  clusterId: string;
+  voters: { nodeId: number; controllerPort: number }[];
 }
 
 export interface RunningKafkaBroker {
@@ -104,11 +113,32 @@ export interface RunningKafkaBroker {
   stop(): Promise<void>;
 }
 
-function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+function brokerProperties(
+  dataDir: string,
+  port: number,
+  controllerPort: number,
+  cluster: ClusterMembership | undefined,
+): string {
   const template = readFileSync(join(infraDir(), 'server.properties'), 'utf8');
+  const voters = cluster
+    ? cluster.voters.map((v) => `${v.nodeId}@127.0.0.1:${v.controllerPort}`).join(',')
+    : `1@127.0.0.1:${controllerPort}`;
+  // Three copies of everything, and a write acknowledged only once two of them hold it: one node
+  // may die at any moment without losing an acknowledged push or stopping writes.
+  const replication = cluster
+    ? `node.id=${cluster.nodeId}
+default.replication.factor=${cluster.voters.length}
+min.insync.replicas=${Math.min(2, cluster.voters.length)}
+offsets.topic.replication.factor=${cluster.voters.length}
+transaction.state.log.replication.factor=${cluster.voters.length}
+transaction.state.log.min.isr=${Math.min(2, cluster.voters.length)}
+share.coordinator.state.topic.replication.factor=${cluster.voters.length}
+share.coordinator.state.topic.min.isr=${Math.min(2, cluster.voters.length)}
+`
+    : '';
   return `${template}
 # Written by the devstack starter for this data directory.
-controller.quorum.voters=1@127.0.0.1:${controllerPort}
+${replication}controller.quorum.voters=${voters}
 listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
 advertised.listeners=PLAINTEXT://127.0.0.1:${port}
 log.dirs=${join(dataDir, 'log')}
@@ -129,6 +159,8 @@ export function newClusterId(random: () => Buffer = () => randomBytes(16)): stri
 
 export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<RunningKafkaBroker> {
   const { dataDir, port, controllerPort, report } = options;
+  if (options.scramUsers && options.cluster)
+    throw new Error('kafka: a secured broker runs alone; cluster nodes take plaintext connections only');
   const libs = await ensureKafkaClasspath(report);
   ensurePrivateDir(dataDir);
   const pidFile = join(dataDir, 'broker.pid');
@@ -142,7 +174,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   const propertiesFile = join(dataDir, 'server.properties');
   writeFileSync(
     propertiesFile,
-    brokerProperties(dataDir, port, controllerPort) + (security?.properties(port, controllerPort) ?? ''),
+    brokerProperties(dataDir, port, controllerPort, options.cluster) +
+      (security?.properties(port, controllerPort) ?? ''),
     { mode: 0o600 },
   );
   const javaArgs = [
@@ -164,7 +197,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
         'kafka.tools.StorageTool',
         'format',
         '-t',
-        newClusterId(),
+        options.cluster?.clusterId ?? newClusterId(),
         '-c',
         propertiesFile,
         ...(security?.formatArguments() ?? []),

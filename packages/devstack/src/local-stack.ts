@@ -198,6 +198,8 @@ export async function startLocalStack(options: {
   report: Report;
   /** The broker takes only SCRAM over TLS, each service connecting as its own user under its ACLs. */
   secureKafka?: boolean;
+  /** Three Kafka nodes at replication 3 instead of one broker (infrastructure.ts). */
+  kafkaCluster?: boolean;
 }): Promise<RunningStack> {
   const env = options.env ?? process.env;
   const { dataDir, report } = options;
@@ -208,6 +210,7 @@ export async function startLocalStack(options: {
     env,
     report,
     ...(options.secureKafka ? { secureKafka: true } : {}),
+    ...(options.kafkaCluster ? { kafkaCluster: true } : {}),
   });
   const services: SupervisedProcess[] = [];
   const stop = async () => {

@@ -61,6 +61,8 @@ export interface SupervisedProcess {
   /** Resolves with the exit code when the process ends for any reason. */
   readonly exited: Promise<number | null>;
   stop(): Promise<void>;
+  /** SIGKILL to the whole group at once, as a machine losing power would: no shutdown at all. */
+  kill(): Promise<void>;
   logTail(lines?: number): string;
 }
 
@@ -142,6 +144,11 @@ export function startSupervisedProcess(options: SupervisedProcessOptions): Super
         for (let i = 0; i < 50 && processGroupAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       })();
       return stopping;
+    },
+    async kill() {
+      if (processGroupAlive(pid)) process.kill(-pid, 'SIGKILL');
+      await exited;
+      for (let i = 0; i < 50 && processGroupAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     },
   };
 }

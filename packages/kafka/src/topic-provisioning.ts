@@ -1,5 +1,5 @@
 import type { TopicSpec } from '@wxp/contracts';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface ProvisioningResult {
@@ -25,7 +25,8 @@ export async function provisionTopics(
     if (missing.length > 0) {
       try {
         await admin.createTopics({
-          waitForLeaders: true,
+          // Waited for below: kafkajs gives up when a node has not heard of a new topic yet.
+          waitForLeaders: false,
           topics: missing.map((t) => ({
             topic: t.name,
             numPartitions: t.partitions,
@@ -38,6 +39,11 @@ export async function provisionTopics(
         if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
       }
     }
+    if (missing.length > 0)
+      await untilLeadersElected(
+        admin,
+        missing.map((t) => t.name),
+      );
     const existing = topics.filter((t) => present.has(t.name));
     if (existing.length > 0) {
       const metadata = await admin.fetchTopicMetadata({ topics: existing.map((t) => t.name) });
@@ -56,5 +62,30 @@ export async function provisionTopics(
     return result;
   } finally {
     await admin.disconnect();
+  }
+}
+
+const NOT_KNOWN_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Until every partition of `topics` has a leader. In a cluster the node asked may learn of a topic
+ * created through another node a moment later, and answer "unknown topic" until then.
+ */
+async function untilLeadersElected(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let waitingFor: string;
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const leaderless = metadata.topics.filter((t) => t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length === 0) return;
+      waitingFor = `${leaderless.map((t) => t.name).join(', ')} without a leader`;
+    } catch (error) {
+      if (!NOT_KNOWN_YET.has((error as { type?: string }).type ?? '')) throw error;
+      waitingFor = (error as Error).message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics created but not ready within ${timeoutMs} ms: ${waitingFor}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
