@@ -1,5 +1,14 @@
 import { CLOUD_EVENT_CONTENT_TYPE, EventHeaders, type CloudEvent } from '@wxp/contracts';
-import { CompressionTypes, Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type ICustomPartitioner,
+  type Kafka,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+  type TopicMessages,
+} from 'kafkajs';
 
 export interface OutgoingEvent {
   topic: string;
@@ -12,6 +21,15 @@ interface Pending {
   items: readonly OutgoingEvent[];
   resolve: () => void;
   reject: (error: Error) => void;
+  /** Sends the broker answered without these events' partitions (see sendOne). */
+  silentDrops: number;
+}
+
+/** How often a caller's events may go unacknowledged in a send that "succeeded" before it is failed. */
+const MAX_SILENT_DROPS = 3;
+
+export class EventsNotAcknowledgedError extends Error {
+  override readonly name = 'EventsNotAcknowledgedError';
 }
 
 export interface EventPublisherOptions {
@@ -41,6 +59,10 @@ export class PublisherOverloadedError extends Error {
  * broker stopped, say), and gives them to the next events of those partitions: the broker then
  * takes those events for a retry of what it already holds, acknowledges them and drops them. A new
  * producer has a new producer id, so nothing it sends can be mistaken for the old one's.
+ *
+ * A send that resolves is checked against its answer: every partition the callers' events went to
+ * must be in it (kafkajs can resolve a send that left some out when a leader moved mid-send, on a
+ * cluster); callers whose events were left out wait for a later send that covers them.
  */
 export class EventPublisher {
   private readonly queue: Pending[] = [];
@@ -51,28 +73,50 @@ export class EventPublisher {
   private producerFailed = false;
   private readonly maxBatchSize: number;
   private readonly maxQueuedEvents: number;
+  /** The partition kafkajs last chose for each message it was given: what the answer must cover. */
+  private readonly partitionOf: WeakMap<Message, number>;
 
   private constructor(
     private readonly kafka: Kafka,
     private producer: Producer,
     options: EventPublisherOptions,
+    partitionOf: WeakMap<Message, number>,
   ) {
+    this.partitionOf = partitionOf;
     this.maxBatchSize = options.maxBatchSize ?? 500;
     this.maxQueuedEvents = options.maxQueuedEvents ?? 10_000;
   }
 
   static async connect(kafka: Kafka, options: EventPublisherOptions = {}): Promise<EventPublisher> {
-    const publisher = new EventPublisher(kafka, await EventPublisher.connectedProducer(kafka), options);
+    const partitionOf = new WeakMap<Message, number>();
+    const publisher = new EventPublisher(
+      kafka,
+      await EventPublisher.connectedProducer(kafka, partitionOf),
+      options,
+      partitionOf,
+    );
     publisher.watch(publisher.producer);
     return publisher;
   }
 
-  private static async connectedProducer(kafka: Kafka): Promise<Producer> {
+  private static async connectedProducer(
+    kafka: Kafka,
+    partitionOf: WeakMap<Message, number>,
+  ): Promise<Producer> {
+    // Kafka's own partitioner (murmur2 of the key), noting where each message went.
+    const recording: ICustomPartitioner = () => {
+      const choose = Partitioners.DefaultPartitioner();
+      return (args) => {
+        const partition = choose(args);
+        partitionOf.set(args.message, partition);
+        return partition;
+      };
+    };
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: recording,
       // An idempotent producer keeps retrying a request until the broker takes it, so that a
       // request is never half-abandoned; callers bound their own wait instead.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1000 },
@@ -113,7 +157,7 @@ export class EventPublisher {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
+      this.queue.push({ items, resolve, reject, silentDrops: 0 });
       this.queuedCount += items.length;
       this.sendNext();
     });
@@ -155,16 +199,41 @@ export class EventPublisher {
       }
     }
     const batch = this.takeBatch();
+    const messages = batch.map((p) =>
+      p.items.map((item) => ({ topic: item.topic, message: toMessage(item) })),
+    );
+    let written: RecordMetadata[];
     try {
-      await this.producer.sendBatch({
+      written = await this.producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
-        topicMessages: toTopicMessages(batch.flatMap((p) => p.items)),
+        topicMessages: byTopic(messages.flat()),
       });
-      batch.forEach((p) => p.resolve());
     } catch (error) {
       this.producerFailed = true;
       batch.forEach((p) => p.reject(error as Error));
+      return;
+    }
+    // kafkajs sends one request per partition leader and, retrying, skips the leaders that have
+    // answered; when a partition's leadership moves to one of those mid-send, its events are never
+    // sent, yet the send resolves. The answer then lacks that partition: those callers' events go
+    // again, with a new producer, and are not acknowledged until a send covers them.
+    const answered = new Set(written.map((r) => `${r.topicName}\n${r.partition}`));
+    const unanswered: Pending[] = [];
+    batch.forEach((pending, i) => {
+      const covered = messages[i]!.every(({ topic, message }) => {
+        const partition = this.partitionOf.get(message);
+        return partition !== undefined && answered.has(`${topic}\n${partition}`);
+      });
+      if (covered) pending.resolve();
+      else if (++pending.silentDrops >= MAX_SILENT_DROPS)
+        pending.reject(new EventsNotAcknowledgedError('the broker never acknowledged these events'));
+      else unanswered.push(pending);
+    });
+    if (unanswered.length > 0) {
+      this.producerFailed = true;
+      this.queue.unshift(...unanswered);
+      this.queuedCount += unanswered.reduce((n, p) => n + p.items.length, 0);
     }
   }
 
@@ -185,7 +254,7 @@ export class EventPublisher {
   private async replaceProducer(): Promise<void> {
     const retired = this.producer;
     await retired.disconnect().catch(() => undefined);
-    const producer = await EventPublisher.connectedProducer(this.kafka);
+    const producer = await EventPublisher.connectedProducer(this.kafka, this.partitionOf);
     if (this.closing) {
       await producer.disconnect();
       return;
@@ -196,23 +265,27 @@ export class EventPublisher {
   }
 }
 
-function toTopicMessages(items: OutgoingEvent[]): TopicMessages[] {
-  const byTopic = new Map<string, TopicMessages>();
-  for (const { topic, key, event } of items) {
-    let entry = byTopic.get(topic);
+function toMessage({ key, event }: OutgoingEvent): Message {
+  return {
+    key,
+    value: JSON.stringify(event),
+    headers: {
+      [EventHeaders.contentType]: CLOUD_EVENT_CONTENT_TYPE,
+      [EventHeaders.type]: event.type,
+      [EventHeaders.id]: event.id,
+    },
+  };
+}
+
+function byTopic(messages: { topic: string; message: Message }[]): TopicMessages[] {
+  const topics = new Map<string, TopicMessages>();
+  for (const { topic, message } of messages) {
+    let entry = topics.get(topic);
     if (!entry) {
       entry = { topic, messages: [] };
-      byTopic.set(topic, entry);
+      topics.set(topic, entry);
     }
-    entry.messages.push({
-      key,
-      value: JSON.stringify(event),
-      headers: {
-        [EventHeaders.contentType]: CLOUD_EVENT_CONTENT_TYPE,
-        [EventHeaders.type]: event.type,
-        [EventHeaders.id]: event.id,
-      },
-    });
+    entry.messages.push(message);
   }
-  return [...byTopic.values()];
+  return [...topics.values()];
 }

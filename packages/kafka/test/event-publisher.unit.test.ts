@@ -1,5 +1,5 @@
-import type { Kafka, ProducerBatch } from 'kafkajs';
-import { EventPublisher, type OutgoingEvent } from '../src/event-publisher';
+import type { ICustomPartitioner, Kafka, PartitionMetadata, ProducerBatch, ProducerConfig } from 'kafkajs';
+import { EventPublisher, EventsNotAcknowledgedError, type OutgoingEvent } from '../src/event-publisher';
 
 /** A producer session as the publisher sees it: what it sent, and whether it was let go. */
 interface FakeProducer {
@@ -12,12 +12,27 @@ interface FakeProducer {
  * A Kafka client whose producers fail the sends and connections the test asks them to, so the
  * publisher's handling of a failed send can be seen without a broker.
  */
-function fakeKafka(plan: { failSends?: number[]; failConnects?: number; firstSendWaitsFor?: Promise<void> }) {
+function fakeKafka(plan: {
+  failSends?: number[];
+  failConnects?: number;
+  firstSendWaitsFor?: Promise<void>;
+  /** Sends whose answer leaves out the partitions of these keys, as kafkajs does when a leader moves mid-send. */
+  answerWithout?: { sends: number[]; keys: string[] };
+}) {
   const producers: FakeProducer[] = [];
   let sends = 0;
   let connectFailures = plan.failConnects ?? 0;
   const kafka = {
-    producer: () => {
+    producer: (config: ProducerConfig) => {
+      const partitioner = (config.createPartitioner as ICustomPartitioner)();
+      const partitionMetadata = Array.from({ length: 4 }, (_, partitionId): PartitionMetadata => ({
+        partitionId,
+        leader: 1,
+        replicas: [1],
+        isr: [1],
+        offlineReplicas: [],
+        partitionErrorCode: 0,
+      }));
       const made: FakeProducer = { id: producers.length, sent: [], disconnected: false };
       producers.push(made);
       return {
@@ -38,7 +53,25 @@ function fakeKafka(plan: { failSends?: number[]; failConnects?: number; firstSen
           if (n === 0 && plan.firstSendWaitsFor) await plan.firstSendWaitsFor;
           if (plan.failSends?.includes(n)) throw new Error(`send ${n} lost its connection`);
           made.sent.push((batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.key))));
-          return [];
+          const left = new Set<string>();
+          const answered = new Set<string>();
+          for (const { topic, messages } of batch.topicMessages ?? [])
+            for (const message of messages) {
+              const partition = partitioner({ topic, partitionMetadata, message });
+              const where = `${topic}:${partition}`;
+              if (
+                plan.answerWithout?.sends.includes(n) &&
+                plan.answerWithout.keys.includes(String(message.key))
+              )
+                left.add(where);
+              answered.add(where);
+            }
+          return [...answered]
+            .filter((where) => !left.has(where))
+            .map((where) => {
+              const [topicName, partition] = where.split(':');
+              return { topicName: topicName!, partition: Number(partition), errorCode: 0 };
+            });
         },
       };
     },
@@ -72,6 +105,24 @@ describe('the event publisher after a failed send', () => {
     expect(producers.map((p) => p.sent)).toEqual([[['a']], [['c'], ['d']]]);
     expect(producers[0]?.disconnected).toBe(true);
     expect(publisher.isConnected).toBe(true);
+    await publisher.disconnect();
+  });
+
+  it('sends again, with a new producer, events whose partition a send that resolved did not cover', async () => {
+    const { kafka, producers } = fakeKafka({ answerWithout: { sends: [0], keys: ['b'] } });
+    const publisher = await EventPublisher.connect(kafka);
+    await publisher.publish(event('b'));
+    expect(producers.map((p) => p.sent)).toEqual([[['b']], [['b']]]);
+    expect(producers[0]?.disconnected).toBe(true);
+    await publisher.disconnect();
+  });
+
+  it('fails events that sends keep leaving out, instead of acknowledging them', async () => {
+    const { kafka, producers } = fakeKafka({ answerWithout: { sends: [0, 1, 2, 3], keys: ['b'] } });
+    const publisher = await EventPublisher.connect(kafka);
+    await expect(publisher.publish(event('b'))).rejects.toThrow(EventsNotAcknowledgedError);
+    expect(producers.flatMap((p) => p.sent)).toEqual([['b'], ['b'], ['b']]);
+    await publisher.publish(event('c'));
     await publisher.disconnect();
   });
 
