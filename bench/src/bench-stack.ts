@@ -21,6 +21,8 @@ import { unsealedEventsTopic } from './unsealed-topic';
  */
 export class BenchStack {
   private broker: RunningKafkaBroker | undefined;
+  /** Set on a view made by withBrokers: another cluster's addresses. */
+  private otherBrokers: string[] | undefined;
   private storeGeneration = 0;
   private constructor(
     private readonly dataDir: string,
@@ -92,7 +94,19 @@ export class BenchStack {
   }
 
   get brokers(): string[] {
-    return [`127.0.0.1:${this.kafkaPorts.port}`];
+    return this.otherBrokers ?? [`127.0.0.1:${this.kafkaPorts.port}`];
+  }
+
+  /** The same store with another Kafka cluster's brokers, for a phase that runs a cluster of its own. */
+  withBrokers(brokers: string[]): BenchStack {
+    const view = new BenchStack(this.dataDir, this.kafkaPorts, this.store, this.broker!);
+    view.otherBrokers = brokers;
+    return view;
+  }
+
+  /** A folder of the run's data directory, removed with it. */
+  dataDirFor(name: string): string {
+    return join(this.dataDir, name);
   }
 
   get storeEngine(): string {
@@ -119,12 +133,21 @@ export class BenchStack {
     }).admin();
     await admin.connect();
     try {
-      const ends = await admin.fetchTopicOffsets(Topics.events);
-      await admin.setOffsets({
-        groupId,
-        topic: Topics.events,
-        partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
+      // A cluster that has just moved a leadership answers "not the leader" until its metadata settles.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const ends = await admin.fetchTopicOffsets(Topics.events);
+          await admin.setOffsets({
+            groupId,
+            topic: Topics.events,
+            partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
+          });
+          return;
+        } catch (error) {
+          if (!(error as { retriable?: boolean }).retriable || attempt >= 40) throw error;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     } finally {
       await admin.disconnect();
     }

@@ -23,6 +23,8 @@ export interface PushPipeline {
   projection: RunningService;
   /** The database the projection writes, of the phase's own. */
   mongoUrl: string;
+  /** The projection's consumer group. */
+  projectionGroup: string;
 }
 
 /**
@@ -46,5 +48,5 @@ export async function startPushPipeline(context: PhaseContext, name: string): Pr
   const gateway = await startService('gateway', {
     env: gatewayEnvironment(stack.brokers, mongoUrl, accounts.file),
   });
-  return { gateway, projection, mongoUrl };
+  return { gateway, projection, mongoUrl, projectionGroup: group };
 }

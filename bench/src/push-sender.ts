@@ -68,6 +68,40 @@ export async function atFixedRate(
   await Promise.all(inFlight);
 }
 
+/**
+ * Starts `send(i)` at `perSecond` while `going()` says so, never more than `maxInFlight` at once: a
+ * start the cap holds back is skipped, not queued, so a slow server sees the rate it can take and
+ * the run ends on time. Resolves with how many were started, once all of them have settled.
+ */
+export async function atRateWhile(
+  perSecond: number,
+  maxInFlight: number,
+  going: () => boolean,
+  send: (index: number) => Promise<void>,
+): Promise<{ started: number; heldBack: number }> {
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  let next = 0;
+  let scheduled = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      if (!going()) {
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      const due = Math.floor(((performance.now() - started) / 1000) * perSecond);
+      for (; scheduled < due; scheduled++) {
+        if (inFlight.size >= maxInFlight) continue;
+        const sending = send(next++).finally(() => inFlight.delete(sending));
+        inFlight.add(sending);
+      }
+    }, 10);
+  });
+  await Promise.all(inFlight);
+  return { started: next, heldBack: scheduled - next };
+}
+
 /** Runs `work(i)` for i = 0 … total-1 with at most `concurrency` running at once. */
 export async function withConcurrency(
   concurrency: number,

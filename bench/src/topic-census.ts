@@ -4,8 +4,8 @@ import { Kafka, logLevel } from 'kafkajs';
 export interface StoredEvents {
   /** How many times each event id is stored. */
   copies: Map<string, number>;
-  /** The subjects asked for that have at least one event stored. */
-  subjectsFound: Set<string>;
+  /** The subjects asked for that have at least one event stored, with where the first one is. */
+  subjectsFound: Map<string, { partition: number; offset: string }>;
 }
 
 /**
@@ -21,7 +21,7 @@ export async function storedEvents(brokers: string[], subjects: ReadonlySet<stri
   );
   await admin.disconnect();
   const counts = new Map<string, number>();
-  const subjectsFound = new Set<string>();
+  const subjectsFound: StoredEvents['subjectsFound'] = new Map();
   const remaining = new Set([...ends].filter(([, high]) => high > 0).map(([p]) => p));
   if (remaining.size === 0) return { copies: counts, subjectsFound };
   const consumer = kafka.consumer({
@@ -39,7 +39,8 @@ export async function storedEvents(brokers: string[], subjects: ReadonlySet<stri
           // The subject read in place before parsing: most of the topic belongs to other phases.
           const subject = subjectOf(value);
           if (subjects.has(subject)) {
-            subjectsFound.add(subject);
+            if (!subjectsFound.has(subject))
+              subjectsFound.set(subject, { partition: batch.partition, offset: message.offset });
             const event = JSON.parse(value) as { id: string };
             counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
           }

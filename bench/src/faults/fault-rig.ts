@@ -1,5 +1,7 @@
 import type { Account } from '@wxp/accounts';
-import { ReadModels, userKey } from '@wxp/contracts';
+import { ReadModels, Topics, deadLetterTopicOf, userKey } from '@wxp/contracts';
+import { createKafka } from '@wxp/kafka';
+import pino from 'pino';
 import { pseudonymOf } from '@wxp/privacy';
 import { MongoClient } from 'mongodb';
 import { BENCH_PRIVACY_KEY, startPushPipeline } from '../push-pipeline';
@@ -14,6 +16,8 @@ export interface FaultCensus {
    * topic holds no event (so a census that cannot see the topic counts everyone as lost).
    */
   lost: number;
+  /** Of the lost, those with no event on the topic: acknowledged but never stored. */
+  absentFromTopic: number;
   /** Follows the read model counted beyond one per user. */
   doubledInReadModel: number;
   /** Event ids stored on the topic more than once (consumers collapse these; counted for the record). */
@@ -35,11 +39,12 @@ export class FaultRig {
     readonly gateway: RunningService,
     readonly projection: RunningService,
     private readonly name: string,
+    private readonly projectionGroup: string,
   ) {}
 
   static async start(context: PhaseContext, account: Account, name: string): Promise<FaultRig> {
-    const { gateway, projection, mongoUrl } = await startPushPipeline(context, name);
-    return new FaultRig(context, account, mongoUrl, gateway, projection, name);
+    const { gateway, projection, mongoUrl, projectionGroup } = await startPushPipeline(context, name);
+    return new FaultRig(context, account, mongoUrl, gateway, projection, name, projectionGroup);
   }
 
   /**
@@ -83,17 +88,68 @@ export class FaultRig {
       const pseudonyms = (openIds: readonly string[]) => new Set(openIds.map(pseudonym));
       const stored = await storedEvents(this.context.stack.brokers, pseudonyms(acknowledged));
       const storedRefused =
-        refused.length > 0 ? (await storedEvents(this.context.stack.brokers, pseudonyms(refused))).copies.size : 0;
+        refused.length > 0
+          ? (await storedEvents(this.context.stack.brokers, pseudonyms(refused))).copies.size
+          : 0;
+      const lostOpenIds = [...new Set(acknowledged)].filter(
+        (openId) => missing.has(openId) || !stored.subjectsFound.has(pseudonym(openId)),
+      );
+      if (lostOpenIds.length > 0) await this.explainLost(lostOpenIds.map(pseudonym), stored.subjectsFound);
       return {
         lost: new Set(
-          acknowledged.filter((openId) => missing.has(openId) || !stored.subjectsFound.has(pseudonym(openId))),
+          acknowledged.filter(
+            (openId) => missing.has(openId) || !stored.subjectsFound.has(pseudonym(openId)),
+          ),
         ).size,
         doubledInReadModel: Math.max(0, follows - new Set(acknowledged).size),
+        absentFromTopic: new Set(
+          acknowledged.filter((openId) => !stored.subjectsFound.has(pseudonym(openId))),
+        ).size,
         storedTwice: [...stored.copies.values()].filter((n) => n > 1).length,
         refusedButStored: storedRefused,
       };
     } finally {
       await client.close();
+    }
+  }
+
+  /** Where the lost ones are: on the topic (which partition, how far the projection's group got) or not. */
+  private async explainLost(
+    pseudonyms: string[],
+    found: Map<string, { partition: number; offset: string }>,
+  ): Promise<void> {
+    const places = pseudonyms.map((p) => found.get(p));
+    this.context.log(
+      `${this.name}: lost ${pseudonyms.length}: on the topic at ${places
+        .map((p) => (p ? `${p.partition}@${p.offset}` : 'nowhere'))
+        .join(', ')}`,
+    );
+    const admin = createKafka({
+      brokers: this.context.stack.brokers,
+      clientId: 'bench-census',
+      logger: pino({ level: 'silent' }),
+    }).admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(Topics.events);
+      const [committed] = await admin.fetchOffsets({
+        groupId: this.projectionGroup,
+        topics: [Topics.events],
+      });
+      const lagging = (committed?.partitions ?? [])
+        .map((c) => ({ ...c, high: ends.find((e) => e.partition === c.partition)?.high }))
+        .filter((c) => c.offset !== c.high);
+      this.context.log(
+        `${this.name}: projection group's committed offsets short of the end: ${
+          lagging.map((c) => `${c.partition}: ${c.offset} of ${c.high}`).join(', ') || 'none'
+        }`,
+      );
+      const dlq = await admin.fetchTopicOffsets(deadLetterTopicOf(Topics.events)).catch(() => []);
+      this.context.log(
+        `${this.name}: dead letters on ${deadLetterTopicOf(Topics.events)}: ${dlq.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)}`,
+      );
+    } finally {
+      await admin.disconnect();
     }
   }
 
