@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { newClusterId, startKafkaBroker, type Report, type RunningKafkaBroker } from './kafka-broker';
+import {
+  ensureKafkaClasspath,
+  newClusterId,
+  startKafkaBroker,
+  type Report,
+  type RunningKafkaBroker,
+} from './kafka-broker';
 import { ensurePrivateDir } from './private-dir';
 
 /** Where one node listens: clients on `port`, the other controllers on `controllerPort`. */
@@ -46,6 +52,8 @@ export class KafkaCluster {
     const clusterId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : newClusterId();
     writeFileSync(idFile, clusterId, { mode: 0o600 });
     const cluster = new KafkaCluster(options, clusterId);
+    // Fetched once before the nodes start: three first-run fetches would share one staging folder.
+    await ensureKafkaClasspath(options.report);
     // All at once: no node is ready before a majority of the controllers has elected a leader.
     const started = await Promise.allSettled(cluster.nodeIds.map((id) => cluster.startNode(id)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
