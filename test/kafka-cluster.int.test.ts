@@ -102,10 +102,7 @@ describe('a three-node Kafka cluster', () => {
           // Claimed before the metadata is read, so that one sender alone kills, and kills one node.
           if (acknowledged.length >= killAfter && !killing) {
             killing = true;
-            const leaders = [...(await cluster!.leadersOf(Topics.events)).values()];
-            const busiest = cluster!.nodeIds
-              .map((id) => ({ id, led: leaders.filter((l) => l === id).length }))
-              .sort((a, b) => b.led - a.led)[0]!.id;
+            const busiest = await cluster!.busiestLeaderOf(Topics.events);
             killed = busiest;
             void cluster!.killNode(busiest);
           }

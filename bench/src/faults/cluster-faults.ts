@@ -172,10 +172,7 @@ async function faultRun(context: PhaseContext, cluster: KafkaCluster, kind: Faul
       log(`cluster: ${acknowledged.length} acknowledged; SIGKILL to node ${node}, the active controller`);
       await cluster.killNode(node);
     } else {
-      const leaders = [...(await cluster.leadersOf(Topics.events)).values()];
-      node = cluster.nodeIds
-        .map((id) => ({ id, led: leaders.filter((l) => l === id).length }))
-        .sort((a, b) => b.led - a.led)[0]!.id;
+      node = await cluster.busiestLeaderOf(Topics.events);
       if (kind === 'leader') {
         what = `leader of most partitions (node ${node}) SIGKILLed`;
         log(`cluster: ${acknowledged.length} acknowledged; SIGKILL to node ${node}, leading most partitions`);

@@ -153,6 +153,14 @@ export class KafkaCluster {
     }
   }
 
+  /** The node leading the most partitions of `topic`: the one whose loss disturbs writes most. */
+  async busiestLeaderOf(topic: string): Promise<number> {
+    const leaders = [...(await this.leadersOf(topic)).values()];
+    return this.nodeIds
+      .map((id) => ({ id, led: leaders.filter((leader) => leader === id).length }))
+      .sort((a, b) => b.led - a.led)[0]!.id;
+  }
+
   /**
    * Until every partition of `topic` has a leader among the running nodes and all of its replicas in
    * sync again: a node started after a fault has caught up once this resolves.
