@@ -1,5 +1,5 @@
 import type { WechatEvent } from '@wxp/contracts';
-import { erasureStepOf } from '../src/erasure';
+import { erasurePlanOf, erasureStepOf } from '../src/erasure';
 import { testPseudonymOf } from '../../../test/support/privacy';
 import { wechatEvent } from '../../../test/support/wechat-events';
 
@@ -51,5 +51,51 @@ describe('what an event asks of its user data keys', () => {
       expect(erasureStepOf(withKey(wechatEvent(type, appId, 'o1', createTime)), 0)).toBeUndefined();
     const { subject: _none, ...anonymous } = unsubscribed;
     expect(erasureStepOf(anonymous as WechatEvent, 0)).toBeUndefined();
+  });
+});
+
+describe('what a batch asks of its users’ data keys', () => {
+  const other = testPseudonymOf(appId, 'o2');
+  const followOf = (openId: string, at: number) =>
+    withKey(wechatEvent('wechat.user.subscribed', appId, openId, at), `k-${openId}-${at}`);
+  const unfollowOf = (openId: string, at: number) =>
+    withKey(wechatEvent('wechat.user.unsubscribed', appId, openId, at), `k-${openId}-${at}`);
+
+  it('one list per user, each in the order of their events', () => {
+    const plan = erasurePlanOf(
+      [followOf('o1', 1), followOf('o2', 2), unfollowOf('o1', 3), followOf('o1', 4), unfollowOf('o2', 5)],
+      () => 0,
+    );
+    expect(plan).toEqual([
+      [
+        { action: 'cancel', pseudonym },
+        { action: 'erase', pseudonym, upTo: 'k-o1-3' },
+        { action: 'cancel', pseudonym },
+      ],
+      [
+        { action: 'cancel', pseudonym: other },
+        { action: 'erase', pseudonym: other, upTo: 'k-o2-5' },
+      ],
+    ]);
+  });
+
+  it('follows in a row ask the store once; a follow after an unfollow still cancels its schedule', () => {
+    const plan = erasurePlanOf(
+      [followOf('o1', 1), followOf('o1', 2), followOf('o1', 3), unfollowOf('o1', 4), followOf('o1', 5)],
+      (id) => (id === appId ? 60 : 0),
+    );
+    expect(plan).toEqual([
+      [
+        { action: 'cancel', pseudonym },
+        { action: 'schedule', pseudonym, upTo: 'k-o1-4', at: new Date((4 + 60) * 1000) },
+        { action: 'cancel', pseudonym },
+      ],
+    ]);
+  });
+
+  it('a batch of events that leave keys alone asks nothing', () => {
+    expect(
+      erasurePlanOf([withKey(wechatEvent('wechat.menu.clicked', appId, 'o1', createTime))], () => 0),
+    ).toEqual([]);
   });
 });
