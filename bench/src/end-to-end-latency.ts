@@ -11,6 +11,7 @@ import {
   type GatewaySealing,
 } from './consumer-metrics';
 import { startPushPipeline } from './push-pipeline';
+import { processCpuSeconds, processGroupCpuSeconds } from './cpu-time';
 
 const RATE = 1000;
 
@@ -37,6 +38,12 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
   let neverSeen = 0;
   let projectionCapacity: ConsumerCapacity | undefined;
   let sealing: GatewaySealing | undefined;
+  let cpu: { gatewayUs: number; brokerUs: number; projectionUs: number } | undefined;
+  const cpuReadings = () => ({
+    gateway: processCpuSeconds(gateway.process.child.pid),
+    projection: processCpuSeconds(projection.process.child.pid),
+    broker: processGroupCpuSeconds(context.stack.brokerProcessGroup),
+  });
   try {
     // The projection's group joins and gets its partitions first: the figure is the steady state,
     // not the start-up.
@@ -56,6 +63,8 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
       if (answer.status === 200) await withinSeconds(watcher.visible(`oe2ewarmup${i}`), 60);
     });
     log(`e2e: ${whole(total)} follows at ${RATE}/s`);
+    const appliedBefore = (await consumerCapacity(projection.url))?.applied ?? 0;
+    const cpuBefore = cpuReadings();
     await atFixedRate(RATE, total, async (i) => {
       const push = pushes[i];
       if (!push) return;
@@ -70,6 +79,14 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
       if (seenAt === undefined) neverSeen++;
       else visibleMs.push(seenAt - sent);
     });
+    const cpuAfter = cpuReadings();
+    const applied = ((await consumerCapacity(projection.url))?.applied ?? 0) - appliedBefore;
+    const accepted = total - refused;
+    cpu = {
+      gatewayUs: (1e6 * (cpuAfter.gateway - cpuBefore.gateway)) / Math.max(1, accepted),
+      brokerUs: (1e6 * (cpuAfter.broker - cpuBefore.broker)) / Math.max(1, accepted),
+      projectionUs: (1e6 * (cpuAfter.projection - cpuBefore.projection)) / Math.max(1, applied),
+    };
   } finally {
     projectionCapacity = await consumerCapacity(projection.url);
     sealing = await gatewaySealing(gateway.url);
@@ -113,6 +130,12 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
         value: sealing
           ? `${fixed(sealing.sealMs, 1)} ms of the ${fixed(sealing.storedMs, 1)} ms from a verified push to its event stored`
           : 'metrics not read',
+      },
+      {
+        name: 'CPU per push at this rate (/proc, user and system): gateway, broker; subscriber projection per event applied',
+        value: cpu
+          ? `${whole(cpu.gatewayUs)} µs, ${whole(cpu.brokerUs)} µs; ${whole(cpu.projectionUs)} µs`
+          : 'not measured',
       },
       { name: 'pushes refused or failed; follows never counted', value: `${refused}; ${neverSeen}` },
       {

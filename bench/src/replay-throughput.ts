@@ -8,6 +8,7 @@ import { accountHistory, HistorySealer, onEventsTopic, profilesOf, publishHistor
 import { fixed, ratio, whole, type Figure, type PhaseResult } from './results';
 import { measureStoreBaseline } from './store-baseline';
 import { startService } from './services';
+import { processCpuSeconds } from './cpu-time';
 import { committedEvents, progressAdmin, topicEvents } from './consumer-progress';
 
 interface ReplayRun {
@@ -19,6 +20,8 @@ interface ReplayRun {
   keyReadSeconds: number;
   /** CPU time the replay spent decrypting sealed events (key reads not included). */
   openingSeconds: number;
+  /** The replay process's CPU time, start-up included. */
+  cpuSeconds: number;
   peakRssMb: number;
 }
 
@@ -111,7 +114,7 @@ async function runReplayOnce(
   clearInterval(watch);
   clearInterval(report);
   const done =
-    /replayed (\d+) events in ([\d.]+) s \((\d+) reads of users' data keys for (\d+) keys, ([\d.]+) s waiting for them, ([\d.]+) s opening events\)/.exec(
+    /replayed (\d+) events in ([\d.]+) s \((\d+) reads of users' data keys for (\d+) keys, ([\d.]+) s waiting for them, ([\d.]+) s opening events, ([\d.]+) s of CPU\)/.exec(
       replay.output(),
     );
   if (stalled)
@@ -128,6 +131,7 @@ async function runReplayOnce(
     keysRead: Number(done[4]),
     keyReadSeconds: Number(done[5]),
     openingSeconds: Number(done[6]),
+    cpuSeconds: Number(done[7]),
     peakRssMb: replay.peakRssMb(),
   };
 }
@@ -217,6 +221,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       ratio(rate, baseline.insertManyPerSecond),
       `${whole(run.keyReads)} for ${whole(run.keysRead)} keys, ${fixed(run.keyReadSeconds)} s`,
       `${fixed(run.openingSeconds)} (${Math.round((100 * run.openingSeconds) / run.seconds)} %)`,
+      whole((1e6 * run.cpuSeconds) / Math.max(1, run.events)),
     ]);
     figures.push({
       name: `replay ${service} / raw insertMany`,
@@ -237,6 +242,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       fixed(live.steadySeconds),
       whole(rate),
       ratio(rate, baseline.insertManyPerSecond),
+      whole((1e6 * live.cpuSeconds) / Math.max(1, live.events)),
     ]);
     figures.push({
       name: `${service} reading the history as a live consumer / raw insertMany`,
@@ -252,6 +258,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       'Each read model rebuilt by its replay command (`services/<name>/dist/replay.js`, its own process) into fresh collections, then swapped in.',
       "Every event is sealed as the gateway seals it, with its user's data key; a replay reads the keys it has not cached from the store (a batch's at once, 250 ids per read, side by side; a key is trusted for `REPLAY_KEY_CACHE_SECONDS`, 600), and decrypts a personal field when its read model reads it (the subscriber projection: the openId of a follow; QR attribution: none; the profiles model: a fetched profile's). The last two columns.",
       'The same history read by each service itself (its own process, a fresh group, a database of its own), writing every batch as live traffic does: its rate over at most a minute from its first commit, without the group join. The replay command instead builds the fresh collections in memory (up to `REPLAY_BUFFER_DOCUMENTS`) and writes each document about once.',
+      "Process CPU per event: the replay command's user and system time, start-up included, over the events it replayed; a live consumer's from its first commit to the end of its pass, from /proc, over the events it committed meanwhile.",
       `Baseline: insertMany of ${whole(baseline.documents)} subscriber-shaped documents, 500 per call, into a fresh collection of the same store.`,
     ],
     figures,
@@ -265,6 +272,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
           'ratio to raw insertMany',
           'store reads of data keys: keys asked for, seconds batches waited for them (summed over batches waiting side by side)',
           'CPU seconds decrypting (share of the replay)',
+          'process CPU µs per event',
         ],
         rows,
       },
@@ -276,6 +284,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
           's reading',
           'events/s',
           'ratio to raw insertMany',
+          'process CPU µs per event',
         ],
         rows: liveRows,
       },
@@ -309,7 +318,7 @@ async function liveConsumerPass(
   context: PhaseContext,
   service: ReplayedService,
   mongoUrl: string,
-): Promise<{ events: number; joinSeconds: number; steadySeconds: number }> {
+): Promise<{ events: number; joinSeconds: number; steadySeconds: number; cpuSeconds: number }> {
   const admin = await progressAdmin(context.stack.brokers);
   const group = `bench-replay-live-${service}-${Date.now().toString(36)}`;
   const started = performance.now();
@@ -326,12 +335,14 @@ async function liveConsumerPass(
     const joinDeadline = Date.now() + 120_000;
     let firstCommit = 0;
     let atFirstCommit = 0;
+    let cpuAtFirstCommit = 0;
     let done = 0;
     for (;;) {
       done = await committedEvents(admin, group);
       if (done > 0 && firstCommit === 0) {
         firstCommit = performance.now();
         atFirstCommit = done;
+        cpuAtFirstCommit = processCpuSeconds(running.process.child.pid);
       }
       if (done >= total) break;
       if (firstCommit === 0 && Date.now() > joinDeadline)
@@ -342,6 +353,7 @@ async function liveConsumerPass(
     const ended = performance.now();
     return {
       events: done - atFirstCommit,
+      cpuSeconds: processCpuSeconds(running.process.child.pid) - cpuAtFirstCommit,
       joinSeconds: (firstCommit - started) / 1000,
       steadySeconds: Math.max(0.001, (ended - firstCommit) / 1000),
     };

@@ -23,6 +23,12 @@ import {
 import { SingleBar } from 'cli-progress';
 import { startProjectionConsumer, type ConsumerBehaviour } from './index';
 
+/** CPU time (user and system) the process has used: what a replay costs beside how long it takes. */
+function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 export interface ReplayOptions<N extends Record<string, string>> {
   kafka: Kafka;
   mongo: MongoConnection;
@@ -321,7 +327,8 @@ export function runReplayCli<N extends Record<string, string>>(
       process.stdout.write(
         `replayed ${result.events} events in ${result.seconds.toFixed(1)} s ` +
           `(${keys.reads} reads of users' data keys for ${keys.keysRead} keys, ${keys.readSeconds.toFixed(1)} s ` +
-          `waiting for them, ${opener.openingSeconds.toFixed(1)} s opening events); ` +
+          `waiting for them, ${opener.openingSeconds.toFixed(1)} s opening events, ` +
+          `${processCpuSeconds().toFixed(1)} s of CPU); ` +
           `swapped in ${result.swapped.join(', ')}` +
           (result.dropped.length > 0
             ? `; dropped ${result.dropped.join(', ')}, left by replays that died before their switch`

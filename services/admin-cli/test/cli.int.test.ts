@@ -201,7 +201,7 @@ describe('the wxp CLI', () => {
     expect(replay.stderr).toContain('replay qr-attribution |');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(
-      /replayed \d+ events in [\d.]+ s \(\d+ reads of users' data keys for \d+ keys, [\d.]+ s waiting for them, [\d.]+ s opening events\); swapped in/,
+      /replayed \d+ events in [\d.]+ s \(\d+ reads of users' data keys for \d+ keys, [\d.]+ s waiting for them, [\d.]+ s opening events, [\d.]+ s of CPU\); swapped in/,
     );
     const pointer = await activeCollections(stack.mongo.db, 'qr-attribution', { users: 'u', campaigns: 'c' });
     expect(pointer.campaigns).toContain('__replay_');
