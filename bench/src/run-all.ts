@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     {
       id: 'kills',
       title: '5b. Fault: consumers SIGKILLed during a replay',
-      limitSeconds: 360,
+      limitSeconds: 480,
       run: consumerKills,
     },
     {
