@@ -1,6 +1,9 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@wxp/contracts';
 import { repoRoot } from '@wxp/devstack';
+import { benchAccount } from './bench-accounts';
 import { startNodeProcess } from './child-processes';
 import { BENCH_PRIVACY_KEY } from './push-pipeline';
 import type { PhaseContext } from './phase-context';
@@ -51,6 +54,40 @@ const ISSUE_EVENTS = 1_000_000;
  * events per user as in the issue. `--quick` and smaller scales replay fewer.
  */
 const DEFAULT_EVENTS = ISSUE_EVENTS;
+
+/** The consumers of the events topic that call WeChat for what they read: no replay command. */
+const WECHAT_CALLERS = ['menu-responder', 'profile-enricher'] as const;
+type WechatCaller = (typeof WECHAT_CALLERS)[number];
+
+const HISTORY_AGE_LIMIT_SECONDS = 20 * 365 * 86_400;
+
+/** The emulator acting as WeChat for the history's account, and the variables that point at it. */
+async function withEmulatedAccount(
+  context: PhaseContext,
+  appId: string,
+): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+  const file = join(tmpdir(), `wxp-bench-replay-account-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify([{ ...benchAccount('plain'), appId }], null, 2));
+  const emulator = await startService('wechat-emulator', { env: { WECHAT_ACCOUNTS_FILE: file } });
+  return {
+    env: {
+      WECHAT_API_BASE: emulator.url,
+      WECHAT_ACCOUNTS_FILE: file,
+      // The history is dated from 2023: without these, its follows and clicks are too old to act on.
+      ENRICHER_MAX_AGE_SECONDS: String(HISTORY_AGE_LIMIT_SECONDS),
+      RESPONDER_MAX_AGE_SECONDS: String(HISTORY_AGE_LIMIT_SECONDS),
+    },
+    async stop() {
+      context.memory.record(
+        'wechat-emulator',
+        'answering the live consumers of the replay history',
+        emulator.peakRssMb(),
+      );
+      await emulator.stop();
+      rmSync(file, { force: true });
+    },
+  };
+}
 
 /** The live-consumer comparison reads this long at most: it shows a rate, not a finish time. */
 const LIVE_PASS_SECONDS = 60;
@@ -249,6 +286,32 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       value: `${ratio(rate, baseline.insertManyPerSecond)} (${whole(rate)} events/s)`,
     });
   }
+  // The consumers that call WeChat read the same history against the emulator, the account's
+  // secrets in an accounts file of their own: what a live event costs them, calls included.
+  const emulated = await withEmulatedAccount(context, appId);
+  try {
+    for (const service of WECHAT_CALLERS) {
+      const live = await liveConsumerPass(
+        context,
+        service,
+        stack.mongoUrl('bench_replay_live'),
+        emulated.env,
+      );
+      const rate = live.events / live.steadySeconds;
+      log(`replay: ${service} as a live consumer ${whole(rate)} events/s after joining`);
+      liveRows.push([
+        `${service} (calls the emulator)`,
+        whole(live.events),
+        fixed(live.joinSeconds),
+        fixed(live.steadySeconds),
+        whole(rate),
+        '',
+        whole((1e6 * live.cpuSeconds) / Math.max(1, live.events)),
+      ]);
+    }
+  } finally {
+    await emulated.stop();
+  }
   const result: PhaseResult = {
     id: 'replay',
     title: '3. Replay',
@@ -258,7 +321,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       'Each read model rebuilt by its replay command (`services/<name>/dist/replay.js`, its own process) into fresh collections, then swapped in.',
       "Every event is sealed as the gateway seals it, with its user's data key; a replay reads the keys it has not cached from the store (a batch's at once, 250 ids per read, side by side; a key is trusted for `REPLAY_KEY_CACHE_SECONDS`, 600), and decrypts a personal field when its read model reads it (the subscriber projection: the openId of a follow; QR attribution: none; the profiles model: a fetched profile's). The last two columns.",
       'The same history read by each service itself (its own process, a fresh group, a database of its own), writing every batch as live traffic does: its rate over at most a minute from its first commit, without the group join. The replay command instead builds the fresh collections in memory (up to `REPLAY_BUFFER_DOCUMENTS`) and writes each document about once.',
-      "Process CPU per event: the replay command's user and system time, start-up included, over the events it replayed; a live consumer's from its first commit to the end of its pass, from /proc, over the events it committed meanwhile.",
+      "Process CPU per event: the replay command's user and system time, start-up included, over the events it replayed; a live consumer's from its first commit to the end of its pass, from /proc, over the events it committed meanwhile. The menu responder and the profile enricher, which call WeChat for what they read, read the same history live against the emulator (the account known to it, no reply rules set: clicks are read and left unanswered; the enricher asks user/info for every follow, which the emulator refuses with 40003 as it does not know the history's users, and writes the refusal; its process also runs the erasure group, whose work the CPU figure includes).",
       `Baseline: insertMany of ${whole(baseline.documents)} subscriber-shaped documents, 500 per call, into a fresh collection of the same store.`,
     ],
     figures,
@@ -316,11 +379,20 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
  */
 async function liveConsumerPass(
   context: PhaseContext,
-  service: ReplayedService,
+  service: ReplayedService | WechatCaller,
   mongoUrl: string,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ events: number; joinSeconds: number; steadySeconds: number; cpuSeconds: number }> {
   const admin = await progressAdmin(context.stack.brokers);
   const group = `bench-replay-live-${service}-${Date.now().toString(36)}`;
+  // The menu responder's new group starts at the end of the topic (old clicks get no answer): it is
+  // placed at the start, as an operator would to have it read the history again.
+  const startOffsets = await admin.fetchTopicOffsets(Topics.events);
+  await admin.setOffsets({
+    groupId: group,
+    topic: Topics.events,
+    partitions: startOffsets.map(({ partition, low }) => ({ partition, offset: low })),
+  });
   const started = performance.now();
   const running = await startService(service, {
     env: {
@@ -328,6 +400,7 @@ async function liveConsumerPass(
       MONGO_URL: mongoUrl,
       PRIVACY_KEY: BENCH_PRIVACY_KEY,
       [`${service.toUpperCase().replace(/-/g, '_')}_GROUP`]: group,
+      ...extraEnv,
     },
   });
   try {

@@ -26,6 +26,8 @@ const portVariable: Record<string, string> = {
   gateway: 'GATEWAY_PORT',
   'subscriber-projection': 'SUBSCRIBER_PROJECTION_PORT',
   'qr-attribution': 'QR_ATTRIBUTION_PORT',
+  'menu-responder': 'MENU_RESPONDER_PORT',
+  'profile-enricher': 'PROFILE_ENRICHER_PORT',
   'wechat-emulator': 'WECHAT_EMULATOR_PORT',
 };
 
