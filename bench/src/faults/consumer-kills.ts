@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@wxp/devstack';
 import { activeCollections } from '@wxp/mongo';
 import { MongoClient, type Db } from 'mongodb';
 import { committedEvents, progressAdmin, topicEvents } from '../consumer-progress';
@@ -79,6 +82,20 @@ async function compare(clean: Db, crashed: Db, service: ReplayedService): Promis
   return difference;
 }
 
+/**
+ * When a consumer stopped committing, every consumer's last output (warnings and errors) is kept
+ * where the run's files are, to say why.
+ */
+function keepOutputs(consumers: Consumer[], log: (line: string) => void): void {
+  const dir = join(repoRoot(), '.data', 'bench', 'logs');
+  mkdirSync(dir, { recursive: true });
+  for (const consumer of consumers) {
+    const file = join(dir, `5b-${consumer.group}.log`);
+    writeFileSync(file, consumer.service.process.output());
+    log(`kills: ${consumer.name}'s last output in ${file}`);
+  }
+}
+
 interface Consumer {
   name: ReplayedService;
   group: string;
@@ -100,6 +117,8 @@ async function startConsumer(
       MONGO_URL: mongoUrl,
       PRIVACY_KEY: BENCH_PRIVACY_KEY,
       [`${name.toUpperCase().replace(/-/g, '_')}_GROUP`]: group,
+      // Retries and rebalances are warnings: what a stalled consumer was doing.
+      LOG_LEVEL: 'warn',
     },
   });
   return { name, group, service, kills: 0, killedAt: [] };
@@ -239,6 +258,7 @@ export async function consumerKills(context: PhaseContext): Promise<PhaseResult>
         consumer.service.peakRssMb(),
       );
     }
+    if (behind.length > 0) keepOutputs([...crashed, ...clean], context.log);
     await Promise.all([...crashed, ...clean].map((c) => c.service.stop()));
   }
   return {
