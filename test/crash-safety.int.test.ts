@@ -54,7 +54,12 @@ const services: ServiceUnderTest[] = [
     name: 'qr-attribution',
     prefix: 'QR_ATTRIBUTION',
     behaviours: qrAttributionConsumers(),
-    collections: [ReadModels.attributionUsers, ReadModels.campaignCounts],
+    collections: [
+      ReadModels.attributionUsers,
+      ReadModels.campaignCounts,
+      ReadModels.attributionJourneys,
+      ReadModels.campaignFunnels,
+    ],
     interrupted: [],
   },
 ];

@@ -209,6 +209,8 @@ async function readModelsOf(appId: string): Promise<Record<string, unknown>> {
     followerCounts: await summed(ReadModels.followerCounts, () => 'account'),
     attributionUsers: await byUser(ReadModels.attributionUsers),
     campaignCounts: await summed(ReadModels.campaignCounts, (doc) => String(doc.scene)),
+    attributionJourneys: await byUser(ReadModels.attributionJourneys),
+    campaignFunnels: await summed(ReadModels.campaignFunnels, (doc) => String(doc.scene)),
     profiles: await byUser(ReadModels.profiles),
   };
 }
@@ -233,6 +235,18 @@ describe('an event stored twice on a topic', () => {
       summer: { scans: 1 },
       autumn: { returning: 1 },
     });
+    // Spring's funnel: two follows and Bob's two scans, Alice's click within a day (Carol only sent
+    // her location), both gone within the week.
+    expect(Object.values((single.campaignFunnels as Record<string, { days: object }>).spring!.days)).toEqual([
+      {
+        scans: 4,
+        newFollows: 2,
+        returningFollows: 0,
+        engagedWithin24h: 1,
+        unfollowedWithin7d: 2,
+        unfollowedWithin30d: 2,
+      },
+    ]);
     expect(Object.keys(single.subscribers as object)).toEqual(users);
     expect(Object.keys(single.profiles as object)).toEqual(users);
     // Alice's last activity is her last push of her own doing, not the receipts after it.

@@ -4,6 +4,8 @@ export const ReadModels = {
   followerCounts: 'follower_counts',
   attributionUsers: 'attribution_users',
   campaignCounts: 'campaign_counts',
+  attributionJourneys: 'attribution_journeys',
+  campaignFunnels: 'campaign_funnels',
   campaigns: 'campaigns',
   replyRules: 'reply_rules',
   profiles: 'profiles',
@@ -25,3 +27,28 @@ export interface CampaignRecord {
   firstCreatedAt: Date;
   createdAt: Date;
 }
+
+/**
+ * What a campaign's funnel counts, per cohort day, in `campaign_funnels`: scans, follows (new and
+ * returning) through the code, and of those followers, who engaged within 24 hours and who left
+ * within 7 and within 30 days.
+ */
+export const funnelMeasures = [
+  'scans',
+  'newFollows',
+  'returningFollows',
+  'engagedWithin24h',
+  'unfollowedWithin7d',
+  'unfollowedWithin30d',
+] as const;
+export type FunnelMeasure = (typeof funnelMeasures)[number];
+export type FunnelFigures = Record<FunnelMeasure, number>;
+
+export const noFunnelFigures = (): FunnelFigures => ({
+  scans: 0,
+  newFollows: 0,
+  returningFollows: 0,
+  engagedWithin24h: 0,
+  unfollowedWithin7d: 0,
+  unfollowedWithin30d: 0,
+});
