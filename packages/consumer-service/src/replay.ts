@@ -1,10 +1,13 @@
 import { DataKeyStore, EventOpener } from '@wxp/privacy';
 import { Topics } from '@wxp/contracts';
-import { createKafka, readKafkaSecurity, topicOffsets, type Kafka } from '@wxp/kafka';
+import { createKafka, readKafkaSecurity, topicOffsets, topicOffsetsAt, type Kafka } from '@wxp/kafka';
 import {
   activeCollections,
   connectMongo,
+  listSnapshots,
   pointReadModelAt,
+  recordSnapshot,
+  snapshotIdOf,
   stageReplayCollections,
   type MongoConnection,
 } from '@wxp/mongo';
@@ -50,6 +53,11 @@ export interface ReplayOptions<N extends Record<string, string>> {
    * and inserts each document about once, instead of replacing it in every batch that touches it.
    */
   bufferDocuments?: number;
+  /**
+   * Build the model as it stood at this time instead: from the events before it, into collections
+   * of its own recorded as a snapshot, leaving the live model and its pointer alone.
+   */
+  until?: Date;
 }
 
 export class ReplayStalledError extends Error {
@@ -62,6 +70,8 @@ export interface ReplayResult {
   swapped: string[];
   /** Collections of earlier replays that died before their switch, dropped at the start. */
   dropped: string[];
+  /** The snapshot a point-in-time replay recorded; its collections are `swapped`. */
+  snapshot?: string;
 }
 
 type Offsets = Map<number, number>;
@@ -89,10 +99,16 @@ async function forgetGroup(kafka: Kafka, groupId: string): Promise<void> {
 }
 
 const REPLAY_INFIX = '__replay_';
+const SNAPSHOT_INFIX = '__asof_';
+const infixes = [REPLAY_INFIX, SNAPSHOT_INFIX];
 
 /** A replay's collections are named after its start, in milliseconds, base 36. */
 function replayStampOf(collection: string): string {
-  return collection.slice(collection.lastIndexOf(REPLAY_INFIX) + REPLAY_INFIX.length);
+  for (const infix of infixes) {
+    const at = collection.lastIndexOf(infix);
+    if (at >= 0) return collection.slice(at + infix.length);
+  }
+  return '';
 }
 
 /**
@@ -106,8 +122,11 @@ async function dropAbandonedReplays(
   service: string,
   collections: Record<string, string>,
 ): Promise<string[]> {
-  const active = new Set(Object.values(await activeCollections(mongo.db, service, collections)));
-  const prefixes = Object.values(collections).map((name) => `${name}${REPLAY_INFIX}`);
+  const active = new Set([
+    ...Object.values(await activeCollections(mongo.db, service, collections)),
+    ...(await listSnapshots(mongo.db, service)).flatMap((snapshot) => Object.values(snapshot.collections)),
+  ]);
+  const prefixes = Object.values(collections).flatMap((name) => infixes.map((infix) => `${name}${infix}`));
   const now = Date.now();
   const candidates = (await mongo.db.listCollections({}, { nameOnly: true }).toArray())
     .map((c) => c.name)
@@ -143,11 +162,12 @@ async function dropAbandonedReplays(
 export async function replayReadModel<N extends Record<string, string>>(
   options: ReplayOptions<N>,
 ): Promise<ReplayResult> {
-  const { kafka, mongo, service } = options;
+  const { kafka, mongo, service, until } = options;
   const started = Date.now();
   const stamp = started.toString(36);
+  const infix = until === undefined ? REPLAY_INFIX : SNAPSHOT_INFIX;
   const fresh = Object.fromEntries(
-    Object.entries(options.collections).map(([role, name]) => [role, `${name}${REPLAY_INFIX}${stamp}`]),
+    Object.entries(options.collections).map(([role, name]) => [role, `${name}${infix}${stamp}`]),
   ) as N;
   const abandoned = await dropAbandonedReplays(kafka, mongo, service, options.collections);
   if (abandoned.length > 0)
@@ -156,12 +176,17 @@ export async function replayReadModel<N extends Record<string, string>>(
       'dropped the collections of replays that died before their switch',
     );
   const groupId = `${service}-replay-${stamp}`;
-  const topic = options.behaviourFor(fresh).topic ?? Topics.events;
-  const { low, high } = await topicOffsets(kafka, topic);
-  const total = [...high].reduce((sum, [p, h]) => sum + h - (low.get(p) ?? 0), 0);
+  const shape = options.behaviourFor(fresh);
+  const topic = shape.topic ?? Topics.events;
+  const { low, high: now } = await topicOffsets(kafka, topic);
+  // A point-in-time replay reads the log as it stood then: each partition up to its first event
+  // stamped at or after `until`, and the consumer is shown nothing beyond.
+  const high = until === undefined ? now : await topicOffsetsAt(kafka, topic, until);
+  const behaviour = until === undefined ? shape : cutAt(shape, high);
+  const total = [...high].reduce((sum, [p, h]) => sum + Math.max(0, h - (low.get(p) ?? 0)), 0);
 
   const bar = new SingleBar({
-    format: `replay ${service} |{bar}| {value}/{total} events | {speed}/s | ETA {eta_formatted}`,
+    format: `${until === undefined ? 'replay' : 'snapshot'} ${service} |{bar}| {value}/{total} events | {speed}/s | ETA {eta_formatted}`,
     noTTYOutput: true,
     notTTYSchedule: 2000,
     stream: options.stream ?? process.stderr,
@@ -205,7 +230,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     kafka,
     mongo,
     groupId,
-    behaviour: options.behaviourFor(fresh),
+    behaviour,
     opener: options.opener,
     logger: options.logger,
     metrics: options.metrics,
@@ -221,6 +246,27 @@ export async function replayReadModel<N extends Record<string, string>>(
     await waitUntil(high);
     // Everything staged reaches the store before anyone else can see the fresh collections.
     await staging?.release();
+    if (until !== undefined) {
+      await stopConsumer();
+      bar.stop();
+      const snapshot = snapshotIdOf(service, stamp);
+      await recordSnapshot(mongo.db, {
+        _id: snapshot,
+        service,
+        until,
+        builtAt: new Date(),
+        events: total,
+        collections: fresh,
+      });
+      switched = true;
+      return {
+        events: total,
+        seconds: (Date.now() - started) / 1000,
+        swapped: Object.values(fresh),
+        dropped: abandoned,
+        snapshot,
+      };
+    }
     const previous = await activeCollections(mongo.db, service, options.collections);
     await pointReadModelAt(mongo.db, service, fresh);
     switched = true;
@@ -260,15 +306,76 @@ export async function replayReadModel<N extends Record<string, string>>(
   }
 }
 
+/** The behaviour with every event at or beyond `end` (per partition) left out. */
+function cutAt(behaviour: ConsumerBehaviour, end: Map<number, number>): ConsumerBehaviour {
+  return {
+    ...behaviour,
+    handler(db) {
+      const handle = behaviour.handler(db);
+      return async (events) => {
+        const before = events.filter((e) => e.offset < (end.get(e.partition) ?? 0));
+        if (before.length > 0) await handle(before);
+      };
+    },
+  };
+}
+
+export class ReplayUsageError extends Error {
+  override readonly name = 'ReplayUsageError';
+}
+
 /**
- * The replay command of a consumer service: `node services/<name>/dist/replay.js`. It reads the
- * same variables as the service (KAFKA_BROKERS, MONGO_URL, PRIVACY_KEY) and runs beside it.
+ * The replay command's arguments: none (rebuild and switch) or `--until <time>` (a snapshot of the
+ * model as it stood then). A time to come is refused: the log up to it is not written yet, so the
+ * same command would build a different model later.
+ */
+export function parseReplayArguments(args: readonly string[], now = new Date()): { until?: Date } {
+  if (args.length === 0) return {};
+  const given =
+    args.length === 2 && args[0] === '--until'
+      ? args[1]
+      : args.length === 1 && args[0]?.startsWith('--until=')
+        ? args[0].slice('--until='.length)
+        : undefined;
+  if (given === undefined)
+    throw new ReplayUsageError(
+      'usage: replay [--until <time>]  (an ISO 8601 time, e.g. 2026-11-30T12:00:00+08:00)',
+    );
+  // A day alone is China's midnight, as the read models' days are; a time must name its zone.
+  const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(given);
+  if (
+    !dayOnly &&
+    (given.length > 40 ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(given))
+  )
+    throw new ReplayUsageError(
+      '--until must be a day (China time) or an ISO 8601 time with its zone, e.g. 2026-11-30 or 2026-11-30T12:00:00+08:00',
+    );
+  const until = new Date(dayOnly ? `${given}T00:00:00+08:00` : given);
+  if (Number.isNaN(until.getTime())) throw new ReplayUsageError('--until is not a valid time');
+  if (until.getTime() > now.getTime())
+    throw new ReplayUsageError(
+      '--until is in the future: a snapshot is of the log as it stood at a past time',
+    );
+  return { until };
+}
+
+/**
+ * The replay command of a consumer service: `node services/<name>/dist/replay.js [--until <time>]`.
+ * It reads the same variables as the service (KAFKA_BROKERS, MONGO_URL, PRIVACY_KEY) and runs beside it.
  */
 export function runReplayCli<N extends Record<string, string>>(
   service: string,
   collections: N,
   behaviourFor: (privacyKey: string, collections: N) => ConsumerBehaviour,
 ): void {
+  let until: Date | undefined;
+  try {
+    ({ until } = parseReplayArguments(process.argv.slice(2)));
+  } catch (error) {
+    process.stderr.write(`${service} replay: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const main = async () => {
     const config = loadConfig({
       KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
@@ -323,13 +430,18 @@ export function runReplayCli<N extends Record<string, string>>(
         metrics: createMetricsRegistry(`${service}-replay`),
         stallMs: config.REPLAY_STALL_SECONDS * 1000,
         bufferDocuments: config.REPLAY_BUFFER_DOCUMENTS,
+        ...(until === undefined ? {} : { until }),
       });
+      const outcome =
+        result.snapshot === undefined
+          ? `swapped in ${result.swapped.join(', ')}`
+          : `snapshot ${result.snapshot} of the log before ${until?.toISOString()} in ${result.swapped.join(', ')}`;
       process.stdout.write(
         `replayed ${result.events} events in ${result.seconds.toFixed(1)} s ` +
           `(${keys.reads} reads of users' data keys for ${keys.keysRead} keys, ${keys.readSeconds.toFixed(1)} s ` +
           `waiting for them, ${opener.openingSeconds.toFixed(1)} s opening events, ` +
           `${processCpuSeconds().toFixed(1)} s of CPU); ` +
-          `swapped in ${result.swapped.join(', ')}` +
+          outcome +
           (result.dropped.length > 0
             ? `; dropped ${result.dropped.join(', ')}, left by replays that died before their switch`
             : '') +

@@ -20,3 +20,18 @@ export async function topicOffsets(
     await admin.disconnect();
   }
 }
+
+/**
+ * Where each partition of a topic stood at a time: the offset of its first event stamped at or after
+ * it (the end of the partition when none is). Events before these offsets are the log as it was then.
+ */
+export async function topicOffsetsAt(kafka: Kafka, topic: string, time: Date): Promise<PartitionOffsets> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, time.getTime());
+    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -73,8 +73,51 @@ export const campaignStats = {
   path: '/apps/{appId}/campaigns/{scene}/stats',
   tag: 'campaigns',
   summary: 'What one QR scene achieved, in total and per day',
+  description:
+    'From the live attribution read model, or with `snapshot` from the model as it stood at an ' +
+    'earlier time (see listSnapshots).',
   params: S.SceneParams,
-  responses: { 200: json('The attribution read model’s figures', S.CampaignStats), 400: invalid },
+  query: S.CampaignStatsQuery,
+  responses: {
+    200: json('The attribution read model’s figures', S.CampaignStats),
+    400: invalid,
+    404: problem('The snapshot does not exist (or is not of the qr-attribution read model)'),
+  },
+} satisfies OperationSpec;
+
+export const listSnapshots = {
+  operationId: 'listSnapshots',
+  method: 'get',
+  path: '/snapshots',
+  tag: 'read models',
+  summary: 'The read-model snapshots point-in-time replays built, newest first',
+  params: S.NoParams,
+  responses: { 200: json('The snapshots', S.SnapshotList) },
+} satisfies OperationSpec;
+
+export const deleteSnapshot = {
+  operationId: 'deleteSnapshot',
+  method: 'delete',
+  path: '/snapshots/{snapshotId}',
+  tag: 'read models',
+  summary: 'Drop a snapshot and its collections',
+  params: S.SnapshotParams,
+  responses: { 204: { description: 'Dropped' }, 400: invalid, 404: problem('No such snapshot') },
+} satisfies OperationSpec;
+
+export const campaignFunnel = {
+  operationId: 'campaignFunnel',
+  method: 'get',
+  path: '/apps/{appId}/campaigns/{scene}/funnel',
+  tag: 'campaigns',
+  summary: 'What became of one QR scene’s scans and follows, per cohort day',
+  description:
+    'Scans, new and returning follows, engagement within 24 hours and unfollows within 7 and 30 days, each ' +
+    'counted on the China-time day of the scan or follow it belongs to, so that a day’s row is that day’s ' +
+    `cohort. At most ${S.MAX_FUNNEL_DAYS} days at a time; quiet days are zeros.`,
+  params: S.SceneParams,
+  query: S.FunnelQuery,
+  responses: { 200: json('The attribution read model’s funnel', S.CampaignFunnel), 400: invalid },
 } satisfies OperationSpec;
 
 export const publishMenu = {
@@ -219,6 +262,9 @@ export const apiOperations: readonly OperationSpec[] = [
   listQrCodes,
   qrCodeImage,
   campaignStats,
+  campaignFunnel,
+  listSnapshots,
+  deleteSnapshot,
   publishMenu,
   getMenu,
   deleteMenu,

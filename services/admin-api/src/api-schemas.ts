@@ -127,10 +127,41 @@ export const QrImageQuery = Type.Object({
   download: Type.Boolean({ default: false, description: 'Sent as an attachment with a file name' }),
 });
 
+export const SnapshotId = Type.String({
+  pattern: '^[a-z][a-z-]{0,40}\\.[0-9a-z]{1,12}$',
+  description: 'A read model as it stood at a time, built by `wxp replay <service> --until <time>`',
+});
+export const SnapshotParams = Type.Object({ snapshotId: SnapshotId });
+const SnapshotQuery = {
+  snapshot: Type.Optional(
+    Type.String({
+      ...SnapshotId,
+      description:
+        'Read the figures from this snapshot of the qr-attribution read model instead of the live one',
+    }),
+  ),
+};
+export const CampaignStatsQuery = Type.Object(SnapshotQuery);
+const FromSnapshot = Type.Optional(
+  Type.Object(
+    { id: SnapshotId, until: DateTime },
+    { description: 'Present when the figures come from a snapshot' },
+  ),
+);
+export const Snapshot = Type.Object({
+  id: SnapshotId,
+  service: Type.String(),
+  until: Type.String({ format: 'date-time', description: 'The log before this time made it' }),
+  builtAt: DateTime,
+  events: Count,
+});
+export const SnapshotList = Type.Object({ snapshots: Type.Array(Snapshot) });
+
 export const CampaignStats = Type.Object({
   appId: AppId,
   scene: Type.String(),
   name: Type.Optional(Type.String()),
+  snapshot: FromSnapshot,
   ...CampaignFigures.properties,
   days: Type.Array(
     Type.Object({
@@ -138,6 +169,60 @@ export const CampaignStats = Type.Object({
       ...CampaignFigures.properties,
     }),
     { description: 'Every day from the first to the last with activity, zeros included' },
+  ),
+});
+
+/** The longest range of days one funnel answer covers: a year, leap day included. */
+export const MAX_FUNNEL_DAYS = 366;
+
+const ChinaDay = (description: string) =>
+  Type.String({
+    pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+    description: `${description} (China time, YYYY-MM-DD)`,
+  });
+
+export const FunnelQuery = Type.Object({
+  from: Type.Optional(
+    ChinaDay('The first cohort day; default: the first with figures, at most a year before `to`'),
+  ),
+  to: Type.Optional(ChinaDay('The last cohort day; default: the last with figures')),
+  ...SnapshotQuery,
+});
+
+export const FunnelFigures = Type.Object({
+  scans: Type.Integer({
+    minimum: 0,
+    description:
+      'Scans of the code WeChat pushed: follows through it (a non-follower’s scan arrives only as the follow ' +
+      'it ends in) and scans by followers',
+  }),
+  newFollows: Type.Integer({ minimum: 0, description: 'First follows through the code' }),
+  returningFollows: Type.Integer({ minimum: 0, description: 'Follows through the code by former followers' }),
+  engagedWithin24h: Type.Integer({
+    minimum: 0,
+    description: 'Of those follows, the followers who tapped a menu button or sent a message within 24 hours',
+  }),
+  unfollowedWithin7d: Type.Integer({ minimum: 0, description: 'Of those follows, unfollowed within 7 days' }),
+  unfollowedWithin30d: Type.Integer({
+    minimum: 0,
+    description: 'Of those follows, unfollowed within 30 days (those within 7 included)',
+  }),
+});
+
+export const CampaignFunnel = Type.Object({
+  appId: AppId,
+  scene: Type.String(),
+  name: Type.Optional(Type.String()),
+  snapshot: FromSnapshot,
+  from: Type.Optional(Type.String({ description: 'The first day of `days`; absent when there is none' })),
+  to: Type.Optional(Type.String({ description: 'The last day of `days`; absent when there is none' })),
+  ...FunnelFigures.properties,
+  days: Type.Array(
+    Type.Object({
+      day: Type.String({ description: 'The cohort day: China time, YYYY-MM-DD, of the scan or follow' }),
+      ...FunnelFigures.properties,
+    }),
+    { description: `Every day from \`from\` to \`to\`, zeros included; at most ${MAX_FUNNEL_DAYS}` },
   ),
 });
 

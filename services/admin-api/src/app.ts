@@ -15,6 +15,7 @@ import { campaignOperations } from './campaign-routes';
 import { cleanClientErrors } from './client-errors';
 import { dashboard, dashboardPaths } from './dashboard';
 import { erasureOperations } from './erasure-routes';
+import { funnelOperations } from './funnel-routes';
 import { menuOperations } from './menu-routes';
 import { openApiDocument, openApiYaml } from './openapi';
 import { mountOperations, type BoundOperation } from './operation';
@@ -61,6 +62,7 @@ export function adminOperations(deps: AdminApiDeps): BoundOperation[] {
     ...accountOperations(deps.accounts),
     ...qrCodeOperations(db, commands),
     ...campaignOperations(db),
+    ...funnelOperations(db),
     ...menuOperations(commands),
     ...replyOperations(db, commands, ReadModels.replyRules),
     ...subscriberOperations({

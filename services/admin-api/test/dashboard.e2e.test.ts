@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { uniqueName } from '../../../test/support/infrastructure';
+import { eventually, uniqueName } from '../../../test/support/infrastructure';
 import { startCampaignStack, type CampaignStack } from '../../../test/support/running-campaign-stack';
 import { testAccount } from '../../../test/support/wechat-push';
 
@@ -95,6 +95,19 @@ describe('the campaign dashboard in Chromium', () => {
     const series = JSON.parse((await page.getByTestId('campaign-chart').getAttribute('data-series')) ?? '{}');
     expect(series).toMatchObject({ scans: [1], follows: [1], unfollows: [0] });
     expect(await page.locator('canvas').count()).toBe(1);
+    // The funnel: the follow through the code was a scan too, then came the follower's own scan.
+    const funnel = detail.getByTestId('funnel-chart');
+    await eventually(
+      async () =>
+        expect(JSON.parse((await funnel.getAttribute('data-series')) ?? '[]')).toEqual([
+          { label: 'Scans', value: 2 },
+          { label: 'Follows', value: 1 },
+          { label: 'Engaged within 24 h', value: 0 },
+          { label: 'Left within 7 days', value: 0 },
+          { label: 'Left within 30 days', value: 0 },
+        ]),
+      15_000,
+    );
 
     mkdirSync(outputDir, { recursive: true });
     await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: true });

@@ -2,10 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './admin-http-client';
 import { eraseUserCommand } from './erasure-command';
+import { funnelCommand } from './funnel-command';
 import { backfillCommand, replayCommand } from './maintenance-commands';
 import { menuCommands } from './menu-commands';
 import { qrCommands } from './qr-commands';
 import { appsCommand, statsCommand, subscribersCommand } from './report-commands';
+import { snapshotsCommand } from './snapshot-commands';
 
 const program = new Command('wxp')
   .description(
@@ -20,8 +22,11 @@ Examples:
   npm run cli -- qr create --scene 2024 --name "Spring fair" --expire 604800 --out fair.png
   npm run cli -- qr list
   npm run cli -- stats 2024
+  npm run cli -- funnel 2024 --from 2026-11-01 --to 2026-11-30
   npm run cli -- menu publish menu.json
   npm run cli -- replay qr-attribution
+  npm run cli -- replay qr-attribution --until 2026-11-30
+  npm run cli -- stats 2024 --snapshot qr-attribution.mi3k2x1a
   npm run cli -- erase-user wx1234567890abcdef oAbCdEfGhIjKlMnOpQrStUvWxYz0`,
   )
   .option('--url <url>', 'the admin API')
@@ -34,10 +39,12 @@ for (const command of [
   appsCommand(),
   qrCommands(),
   statsCommand(),
+  funnelCommand(),
   subscribersCommand(),
   eraseUserCommand(),
   menuCommands(),
   replayCommand(),
+  snapshotsCommand(),
   backfillCommand(),
 ]) {
   program.addCommand(command);

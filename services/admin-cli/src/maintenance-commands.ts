@@ -30,11 +30,18 @@ export function replayCommand(): Command {
       "rebuild a service's read model from offset 0 into fresh collections, with a progress bar, then switch to them",
     )
     .addArgument(new Argument('<service>', 'the service whose read model to rebuild').choices(replayable))
+    .option(
+      '--until <time>',
+      'build the model as it stood at this time (a day in China time, or ISO 8601 with its zone) into a snapshot of its own; the live model is left alone',
+    )
     .addHelpText(
       'after',
-      "\nUses KAFKA_BROKERS, MONGO_URL and PRIVACY_KEY (the local stack's .data/privacy-key when unset).",
+      "\nUses KAFKA_BROKERS, MONGO_URL and PRIVACY_KEY (the local stack's .data/privacy-key when unset).\n" +
+        'A snapshot is read with `wxp stats <scene> --snapshot <id>`; `wxp snapshots` lists them.',
     )
-    .action((service: string) => runProgram(service, 'replay.js', []));
+    .action((service: string, options: { until?: string }) =>
+      runProgram(service, 'replay.js', options.until === undefined ? [] : ['--until', options.until]),
+    );
 }
 
 export function backfillCommand(): Command {

@@ -16,14 +16,26 @@ export function statsCommand(): Command {
     .description("a campaign's scans, new and returning followers and unfollows, per day and in total")
     .argument('<scene>', 'the scene of its QR code')
     .option('--app <appId>', 'the account (may be left out when there is one)')
-    .action(async (scene: string, options: { app?: string }, command: Command) => {
+    .option('--snapshot <id>', 'read the figures as a snapshot holds them (`wxp snapshots` lists them)')
+    .action(async (scene: string, options: { app?: string; snapshot?: string }, command: Command) => {
       const context = contextOf(command);
       const appId = await context.appId(options.app);
+      const query =
+        options.snapshot === undefined ? '' : `?${new URLSearchParams({ snapshot: options.snapshot })}`;
       const stats = await context.client.json<
-        Figures & { name?: string; days: (Figures & { day: string })[] }
-      >('GET', `/api/apps/${path(appId)}/campaigns/${path(scene)}/stats`);
+        Figures & {
+          name?: string;
+          snapshot?: { id: string; until: string };
+          days: (Figures & { day: string })[];
+        }
+      >('GET', `/api/apps/${path(appId)}/campaigns/${path(scene)}/stats${query}`);
       if (context.json) return context.print(JSON.stringify(stats, null, 2));
-      context.print(`scene ${scene}${stats.name ? ` (${stats.name})` : ''} of ${appId}`);
+      context.print(
+        `scene ${scene}${stats.name ? ` (${stats.name})` : ''} of ${appId}` +
+          (stats.snapshot
+            ? `, as the log stood before ${stats.snapshot.until} (snapshot ${stats.snapshot.id})`
+            : ''),
+      );
       context.print(
         table(
           ['day (China time)', 'scans', 'new', 'returning', 'unfollows'],

@@ -66,6 +66,7 @@ describe('the wxp CLI', () => {
       ['menu', 'show'],
       ['menu', 'delete'],
       ['replay'],
+      ['snapshots'],
       ['backfill'],
     ];
     for (const command of commands) {
@@ -208,11 +209,35 @@ describe('the wxp CLI', () => {
     // Same figures from the rebuilt collections the pointer names now.
     expect((await wxp(['stats', '6262'])).stdout).toMatch(/total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/);
     // And the live consumer follows the switch: a follow after it counts in the rebuilt model.
+    const cut = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await stack.simulate(uniqueName('gus'), { action: 'scan', ticket: code.ticket });
     await eventually(async () => {
       expect((await wxp(['stats', '6262'])).stdout).toMatch(/total\s*│\s*0\s*│\s*3\s*│\s*0\s*│\s*0/);
     }, 15_000);
-  }, 120_000);
+
+    // The model as it stood before gus came, in a snapshot of its own; the live figures stay.
+    const maintenance = {
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      MONGO_URL: mongoUrlFor(stack.database),
+      PRIVACY_KEY: stack.privacyKey,
+    };
+    const refused = await wxp(['replay', 'qr-attribution', '--until', 'last tuesday'], maintenance);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--until must be a day (China time) or an ISO 8601 time');
+    const snapshot = await wxp(['replay', 'qr-attribution', '--until', cut.toISOString()], maintenance);
+    expect(snapshot.stderr).toContain('snapshot qr-attribution |');
+    expect(snapshot.code).toBe(0);
+    const id = /snapshot (qr-attribution\.[0-9a-z]+) of the log before /.exec(snapshot.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect((await wxp(['stats', '6262', '--snapshot', id!])).stdout).toMatch(
+      /total\s*│\s*0\s*│\s*2\s*│\s*0\s*│\s*0/,
+    );
+    expect((await wxp(['stats', '6262'])).stdout).toMatch(/total\s*│\s*0\s*│\s*3\s*│\s*0\s*│\s*0/);
+    expect((await wxp(['snapshots'])).stdout).toContain(id);
+    expect((await wxp(['snapshots', '--drop', id!])).code).toBe(0);
+    expect((await wxp(['snapshots'])).stdout).not.toContain(id);
+  }, 180_000);
 
   it('backfills profiles with a progress bar', async () => {
     await stack.simulate(uniqueName('hal'), { action: 'follow' });

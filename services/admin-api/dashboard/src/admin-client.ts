@@ -25,6 +25,23 @@ export interface CampaignStats extends Figures {
   days: (Figures & { day: string })[];
 }
 
+/** What became of a code's scans and follows, counted on the day of the scan or follow. */
+export interface FunnelFigures {
+  scans: number;
+  newFollows: number;
+  returningFollows: number;
+  engagedWithin24h: number;
+  unfollowedWithin7d: number;
+  unfollowedWithin30d: number;
+}
+
+export interface CampaignFunnel extends FunnelFigures {
+  scene: string;
+  from?: string;
+  to?: string;
+  days: (FunnelFigures & { day: string })[];
+}
+
 export interface NewQrCode {
   kind: 'temporary' | 'permanent';
   scene: number | string;
@@ -127,6 +144,11 @@ export class AdminClient {
       'GET',
       `/api/apps/${encodeURIComponent(appId)}/campaigns/${encodeURIComponent(scene)}/stats`,
     );
+  }
+
+  /** The funnel of the cohort days the API chooses: the latest year with figures. */
+  funnel(appId: string, scene: string): Promise<CampaignFunnel> {
+    return this.call('GET', this.appPath(appId, `campaigns/${encodeURIComponent(scene)}/funnel`));
   }
 
   replies(appId: string): Promise<ReplyRules> {

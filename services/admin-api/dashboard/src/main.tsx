@@ -4,6 +4,7 @@ import { AdminClient, ApiError, type QrCode } from './admin-client';
 import { CampaignChart } from './campaign-chart';
 import { CreateQrForm } from './create-qr-form';
 import { FollowerPanel } from './follower-chart';
+import { FunnelPanel } from './funnel-chart';
 import { MenuEditor } from './menu-editor';
 import { QrImage } from './qr-image';
 import { ReplyRulesEditor } from './reply-rules-editor';
@@ -85,6 +86,7 @@ function CampaignDetail(props: { client: AdminClient; appId: string; code: QrCod
       </div>
       {error && <p class="error">{error}</p>}
       {stats && <CampaignChart stats={stats} />}
+      <FunnelPanel client={props.client} appId={props.appId} scene={props.code.scene} />
     </section>
   );
 }
