@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './admin-http-client';
 import { eraseUserCommand } from './erasure-command';
+import { exportCommand } from './export-command';
 import { funnelCommand } from './funnel-command';
 import { backfillCommand, replayCommand } from './maintenance-commands';
 import { menuCommands } from './menu-commands';
@@ -27,6 +28,7 @@ Examples:
   npm run cli -- replay qr-attribution
   npm run cli -- replay qr-attribution --until 2026-11-30
   npm run cli -- stats 2024 --snapshot qr-attribution.mi3k2x1a
+  npm run cli -- export --app wx1234567890abcdef --since 2026-11-01 --until 2026-11-08 --out week.parquet
   npm run cli -- erase-user wx1234567890abcdef oAbCdEfGhIjKlMnOpQrStUvWxYz0`,
   )
   .option('--url <url>', 'the admin API')
@@ -46,6 +48,7 @@ for (const command of [
   replayCommand(),
   snapshotsCommand(),
   backfillCommand(),
+  exportCommand(),
 ]) {
   program.addCommand(command);
 }
