@@ -18,6 +18,8 @@ export interface NodeProcessOptions {
   script: string;
   env: NodeJS.ProcessEnv;
   nodeArgs?: string[];
+  /** The script's own arguments. */
+  args?: string[];
   /** Keep the output to print it when the process fails; otherwise it is discarded. */
   captureOutput?: boolean;
 }
@@ -48,10 +50,14 @@ function statusField(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number 
 }
 
 export function startNodeProcess(options: NodeProcessOptions): NodeProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
-    env: options.env,
-    stdio: ['ignore', options.captureOutput ? 'pipe' : 'ignore', options.captureOutput ? 'pipe' : 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])],
+    {
+      env: options.env,
+      stdio: ['ignore', options.captureOutput ? 'pipe' : 'ignore', options.captureOutput ? 'pipe' : 'ignore'],
+    },
+  );
   running.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));

@@ -13,6 +13,7 @@ import { measureStoreBaseline } from './store-baseline';
 import { startService } from './services';
 import { processCpuSeconds } from './cpu-time';
 import { committedEvents, progressAdmin, topicEvents } from './consumer-progress';
+import { exportThroughput } from './export-throughput';
 
 interface ReplayRun {
   events: number;
@@ -208,6 +209,8 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
 
   log(`replay: writing ${whole(events)} events over ${whole(users)} users to the topic`);
   const writeStarted = Date.now();
+  // Records are stamped by the producer's clock: a margin keeps the window's edges clear of them.
+  const historySince = new Date(writeStarted - 1000);
   // Sealed with data keys in the database the replays read, as the gateway would have written it.
   const sealer = await HistorySealer.connect(mongoUrl);
   let profileEvents: number;
@@ -227,6 +230,8 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
     await sealer.close();
   }
   log(`replay: ${whole(profileEvents)} profile events written for its follows and unfollows`);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const historyUntil = new Date();
 
   log("replay: measuring the store's raw insertMany rate");
   const baseline = await measureStoreBaseline(stack.mongoUrl('bench_raw'), Math.min(events, 100_000));
@@ -312,6 +317,12 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
   } finally {
     await emulated.stop();
   }
+  const exported = await exportThroughput(
+    context,
+    { appId, since: historySince, until: historyUntil },
+    mongoUrl,
+  );
+  figures.push(...exported.figures);
   const result: PhaseResult = {
     id: 'replay',
     title: '3. Replay',
@@ -323,6 +334,7 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
       'The same history read by each service itself (its own process, a fresh group, a database of its own), writing every batch as live traffic does: its rate over at most a minute from its first commit, without the group join. The replay command instead builds the fresh collections in memory (up to `REPLAY_BUFFER_DOCUMENTS`) and writes each document about once.',
       "Process CPU per event: the replay command's user and system time, start-up included, over the events it replayed; a live consumer's from its first commit to the end of its pass, from /proc, over the events it committed meanwhile. The menu responder and the profile enricher, which call WeChat for what they read, read the same history live against the emulator (the account known to it, no reply rules set: clicks are read and left unanswered; the enricher asks user/info for every follow, which the emulator refuses with 40003 as it does not know the history's users, and writes the refusal; its process also runs the erasure group, whose work the CPU figure includes).",
       `Baseline: insertMany of ${whole(baseline.documents)} subscriber-shaped documents, 500 per call, into a fresh collection of the same store.`,
+      exported.setup,
     ],
     figures,
     tables: [
@@ -351,12 +363,14 @@ export async function replayThroughput(context: PhaseContext): Promise<ReplayOut
         ],
         rows: liveRows,
       },
+      exported.table,
       {
         headers: ['collection size', 'replaceOne by _id, ms each'],
         rows: baseline.replaceMsBySize.map((r) => [whole(r.size), fixed(r.ms, 2)]),
       },
     ],
     notes: [
+      ...exported.notes,
       ...stalls.map(
         (stall) =>
           `**Stalled:** ${stall}; it was stopped and run again from scratch; the figures are the second attempt's.`,
