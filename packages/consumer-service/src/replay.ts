@@ -1,4 +1,4 @@
-import { DataKeyStore, EventOpener } from '@wxp/privacy';
+import { DataKeyStore, EventOpener, NO_DATA_KEYS } from '@wxp/privacy';
 import { Topics } from '@wxp/contracts';
 import { createKafka, readKafkaSecurity, topicOffsets, topicOffsetsAt, type Kafka } from '@wxp/kafka';
 import {
@@ -55,7 +55,9 @@ export interface ReplayOptions<N extends Record<string, string>> {
   bufferDocuments?: number;
   /**
    * Build the model as it stood at this time instead: from the events before it, into collections
-   * of its own recorded as a snapshot, leaving the live model and its pointer alone.
+   * of its own recorded as a snapshot, leaving the live model and its pointer alone. A snapshot is
+   * built without users' data keys (every user reads as erased): no later unfollow or erasure
+   * reaches it, so it holds nothing personal in clear, only pseudonyms and figures.
    */
   until?: Date;
 }
@@ -231,7 +233,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     mongo,
     groupId,
     behaviour,
-    opener: options.opener,
+    opener: until === undefined ? options.opener : new EventOpener(NO_DATA_KEYS),
     logger: options.logger,
     metrics: options.metrics,
   });
@@ -368,10 +370,16 @@ export function runReplayCli<N extends Record<string, string>>(
   service: string,
   collections: N,
   behaviourFor: (privacyKey: string, collections: N) => ConsumerBehaviour,
+  options: {
+    /** Why this model has no snapshots, when it has none (`--until` is then refused). */
+    noSnapshots?: string;
+  } = {},
 ): void {
   let until: Date | undefined;
   try {
     ({ until } = parseReplayArguments(process.argv.slice(2)));
+    if (until !== undefined && options.noSnapshots !== undefined)
+      throw new ReplayUsageError(`--until is not offered for ${service}: ${options.noSnapshots}`);
   } catch (error) {
     process.stderr.write(`${service} replay: ${(error as Error).message}\n`);
     process.exit(2);

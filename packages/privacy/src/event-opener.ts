@@ -1,5 +1,4 @@
 import type { CloudEvent } from '@wxp/contracts';
-import type { DataKeyStore } from './data-key-store';
 import {
   carriesPersonalData,
   openEvent,
@@ -17,6 +16,23 @@ function isWrittenAsErased(event: CloudEvent): boolean {
     (path) => (path.startsWith('fields.') ? fields[path.slice(7)] : data[path]) === ERASED_VALUE,
   );
 }
+
+/** Where an opener finds users' data keys: the store (DataKeyStore), or nowhere. */
+export interface DataKeySource {
+  /** Each id's key, or null when it is gone. */
+  keysByIds(ids: Iterable<string>): Promise<Map<string, Buffer | null>>;
+  /** Stops trusting what is held of a user. */
+  forget(pseudonym: string): void;
+}
+
+/**
+ * No keys at all: every user reads as erased. For what must hold nothing personal because nothing
+ * would erase it later (a read model's snapshot).
+ */
+export const NO_DATA_KEYS: DataKeySource = {
+  keysByIds: async (ids) => new Map([...ids].map((id) => [id, null])),
+  forget: () => undefined,
+};
 
 /** Events after which a user's keys may be gone: a process stops trusting what it holds of them. */
 const erasingTypes = new Set(['wechat.user.unsubscribed', 'wechat.user.erased']);
@@ -40,7 +56,7 @@ export class EventOpener {
    * the value is read, inside the handler. Default: everything is opened here.
    */
   constructor(
-    private readonly keys: DataKeyStore,
+    private readonly keys: DataKeySource,
     options: { openOnRead?: boolean } = {},
   ) {
     this.openOnRead = options.openOnRead ?? false;

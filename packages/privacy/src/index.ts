@@ -13,4 +13,4 @@ export {
   type OpenedEvent,
 } from './personal-fields';
 export { ERASED_VALUE, isSealedValue, SealedValueError } from './sealed-value';
-export { EventOpener } from './event-opener';
+export { EventOpener, NO_DATA_KEYS, type DataKeySource } from './event-opener';

@@ -1,7 +1,13 @@
 import { ReadModels } from '@wxp/contracts';
 import { ReplayStalledError, replayReadModel, startProjectionConsumer } from '@wxp/consumer-service';
 import { createKafka, type RunningConsumer } from '@wxp/kafka';
-import { activeCollections, connectMongo, pointReadModelAt, type MongoConnection } from '@wxp/mongo';
+import {
+  activeCollections,
+  connectMongo,
+  findSnapshot,
+  pointReadModelAt,
+  type MongoConnection,
+} from '@wxp/mongo';
 import { createMetricsRegistry } from '@wxp/service-runtime';
 import pino from 'pino';
 import { Writable } from 'node:stream';
@@ -161,6 +167,38 @@ describe('replay', () => {
     expect(subscribers.filter((d) => d.state === 'following' && !('openId' in d))).toHaveLength(1);
     expect(JSON.stringify(subscribers)).not.toContain('"oReplay1"');
   }, 120_000);
+
+  it('builds a snapshot that holds no openId: no later unfollow or erasure would reach it', async () => {
+    const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
+    const result = await replayReadModel({
+      kafka,
+      mongo: live!.mongo,
+      service: 'subscriber-projection',
+      collections,
+      behaviourFor: (names) => subscriberBehaviour(privacyKey, names),
+      opener: testOpener(await sharedKeysDb()),
+      logger,
+      metrics: createMetricsRegistry('replay-snapshot'),
+      stream: sink as unknown as NodeJS.WriteStream,
+      until: new Date(),
+    });
+    const built = (await findSnapshot(live!.mongo.db, result.snapshot!))!;
+    const held = await live!.mongo.db.collection(built.collections.subscribers!).find({ appId }).toArray();
+    const following = (await snapshot(live!.mongo)).subscribers.filter((d) => d.state === 'following');
+    // The same followers, counted the same, under their pseudonyms only; the live model has openIds.
+    expect(
+      held
+        .filter((d) => d.state === 'following')
+        .map((d) => d._id)
+        .sort(),
+    ).toEqual(following.map((d) => d._id).sort());
+    expect(following.filter((d) => typeof d.openId === 'string').length).toBeGreaterThan(100);
+    expect(held.filter((d) => 'openId' in d)).toEqual([]);
+    expect(JSON.stringify(held)).not.toContain('oReplay');
+    expect(
+      await live!.mongo.db.collection(built.collections.counts!).find({ appId }).sort({ _id: 1 }).toArray(),
+    ).toEqual((await snapshot(live!.mongo)).counts);
+  }, 60_000);
 
   it('fails when it stops making progress, switches nothing and leaves no collections behind', async () => {
     // A database of its own with a model already switched once, whatever ran before this test.
