@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { CliError } from './admin-http-client';
-import { maintenanceEnv, repoRoot } from './local-settings';
+import { maintenanceEnv } from './local-settings';
+import { runProgram } from './maintenance-commands';
 
 interface ExportFlags {
   app: string;
@@ -16,30 +13,12 @@ interface ExportFlags {
   decrypt?: boolean;
 }
 
-/**
- * Runs the export program with the terminal, so its progress bar shows. Its exit code is the
- * command's: 2 keeps meaning "asked wrongly" (its message already printed), as for wxp's own checks.
- */
+/** The export program, given the privacy key only when asked to decrypt. */
 function runExport(args: string[], decrypt: boolean): Promise<void> {
-  const entry = join(repoRoot, 'services', 'log-export', 'dist', 'export.js');
-  if (!existsSync(entry)) throw new CliError(`${entry} is missing; run npm run build`);
   const env = maintenanceEnv();
   // The privacy key opens data only on request: an export without --decrypt is given none.
   if (!decrypt) delete env.PRIVACY_KEY;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { stdio: 'inherit', env });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward).on('SIGTERM', forward);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', forward).off('SIGTERM', forward);
-      if (code === 0) resolve();
-      else if (code === 2) {
-        process.exitCode = 2;
-        resolve();
-      } else reject(new CliError(`log-export export.js ended with ${signal ?? `exit code ${code}`}`));
-    });
-  });
+  return runProgram('log-export', 'export.js', args, env);
 }
 
 export function exportCommand(): Command {

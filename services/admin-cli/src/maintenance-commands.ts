@@ -7,19 +7,30 @@ import { maintenanceEnv, repoRoot } from './local-settings';
 
 const replayable = ['subscriber-projection', 'qr-attribution', 'profile-enricher'];
 
-/** Runs one of the services' own programs with the terminal, so its progress bar shows. */
-function runProgram(service: string, program: string, args: string[]): Promise<void> {
+/**
+ * Runs one of the services' own programs with the terminal, so its progress bar shows. Exit code 2
+ * (asked wrongly; the program has said how) stays the command's; any other failure is a CliError.
+ */
+export function runProgram(
+  service: string,
+  program: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = maintenanceEnv(),
+): Promise<void> {
   const entry = join(repoRoot, 'services', service, 'dist', program);
   if (!existsSync(entry)) throw new CliError(`${entry} is missing; run npm run build`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { stdio: 'inherit', env: maintenanceEnv() });
+    const child = spawn(process.execPath, [entry, ...args], { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward).on('SIGTERM', forward);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       process.off('SIGINT', forward).off('SIGTERM', forward);
       if (code === 0) resolve();
-      else reject(new CliError(`${service} ${program} ended with ${signal ?? `exit code ${code}`}`));
+      else if (code === 2) {
+        process.exitCode = 2;
+        resolve();
+      } else reject(new CliError(`${service} ${program} ended with ${signal ?? `exit code ${code}`}`));
     });
   });
 }

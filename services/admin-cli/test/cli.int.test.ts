@@ -1,42 +1,26 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeCollections } from '@wxp/mongo';
 import { eventually, kafkaBrokers, mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 import { startCampaignStack, type CampaignStack } from '../../../test/support/running-campaign-stack';
+import { runNodeProgram, type ProgramRun } from '../../../test/support/node-program';
 
 const cli = join(__dirname, '..', 'dist', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'wxp-cli-'));
 let stack: CampaignStack;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as a user runs it, in its own process, against the test's admin API and store. */
-function wxp(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        ADMIN_URL: stack.adminUrl,
-        ADMIN_TOKEN: stack.adminToken,
-        // Nothing from a developer's local stack may leak in.
-        WXP_DATA_DIR: join(work, 'no-data'),
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function wxp(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
+  return runNodeProgram(cli, args, {
+    cwd: work,
+    env: {
+      PATH: process.env.PATH,
+      ADMIN_URL: stack.adminUrl,
+      ADMIN_TOKEN: stack.adminToken,
+      // Nothing from a developer's local stack may leak in.
+      WXP_DATA_DIR: join(work, 'no-data'),
+      ...env,
+    },
   });
 }
 
@@ -222,8 +206,11 @@ describe('the wxp CLI', () => {
       MONGO_URL: mongoUrlFor(stack.database),
       PRIVACY_KEY: stack.privacyKey,
     };
+    const personal = await wxp(['replay', 'profile-enricher', '--until', '2026-11-30'], maintenance);
+    expect(personal.code).toBe(2);
+    expect(personal.stderr).toContain('--until is not offered for profile-enricher');
     const refused = await wxp(['replay', 'qr-attribution', '--until', 'last tuesday'], maintenance);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--until must be a day (China time) or an ISO 8601 time');
     const snapshot = await wxp(['replay', 'qr-attribution', '--until', cut.toISOString()], maintenance);
     expect(snapshot.stderr).toContain('snapshot qr-attribution |');

@@ -1,24 +1,16 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runNodeProgram, type ProgramRun } from '../../../test/support/node-program';
 
 const cli = join(__dirname, '..', 'dist', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'wxp-cli-export-'));
 
-function wxp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: work,
-      // Nothing from a developer's local stack may leak in; no broker is needed to refuse.
-      env: { PATH: process.env.PATH, WXP_DATA_DIR: join(work, 'no-data'), KAFKA_BROKERS: '127.0.0.1:1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function wxp(args: string[]): Promise<ProgramRun> {
+  return runNodeProgram(cli, args, {
+    cwd: work,
+    // Nothing from a developer's local stack may leak in; no broker is needed to refuse.
+    env: { PATH: process.env.PATH, WXP_DATA_DIR: join(work, 'no-data'), KAFKA_BROKERS: '127.0.0.1:1' },
   });
 }
 

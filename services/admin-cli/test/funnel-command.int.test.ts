@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { SealingPublisher } from '../../../test/support/privacy';
 import { startAdmin, type RunningAdmin } from '../../../test/support/running-admin';
 import { caughtUp, startConsumers, type TestConsumer } from '../../../test/support/running-consumers';
 import { testAccount } from '../../../test/support/wechat-push';
+import { runNodeProgram, type ProgramRun } from '../../../test/support/node-program';
 
 const cli = join(__dirname, '..', 'dist', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'wxp-funnel-'));
@@ -25,23 +25,15 @@ let publisher: SealingPublisher;
 let admin: RunningAdmin;
 
 /** The CLI as a user runs it, in its own process, against the test's admin API. */
-function wxp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        ADMIN_URL: `http://127.0.0.1:${admin.port}`,
-        ADMIN_TOKEN: adminToken,
-        WXP_DATA_DIR: join(work, 'no-data'),
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function wxp(args: string[]): Promise<ProgramRun> {
+  return runNodeProgram(cli, args, {
+    cwd: work,
+    env: {
+      PATH: process.env.PATH,
+      ADMIN_URL: `http://127.0.0.1:${admin.port}`,
+      ADMIN_TOKEN: adminToken,
+      WXP_DATA_DIR: join(work, 'no-data'),
+    },
   });
 }
 

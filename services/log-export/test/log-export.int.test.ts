@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
 } from '../../../test/support/privacy';
 import { columns, rowFrom } from '../src/columns';
 import { ParquetWriter } from '../src/parquet-writer';
+import { runNodeProgram, type ProgramRun } from '../../../test/support/node-program';
 
 // The export program as an operator runs it, against a history this test writes to the shared
 // topics: its own account, and a window of log time that holds nothing of other tests' accounts.
@@ -58,24 +58,12 @@ async function publish(event: CloudEvent, topic: string = Topics.events): Promis
   await publisher.publish(event as WechatEvent, topic);
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = ProgramRun;
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [command, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH, KAFKA_BROKERS: kafkaBrokers().join(','), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runNodeProgram(command, args, {
+    cwd: work,
+    env: { PATH: process.env.PATH, KAFKA_BROKERS: kafkaBrokers().join(','), ...env },
   });
 }
 
