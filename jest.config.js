@@ -16,6 +16,9 @@ const shared = {
 module.exports = {
   // Per-project testTimeout is not honoured; integration tests need the room, unit tests never use it.
   testTimeout: 60000,
+  // On two cores every file runs in the one jest process: a handle some test leaves open would keep
+  // the run alive after its result is known, up to CI's limit. Jest says so when it forces the exit.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/infra/summary-reporter.cjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/test/**/*.unit.test.ts'] },
