@@ -65,8 +65,20 @@ export class SealingPublisher {
     await this.publisher.publish({ topic, key: sealed.subject!, event: sealed });
   }
 
+  /**
+   * Publishes a history in order. An event object that comes again is published as it was sealed
+   * the first time: the same message stored twice, as a redelivery leaves it.
+   */
   async publishAll(events: WechatEvent[], topic: string = Topics.events): Promise<void> {
-    for (const event of events) await this.publish(event, topic);
+    const sealed = new Map<WechatEvent, WechatEvent>();
+    for (const event of events) {
+      let once = sealed.get(event);
+      if (!once) {
+        once = await this.seal(event);
+        sealed.set(event, once);
+      }
+      await this.publishSealed(once, topic);
+    }
   }
 
   disconnect(): Promise<void> {
