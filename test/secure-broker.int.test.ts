@@ -10,7 +10,13 @@ import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
 import { startKafkaBroker, type RunningKafkaBroker } from '../packages/devstack/src/kafka-broker';
 import { grantServiceAcls, serviceGrants } from '../packages/devstack/src/service-acls';
-import { eventually, mongoUrlFor, uniqueName, untilHealthy } from './support/infrastructure';
+import {
+  eventually,
+  mongoUrlFor,
+  uniqueName,
+  untilHealthy,
+  type WatchedProcess,
+} from './support/infrastructure';
 import { testPrivacyKey } from './support/privacy';
 import { eventFields, signedPush, testAccount } from './support/wechat-push';
 
@@ -82,6 +88,10 @@ function startProcess(service: string, env: Record<string, string>): ChildProces
   return child;
 }
 
+function watched(child: ChildProcess): WatchedProcess {
+  return { child, output: () => output.get(child) ?? '' };
+}
+
 /** A bare client that tries once, so a refusal shows at once instead of after the retries. */
 function onceClient(security: KafkaSecurity): Kafka {
   return new Kafka({
@@ -120,16 +130,19 @@ describe('a broker that takes only SCRAM over TLS', () => {
     writeFileSync(accountsFile, JSON.stringify([account]));
     const gatewayPort = await freePort();
     const projectionPort = await freePort();
-    startProcess('gateway', {
+    const gateway = startProcess('gateway', {
       ...securityEnvironment('gateway'),
       GATEWAY_PORT: String(gatewayPort),
       WECHAT_ACCOUNTS_FILE: accountsFile,
     });
-    startProcess('subscriber-projection', {
+    const projection = startProcess('subscriber-projection', {
       ...securityEnvironment('subscriber-projection'),
       SUBSCRIBER_PROJECTION_PORT: String(projectionPort),
     });
-    await Promise.all([untilHealthy(gatewayPort), untilHealthy(projectionPort)]);
+    await Promise.all([
+      untilHealthy(gatewayPort, undefined, watched(gateway)),
+      untilHealthy(projectionPort, undefined, watched(projection)),
+    ]);
 
     const { query, body } = signedPush(account, eventFields(account, uniqueName('oSecure'), 'subscribe'));
     const answer = await fetch(`http://127.0.0.1:${gatewayPort}/wechat/${account.appId}?${query}`, {

@@ -17,6 +17,7 @@ import {
   mongoUrlFor,
   uniqueName,
   untilHealthy,
+  type WatchedProcess,
 } from './support/infrastructure';
 import { testPrivacyKey } from './support/privacy';
 import { pushMixOf } from './support/push-mix';
@@ -52,6 +53,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const watchedChildren = new Map<ChildProcess, WatchedProcess>();
+
 function startService(service: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [join(__dirname, '..', 'services', service, 'dist', 'main.js')], {
     env: {
@@ -62,9 +65,12 @@ function startService(service: string, env: Record<string, string>): ChildProces
       LOG_LEVEL: 'error',
       ...env,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let printed = '';
+  child.stderr?.on('data', (chunk: Buffer) => (printed = (printed + chunk.toString()).slice(-8000)));
   children.push(child);
+  watchedChildren.set(child, { child, output: () => printed });
   return child;
 }
 
@@ -109,8 +115,9 @@ describe('several instances of every service', () => {
     await admin.disconnect();
     const wechat = { WECHAT_API_BASE: emulator.baseUrl, WECHAT_ACCOUNTS_FILE: accountsFile };
     const gatewayPorts = [await freePort(), await freePort()];
-    for (const port of gatewayPorts)
-      startService('gateway', { GATEWAY_PORT: String(port), WECHAT_ACCOUNTS_FILE: accountsFile });
+    const gateways = gatewayPorts.map((port) =>
+      startService('gateway', { GATEWAY_PORT: String(port), WECHAT_ACCOUNTS_FILE: accountsFile }),
+    );
     const services = [
       ['subscriber-projection', 'SUBSCRIBER_PROJECTION', {}],
       ['qr-attribution', 'QR_ATTRIBUTION', {}],
@@ -130,7 +137,12 @@ describe('several instances of every service', () => {
         consumers.push({ service, child, port, instance });
       }
     }
-    await Promise.all([...gatewayPorts, ...consumers.map((c) => c.port)].map((port) => untilHealthy(port)));
+    await Promise.all(
+      [
+        ...gatewayPorts.map((port, n) => ({ port, child: gateways[n]! })),
+        ...consumers.map(({ port, child }) => ({ port, child })),
+      ].map(({ port, child }) => untilHealthy(port, undefined, watchedChildren.get(child))),
+    );
     // Clicks before the rules are in the responders' store would get no reply at all.
     const store = await connectMongo(mongoUrlFor(database), 'instances-test');
     await eventually(

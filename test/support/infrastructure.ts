@@ -23,13 +23,19 @@ export function mongoUrlFor(database: string): string {
 }
 
 /** Polls until `check` passes or the time is up; waits on progress, never on a fixed sleep. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+  isFinal: (error: unknown) => boolean = () => false,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       return await check();
     } catch (error) {
+      if (isFinal(error)) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) throw lastError;
@@ -37,17 +43,42 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000,
   }
 }
 
-/** Resolves once the service on `port` answers /healthz with 200 (its store and broker answer too). */
-export async function untilHealthy(port: number, timeoutMs = 90_000): Promise<void> {
+/** The process behind a port, so that a wait for it ends when it does, with what it printed. */
+export interface WatchedProcess {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/**
+ * Resolves once the service on `port` answers /healthz with 200 (its store and broker answer too).
+ * Given the service's process, fails as soon as that process ends, and says what it printed last.
+ */
+export async function untilHealthy(
+  port: number,
+  timeoutMs = 90_000,
+  watched?: WatchedProcess,
+): Promise<void> {
+  const lastWords = () => (watched ? `; it printed last:\n${watched.output().slice(-4000)}` : '');
   await eventually(
     async () => {
+      const child = watched?.child;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) {
+        const end = child.exitCode !== null ? `code ${child.exitCode}` : `signal ${child.signalCode}`;
+        throw new UnhealthyProcess(
+          `the service for ${port} ended (${end}) before it was healthy${lastWords()}`,
+        );
+      }
       const status = (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status;
-      if (status !== 200) throw new Error(`/healthz on ${port} answered ${status ?? 'nothing'}`);
+      if (status !== 200)
+        throw new Error(`/healthz on ${port} answered ${status ?? 'nothing'}${lastWords()}`);
     },
     timeoutMs,
     250,
+    (error) => error instanceof UnhealthyProcess,
   );
 }
+
+class UnhealthyProcess extends Error {}
 
 /** Resolves once the child process has ended, at once if it already has. */
 export function exited(child: ChildProcess): Promise<void> {
