@@ -18,6 +18,7 @@ module.exports = {
   testTimeout: 60000,
   // On two cores every file runs in the one jest process: a handle some test leaves open would keep
   // the run alive after its result is known, up to CI's limit. Jest says so when it forces the exit.
+  // (The one found so far was a consumer that failed to subscribe and kept its connections.)
   forceExit: true,
   reporters: ['default', '<rootDir>/test/infra/summary-reporter.cjs'],
   projects: [

@@ -196,8 +196,14 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     rebalanceTimeout: 15000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+  } catch (error) {
+    // A consumer that cannot start (a topic missing, say) leaves nothing connected behind it.
+    await Promise.allSettled([consumer.disconnect(), deadLetters.disconnect()]);
+    throw error;
+  }
 
   const deadLetter = async (
     topic: string,

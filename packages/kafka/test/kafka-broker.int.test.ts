@@ -58,6 +58,11 @@ async function publishConcurrently(topic: string, count: number, users: number):
   await publisher.disconnect();
 }
 
+/** TCP connections this process holds open now. */
+function openConnections(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
+}
+
 /** A consumer on a fresh group that records every call of its handler, until `count` events came. */
 async function handlerCalls(
   topic: string,
@@ -132,7 +137,8 @@ describe('Kafka broker with kafkajs', () => {
       await producer.connect();
       await expect(producer.send({ topic: missing, messages: [{ value: 'x' }] })).rejects.toThrow();
       await producer.disconnect();
-      // A consumer of ours subscribing to it does not create it either.
+      // A consumer of ours subscribing to it does not create it either, and leaves no connection open.
+      const connectionsBefore = openConnections();
       const consumer = await startEventConsumer({
         kafka,
         groupId: uniqueName('g'),
@@ -141,6 +147,8 @@ describe('Kafka broker with kafkajs', () => {
         handleBatch: async () => undefined,
       }).catch((error: unknown) => error);
       if (!(consumer instanceof Error)) await (consumer as { stop(): Promise<void> }).stop();
+      expect(consumer).toBeInstanceOf(Error);
+      expect(openConnections()).toBe(connectionsBefore);
       expect(await admin.listTopics()).not.toContain(missing);
     } finally {
       await admin.disconnect();
