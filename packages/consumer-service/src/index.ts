@@ -8,7 +8,7 @@ import {
   readKafkaSecurity,
 } from '@wxp/kafka';
 import { activeCollections, connectMongo, type MongoConnection } from '@wxp/mongo';
-import { DataKeyStore, EventOpener } from '@wxp/privacy';
+import { DataKeyStore, EventOpener, NO_DATA_KEYS } from '@wxp/privacy';
 import {
   brokerList,
   ConfigError,
@@ -62,6 +62,12 @@ export interface ConsumerBehaviour {
    * and one user's reply does not wait for every other partition's. Default true.
    */
   batchesTogether?: boolean;
+  /**
+   * false: the behaviour reads no personal field, only pseudonyms, types and clear fields. Its
+   * events are then opened without any user's data key (every user reads as erased), which spares
+   * the store a read of every batch's keys. Default true.
+   */
+  readsPersonalData?: boolean;
   prepare(db: Db): Promise<void>;
   handler(db: Db): (events: OpenedConsumedEvent[]) => Promise<void>;
 }
@@ -81,6 +87,7 @@ export function pointedBehaviour<N extends Record<string, string>>(
     ...(shape.fromBeginning === undefined ? {} : { fromBeginning: shape.fromBeginning }),
     ...(shape.groupSuffix === undefined ? {} : { groupSuffix: shape.groupSuffix }),
     ...(shape.batchesTogether === undefined ? {} : { batchesTogether: shape.batchesTogether }),
+    ...(shape.readsPersonalData === undefined ? {} : { readsPersonalData: shape.readsPersonalData }),
     prepare: async (db) => build(await activeCollections(db, service, defaults)).prepare(db),
     handler(db) {
       const handlers = new Map<string, (events: OpenedConsumedEvent[]) => Promise<void>>();
@@ -115,15 +122,18 @@ export interface ProjectionConsumerOptions {
   mongo: MongoConnection;
   groupId: string;
   behaviour: ConsumerBehaviour;
-  /** Opens sealed events for the behaviour. */
+  /** Opens sealed events for the behaviour (unless it reads no personal data). */
   opener: EventOpener;
   logger: Logger;
   metrics: Registry;
 }
 
+const keylessOpener = new EventOpener(NO_DATA_KEYS);
+
 /** Reads wechat.events.v1 from the start with the service's group and applies every batch. */
 export async function startProjectionConsumer(options: ProjectionConsumerOptions): Promise<RunningConsumer> {
   await options.behaviour.prepare(options.mongo.db);
+  const opener = options.behaviour.readsPersonalData === false ? keylessOpener : options.opener;
   return startEventConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
@@ -131,7 +141,7 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
     logger: options.logger,
     metrics: options.metrics,
     fromBeginning: options.behaviour.fromBeginning ?? true,
-    handleBatch: openingHandler(options.behaviour.handler(options.mongo.db), options.opener),
+    handleBatch: openingHandler(options.behaviour.handler(options.mongo.db), opener),
     // A group never splits a batch, so a limit of one event makes every batch a group of its own.
     ...(options.behaviour.batchesTogether === false ? { groupEvents: 1 } : {}),
   });

@@ -39,6 +39,8 @@ export const attributionCollections: AttributionCollections = {
 /** Per-user attribution and journeys, and the campaign figures and funnels derived from their transitions. */
 export function attributionBehaviour(names = attributionCollections): ConsumerBehaviour {
   return {
+    // Users are their pseudonyms here, and codes, types and times are clear fields.
+    readsPersonalData: false,
     async prepare(db) {
       await db.collection(names.campaigns).createIndex({ appId: 1, scene: 1 });
       await db.collection(names.funnels).createIndex({ appId: 1, scene: 1 });
