@@ -5,6 +5,7 @@ import { ReplyRulesSet, Topics, sourceOfApp } from '@wxp/contracts';
 import { EventPublisher, createKafka } from '@wxp/kafka';
 import pino from 'pino';
 import { runLoad, type LoadResult } from './load-generator';
+import { runSteadyLoad } from './steady-load';
 import type { PhaseContext } from './phase-context';
 import { wirePush, type WirePush } from './push-corpus';
 import { gatewayEnvironment } from './push-pipeline';
@@ -68,6 +69,9 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
   const started = Date.now();
   const seconds = scale.seconds(10);
   const rounds = Math.ceil((RATE * seconds + 2000) / USERS);
+  // Each account's clicks of the measured window, then the replying account's once more as
+  // autocannon sends a rate, for comparison with the earlier runs.
+  const burstRound = (warmRounds: number) => 1 + warmRounds + rounds;
 
   const kafka = createKafka({
     brokers: context.stack.brokers,
@@ -109,6 +113,7 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
   const results: Record<string, LoadResult> = {};
   const cpu: Record<string, { gatewayUsPerPush: number; machineBusyShare: number }> = {};
   let unanswered = 0;
+  let bursts: LoadResult | undefined;
   try {
     // Both accounts' users click once (their data keys stored), then both click at the full rate
     // for a while unmeasured: whichever account is measured first must not pay for a cold gateway,
@@ -127,15 +132,15 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
       amount: firstClicks.length,
     });
     const warmRounds = Math.ceil((RATE * warmSeconds) / (2 * USERS)) + 1;
-    await runLoad({
+    await runSteadyLoad({
       origin: gateway.url,
       pushes: interleaved(
         clicks(accounts.passive, warmRounds, 'passive', 1),
         clicks(accounts.quiet, warmRounds, 'quiet', 1),
       ),
       connections: CONNECTIONS,
-      durationSeconds: warmSeconds,
-      overallRate: RATE,
+      seconds: warmSeconds,
+      perSecond: RATE,
     });
     for (const [name, account] of [
       ['passive', accounts.passive],
@@ -145,12 +150,12 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
       const load = clicks(account, rounds, name, 1 + warmRounds);
       const before = await gatewayCounter(gateway.url, 'none');
       const measured = await cpuDuring(gateway.process.child.pid, () =>
-        runLoad({
+        runSteadyLoad({
           origin: gateway.url,
           pushes: load,
           connections: CONNECTIONS,
-          durationSeconds: seconds,
-          overallRate: RATE,
+          seconds,
+          perSecond: RATE,
         }),
       );
       results[name] = measured.result;
@@ -159,8 +164,16 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
         machineBusyShare: measured.machineBusyShare,
       };
       if (name === 'passive') unanswered = (await gatewayCounter(gateway.url, 'none')) - before;
-      log(`passive replies: ${name} at ${RATE}/s p99 ${results[name].p99Ms} ms`);
+      log(`passive replies: ${name} at ${RATE}/s p99 ${fixed(results[name].p99Ms)} ms`);
     }
+    log('passive replies: the replying account again, as autocannon sends a rate');
+    bursts = await runLoad({
+      origin: gateway.url,
+      pushes: clicks(accounts.passive, rounds, 'passive', burstRound(warmRounds)),
+      connections: CONNECTIONS,
+      durationSeconds: seconds,
+      overallRate: RATE,
+    });
   } finally {
     context.memory.record('gateway', `menu clicks at ${RATE}/s, passive replies`, gateway.peakRssMb());
     await gateway.stop();
@@ -186,7 +199,8 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
     title: '8. Passive replies',
     setup: [
       `One gateway, two safe-mode accounts: one replies inside the answer (a menu click's rule, a text reply, encrypted and signed), one is answered "success".`,
-      `${USERS} users per account click once first (their data keys stored, and cached by the gateway for the whole phase: PRIVACY_KEY_CACHE_SECONDS=300), both accounts' clicks then come at ${whole(RATE)}/s unmeasured for a while (so neither account is measured on a cold process), then each account's ${whole(RATE)} distinct clicks/s for ${seconds} s over ${CONNECTIONS} connections (autocannon, overallRate).`,
+      `${USERS} users per account click once first (their data keys stored, and cached by the gateway for the whole phase: PRIVACY_KEY_CACHE_SECONDS=300), both accounts' clicks then come at ${whole(RATE)}/s unmeasured for a while (so neither account is measured on a cold process), then each account's ${whole(RATE)} distinct clicks/s for ${seconds} s over at most ${CONNECTIONS} connections.`,
+      `The clicks come at an even rate, each sent at its own time whatever the answers before it (an open loop, as WeChat pushes), from a thread of the bench process; a click's latency runs from the time it was due, so a wait for a busy connection counts. The earlier runs used autocannon's overallRate, which sends each connection's share of a second back to back at the top of the second (here 50 clicks at a time until the second's ${whole(RATE)} are answered) and adds a latency sample for every millisecond of each answer: its figure for the replying account is the last row, for comparison.`,
       'The reply is decided while the click is stored; the answer waits for the broker to acknowledge the click and its wechat.reply.sent record, which leave in one produce request.',
     ],
     figures,
@@ -202,19 +216,35 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
           'gateway CPU µs per push',
           'machine CPU busy',
         ],
-        rows: (['passive', 'quiet'] as const).map((name) => {
-          const r = results[name]!;
-          return [
-            name === 'passive' ? 'replies inside the answer' : 'answered "success"',
-            whole(r.requestsPerSecond),
-            fixed(r.p50Ms),
-            fixed(r.p99Ms),
-            fixed(r.maxMs),
-            whole(r.non2xx + r.errors),
-            whole(cpu[name]!.gatewayUsPerPush),
-            `${whole(100 * cpu[name]!.machineBusyShare)} %`,
-          ];
-        }),
+        rows: [
+          ...(['passive', 'quiet'] as const).map((name) => {
+            const r = results[name]!;
+            return [
+              name === 'passive' ? 'replies inside the answer' : 'answered "success"',
+              whole(r.requestsPerSecond),
+              fixed(r.p50Ms),
+              fixed(r.p99Ms),
+              fixed(r.maxMs),
+              whole(r.non2xx + r.errors),
+              whole(cpu[name]!.gatewayUsPerPush),
+              `${whole(100 * cpu[name]!.machineBusyShare)} %`,
+            ];
+          }),
+          ...(bursts
+            ? [
+                [
+                  'replies inside the answer, sent as autocannon sends a rate',
+                  whole(bursts.requestsPerSecond),
+                  fixed(bursts.p50Ms),
+                  fixed(bursts.p99Ms),
+                  fixed(bursts.maxMs),
+                  whole(bursts.non2xx + bursts.errors),
+                  '',
+                  '',
+                ],
+              ]
+            : []),
+        ],
       },
     ],
     notes: [
