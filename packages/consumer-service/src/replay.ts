@@ -420,8 +420,19 @@ export function runReplayCli<N extends Record<string, string>>(
       maxCached: Math.max(100_000, config.REPLAY_BUFFER_DOCUMENTS),
     });
     // Handlers read few personal fields (most events need none): each is decrypted when read.
-    const opener = new EventOpener(keys, { openOnRead: true });
+    // A live consumer drops a user's keys when it reads their unfollow or erasure, because the
+    // keys go just after. A replay reads old unfollows, whose keys went long ago or not at all: what
+    // it holds came from the store as it stands now, trusted for REPLAY_KEY_CACHE_SECONDS like any
+    // key, so it keeps them rather than read every returning user's keys again.
+    const opener = new EventOpener(
+      { keysByIds: (ids) => keys.keysByIds(ids), forget: () => undefined },
+      { openOnRead: true },
+    );
     try {
+      // A snapshot and a behaviour that reads nothing personal open their events without keys.
+      const opensWithKeys =
+        until === undefined && behaviourFor(config.PRIVACY_KEY, collections).readsPersonalData !== false;
+      if (opensWithKeys) await keys.preload();
       const result = await replayReadModel({
         kafka: createKafka({
           brokers: config.KAFKA_BROKERS,

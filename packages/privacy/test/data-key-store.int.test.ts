@@ -145,6 +145,31 @@ describe('the data key store', () => {
     expect(found.get(keys[0]!.id)!.buffer.byteLength).toBe(32);
   });
 
+  it('preloads every key of the store in one pass when they all fit, and none when they would not', async () => {
+    const collection = uniqueName('preloaded-keys');
+    const writer = new DataKeyStore(db, secret, { collection });
+    const keys = await Promise.all(
+      Array.from({ length: 300 }, (_, n) => writer.keyForWriting('wx1', user(`preload-${n}`))),
+    );
+    await writer.eraseUser(user('preload-0'));
+
+    const reader = new DataKeyStore(db, secret, { collection, maxCached: 1000 });
+    expect(await reader.preload()).toBe(299);
+    expect(reader.reads).toBe(1);
+    const kept = keys.slice(1);
+    const found = await reader.keysByIds(kept.map((k) => k.id));
+    expect(reader.reads).toBe(1);
+    expect(kept.every((k) => found.get(k.id)?.equals(k.key))).toBe(true);
+    // The erased user's key was not there to load: asked for, it is read for and found gone.
+    expect((await reader.keysByIds([keys[0]!.id])).get(keys[0]!.id)).toBeNull();
+    expect(reader.reads).toBe(2);
+
+    const small = new DataKeyStore(db, secret, { collection, maxCached: 100 });
+    expect(await small.preload()).toBe(0);
+    expect(small.reads).toBe(0);
+    expect(small.cachedKeys).toBe(0);
+  });
+
   it('stores the keys of concurrent follows in shared inserts, and reads a user once for concurrent events', async () => {
     const inserts: number[] = [];
     const monitored = await new MongoClient(mongoUrlFor(db.databaseName), {
