@@ -413,8 +413,9 @@ export function runReplayCli<N extends Record<string, string>>(
     const logger = createLogger(`${service}-replay`, process.env.LOG_LEVEL ?? 'warn');
     const mongo = await connectMongo(config.MONGO_URL, `${service}-replay`);
     // A user's events are spread over the whole history: a key read at the start is wanted again
-    // minutes later. Unfollows and erasures the replay reads drop their user's keys at once, so a
-    // long lifetime only spares store reads. The cache holds as many keys as the buffer documents.
+    // minutes later. A key destroyed meanwhile opens at most events from before the unfollow or
+    // erasure that destroyed it, which the model then applies: it ends as without the key. The
+    // cache holds as many keys as the buffer documents.
     const keys = new DataKeyStore(mongo.db, config.PRIVACY_KEY, {
       cacheSeconds: config.REPLAY_KEY_CACHE_SECONDS,
       maxCached: Math.max(100_000, config.REPLAY_BUFFER_DOCUMENTS),
