@@ -69,9 +69,6 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
   const started = Date.now();
   const seconds = scale.seconds(10);
   const rounds = Math.ceil((RATE * seconds + 2000) / USERS);
-  // Each account's clicks of the measured window, then the replying account's once more as
-  // autocannon sends a rate, for comparison with the earlier runs.
-  const burstRound = (warmRounds: number) => 1 + warmRounds + rounds;
 
   const kafka = createKafka({
     brokers: context.stack.brokers,
@@ -166,10 +163,12 @@ export async function passiveReplies(context: PhaseContext): Promise<PhaseResult
       if (name === 'passive') unanswered = (await gatewayCounter(gateway.url, 'none')) - before;
       log(`passive replies: ${name} at ${RATE}/s p99 ${fixed(results[name].p99Ms)} ms`);
     }
+    // The replying account once more, with clicks of later rounds, as autocannon sends a rate:
+    // the earlier runs' method, for comparison.
     log('passive replies: the replying account again, as autocannon sends a rate');
     bursts = await runLoad({
       origin: gateway.url,
-      pushes: clicks(accounts.passive, rounds, 'passive', burstRound(warmRounds)),
+      pushes: clicks(accounts.passive, rounds, 'passive', 1 + warmRounds + rounds),
       connections: CONNECTIONS,
       durationSeconds: seconds,
       overallRate: RATE,

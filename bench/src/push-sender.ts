@@ -9,12 +9,20 @@ export interface PushAnswer {
 
 /**
  * Sends single pushes the way WeChat's servers do: one request per push over kept-alive connections,
- * each answer awaited and returned to the caller (autocannon measures; this one counts outcomes).
+ * each answer awaited and returned to the caller (the fault phases count outcomes with it, the
+ * steady load times it).
  */
 export class PushSender {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
 
-  constructor(private readonly origin: string) {}
+  constructor(
+    private readonly origin: string,
+    options: { maxSockets?: number; timeoutMs?: number } = {},
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
 
   send(push: WirePush): Promise<PushAnswer> {
     const started = performance.now();
@@ -25,7 +33,7 @@ export class PushSender {
           method: 'POST',
           agent: this.agent,
           headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(push.body) },
-          timeout: 10_000,
+          timeout: this.timeoutMs,
         },
         (res) => {
           res.resume();
