@@ -273,8 +273,38 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     groupEvents: options.groupEvents ?? 1000,
   });
 
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  // kafkajs heartbeats between batches only. Batches wait for one another in the gatherer and for
+  // the store: without a heartbeat meanwhile, a first fetch that takes longer than the session to
+  // apply costs the member its place, its commit fails and the consumer ends for good.
+  let batchesUnderWay = 0;
+  let latestHeartbeat: (() => Promise<void>) | undefined;
+  let membershipKeeper: NodeJS.Timeout | undefined;
+  const holdMembership = (heartbeat: () => Promise<void>) => {
+    batchesUnderWay += 1;
+    latestHeartbeat = heartbeat;
+    // A heartbeat that finds the group rebalancing is met again by the one after the batch, where
+    // kafkajs rejoins; here it is only let go.
+    membershipKeeper ??= setInterval(() => void latestHeartbeat?.().catch(() => undefined), 1000).unref();
+  };
+  const releaseMembership = () => {
+    batchesUnderWay -= 1;
+    if (batchesUnderWay === 0 && membershipKeeper) {
+      clearInterval(membershipKeeper);
+      membershipKeeper = undefined;
+    }
+  };
+
+  const eachBatch = async (payload: EachBatchPayload) => {
+    if (!payload.isRunning() || payload.isStale() || payload.batch.messages.length === 0) return;
+    holdMembership(payload.heartbeat);
+    try {
+      await applyBatch(payload);
+    } finally {
+      releaseMembership();
+    }
+  };
+
+  const applyBatch = async ({ batch, resolveOffset, heartbeat, isRunning }: EachBatchPayload) => {
     const stopTimer = batchSeconds.startTimer({ group: groupId });
     const events: ConsumedEvent[] = [];
     const messageAt = new Map<number, KafkaMessage>();
@@ -360,6 +390,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     async stop() {
       await consumer.disconnect();
       await deadLetters.disconnect();
+      clearInterval(membershipKeeper);
     },
   };
 }

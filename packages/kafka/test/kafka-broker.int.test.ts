@@ -255,6 +255,45 @@ describe('Kafka broker with kafkajs', () => {
     ]);
   });
 
+  it('keeps its place in the group while a batch takes longer than the session, and commits it', async () => {
+    const spec = await freshTopic(2);
+    const groupId = uniqueName('g');
+    await publishConcurrently(spec.name, 40, 4);
+    const handled: ConsumedEvent[] = [];
+    let calls = 0;
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId,
+      topics: [spec.name],
+      logger,
+      handleBatch: async (events) => {
+        calls += 1;
+        // Longer than the consumer's 10 s session: a member that sent no heartbeat meanwhile is
+        // dropped by the coordinator, and its commit is refused.
+        if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 12_000));
+        handled.push(...events);
+      },
+    });
+    try {
+      const admin = raw.admin();
+      await admin.connect();
+      try {
+        await eventually(async () => {
+          const offsets = await admin.fetchOffsets({ groupId, topics: [spec.name] });
+          const committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+          expect(committed).toBe(40);
+        }, 30_000);
+      } finally {
+        await admin.disconnect();
+      }
+      // Applied once: the slow batch was not handed out again after a rebalance.
+      expect(new Set(handled.map((e) => e.event.id)).size).toBe(40);
+      expect(handled).toHaveLength(40);
+    } finally {
+      await consumer.stop();
+    }
+  }, 60_000);
+
   it('retries a failing batch, then sends only the poison event and undecodable messages to the DLQ', async () => {
     const spec = await freshTopic(1);
     const producer = raw.producer();
