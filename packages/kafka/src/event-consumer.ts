@@ -195,6 +195,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     // every partition of the group still for this long (kafkajs's default is a minute).
     rebalanceTimeout: 15000,
     maxBytesPerPartition: 4 * 1024 * 1024,
+    // A fetch answers as soon as there is anything to read; this only bounds how long one waits on
+    // a quiet topic, which is also how long a stop waits for it (kafkajs's default is 5 s).
+    maxWaitTimeInMs: 1000,
   });
   try {
     await consumer.connect();
