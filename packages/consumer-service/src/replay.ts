@@ -60,6 +60,11 @@ export interface ReplayOptions<N extends Record<string, string>> {
    * reaches it, so it holds nothing personal in clear, only pseudonyms and figures.
    */
   until?: Date;
+  /**
+   * What the replay's consumer waits for before it starts (the data keys' load): the rest of the
+   * set-up goes on meanwhile. A consumer waiting inside its first batches would send no heartbeat.
+   */
+  readyToConsume?: Promise<unknown>;
 }
 
 export class ReplayStalledError extends Error {
@@ -227,6 +232,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     bufferDocuments > 0
       ? stageReplayCollections(mongo.db, Object.values(fresh), { maxDocuments: bufferDocuments })
       : undefined;
+  await options.readyToConsume;
   // One consumer for the whole replay: joining a group costs seconds, so it is done once.
   const consumer = await startProjectionConsumer({
     kafka,
@@ -425,15 +431,19 @@ export function runReplayCli<N extends Record<string, string>>(
     // keys go just after. A replay reads old unfollows, whose keys went long ago or not at all: what
     // it holds came from the store as it stands now, trusted for REPLAY_KEY_CACHE_SECONDS like any
     // key, so it keeps them rather than read every returning user's keys again.
+    const started = Date.now();
+    // A snapshot and a behaviour that reads nothing personal open their events without keys.
+    const opensWithKeys =
+      until === undefined && behaviourFor(config.PRIVACY_KEY, collections).readsPersonalData !== false;
+    // The keys load while the replay finds its offsets; the load is part of the replay's time.
+    const preloading = opensWithKeys ? keys.preload() : Promise.resolve(0);
+    // Its failure is met where the replay waits for it; until then it must not end the process.
+    preloading.catch(() => undefined);
     const opener = new EventOpener(
       { keysByIds: (ids) => keys.keysByIds(ids), forget: () => undefined },
       { openOnRead: true },
     );
     try {
-      // A snapshot and a behaviour that reads nothing personal open their events without keys.
-      const opensWithKeys =
-        until === undefined && behaviourFor(config.PRIVACY_KEY, collections).readsPersonalData !== false;
-      if (opensWithKeys) await keys.preload();
       const result = await replayReadModel({
         kafka: createKafka({
           brokers: config.KAFKA_BROKERS,
@@ -451,13 +461,15 @@ export function runReplayCli<N extends Record<string, string>>(
         stallMs: config.REPLAY_STALL_SECONDS * 1000,
         bufferDocuments: config.REPLAY_BUFFER_DOCUMENTS,
         ...(until === undefined ? {} : { until }),
+        readyToConsume: preloading,
       });
+      const seconds = (Date.now() - started) / 1000;
       const outcome =
         result.snapshot === undefined
           ? `swapped in ${result.swapped.join(', ')}`
           : `snapshot ${result.snapshot} of the log before ${until?.toISOString()} in ${result.swapped.join(', ')}`;
       process.stdout.write(
-        `replayed ${result.events} events in ${result.seconds.toFixed(1)} s ` +
+        `replayed ${result.events} events in ${seconds.toFixed(1)} s ` +
           `(${keys.reads} reads of users' data keys for ${keys.keysRead} keys, ${keys.readSeconds.toFixed(1)} s ` +
           `waiting for them, ${opener.openingSeconds.toFixed(1)} s opening events, ` +
           `${processCpuSeconds().toFixed(1)} s of CPU); ` +

@@ -180,18 +180,58 @@ export class DataKeyStore {
    * is far quicker than reading them batch by batch. Counts as one read of keys.
    */
   async preload(): Promise<number> {
-    const total = await this.keys.estimatedDocumentCount();
-    if (total === 0 || total > this.maxCached) return 0;
     const started = process.hrtime.bigint();
-    let loaded = 0;
-    for await (const document of this.keys.find({}, { batchSize: 10_000 })) {
-      this.unwrapped(document);
-      if (++loaded >= this.maxCached) break;
+    // The count and the scan side by side: some stores (FerretDB) count by reading every document.
+    const counting = this.keys.estimatedDocumentCount();
+    // The fields a key is unwrapped from: the rest would cost decoding a hundred thousand times.
+    const cursor = this.keys.find({}, { projection: { _id: 1, user: 1, wrapped: 1 }, batchSize: 10_000 });
+    let fits: boolean | undefined;
+    const counted = counting.then((total) => {
+      fits = total > 0 && total <= this.maxCached;
+    });
+    // A failed count is met below, after the scan; until then it must not end the process.
+    counted.catch(() => undefined);
+    const loaded: { document: DataKeyDocument; key: Buffer }[] = [];
+    let scanned = 0;
+    let pending: DataKeyDocument[] = [];
+    // Each batch's keys are unwrapped while the store prepares the next one.
+    let unwrapping: Promise<void> = Promise.resolve();
+    const unwrapLater = (documents: DataKeyDocument[]) => {
+      unwrapping = unwrapping
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => {
+          for (const document of documents)
+            loaded.push({
+              document,
+              key: this.wrapper.unwrap(document.wrapped, document._id, document.user),
+            });
+        });
+      unwrapping.catch(() => undefined);
+    };
+    try {
+      for await (const document of cursor) {
+        if (fits === false || scanned >= this.maxCached) break;
+        scanned += 1;
+        pending.push(document);
+        if (cursor.bufferedCount() === 0) {
+          unwrapLater(pending);
+          pending = [];
+        }
+      }
+      unwrapLater(pending);
+      await counted;
+      await unwrapping;
+    } finally {
+      await cursor.close();
     }
+    if (!fits) return 0;
+    const until = this.now() + this.cacheMs;
+    for (const { document, key } of loaded)
+      this.cache(document._id, { key: ownCopy(key), user: document.user, until });
     this.reads += 1;
-    this.keysRead += loaded;
+    this.keysRead += loaded.length;
     this.readSeconds += Number(process.hrtime.bigint() - started) / 1e9;
-    return loaded;
+    return loaded.length;
   }
 
   /** The keys of the given ids, `null` for those destroyed; one store read for all that are not cached. */
