@@ -169,9 +169,19 @@ async function writeToStore<D extends VersionedDocument>(
     stats.written += done;
     stats.conflicts += chunk.length - done;
   }
-  for (let from = 0; from < inserts.length; from += MAX_INSERTS_PER_COMMAND) {
-    await insertDocuments(collection, inserts.slice(from, from + MAX_INSERTS_PER_COMMAND), stats);
-  }
+  // Two commands under way: the store commits one while the next is encoded and sent (a replay's
+  // staged documents go out in a hundred or more of them).
+  let next = 0;
+  const writer = async () => {
+    while (next < inserts.length) {
+      const from = next;
+      next += MAX_INSERTS_PER_COMMAND;
+      await insertDocuments(collection, inserts.slice(from, from + MAX_INSERTS_PER_COMMAND), stats);
+    }
+  };
+  // Both end before this does, so that a retry of the batch never overlaps an insert of this one.
+  const ended = await Promise.allSettled([writer(), writer()]);
+  for (const outcome of ended) if (outcome.status === 'rejected') throw outcome.reason;
 }
 
 /** Inserts documents; one that someone else inserted first is a conflict, not an error. */
