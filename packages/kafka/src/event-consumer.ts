@@ -34,6 +34,9 @@ export interface RetryBudget {
   maxDelayMs: number;
 }
 
+/** Errors of a commit that mean this member's generation is over: kafkajs rejoins on them. */
+const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
+
 export interface EventConsumerOptions {
   kafka: Kafka;
   groupId: string;
@@ -266,7 +269,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   type Position = { topic: string; partition: number; offset: string };
   const gatherer = new BatchGatherer<ConsumedEvent, Position>({
     apply,
-    commit: (positions) => consumer.commitOffsets(positions),
+    commit: (positions) => commit(positions),
     onFailure: (error, batches) =>
       log.warn(
         { err: error, batches },
@@ -294,6 +297,23 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     if (batchesUnderWay === 0 && membershipKeeper) {
       clearInterval(membershipKeeper);
       membershipKeeper = undefined;
+    }
+  };
+
+  // A commit refused because the member lost its place comes wrapped in a non-retriable error,
+  // which would end the consumer for good. Thrown as the broker's own error, kafkajs rejoins the
+  // group instead and the uncommitted events come again (every consumer is idempotent by event id).
+  const commit = async (positions: Position[]) => {
+    try {
+      await consumer.commitOffsets(positions);
+    } catch (error) {
+      let cause: unknown = error;
+      while ((cause as { cause?: unknown }).cause) cause = (cause as { cause?: unknown }).cause;
+      if (MEMBERSHIP_LOST.has((cause as { type?: string }).type ?? '')) {
+        log.warn({ err: cause }, 'commit refused: the member lost its place in the group; rejoining');
+        throw cause;
+      }
+      throw error;
     }
   };
 
@@ -361,7 +381,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     }
     if (last && position) {
       resolveOffset(last.offset);
-      if (!together) await consumer.commitOffsets([position]);
+      if (!together) await commit([position]);
       lag.set(
         { group: groupId, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),

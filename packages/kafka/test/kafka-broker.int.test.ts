@@ -294,6 +294,48 @@ describe('Kafka broker with kafkajs', () => {
     }
   }, 60_000);
 
+  it('rejoins its group when a commit is refused because the member lost its place', async () => {
+    const spec = await freshTopic(2);
+    const groupId = uniqueName('g');
+    await publishConcurrently(spec.name, 40, 4);
+    const handled: string[] = [];
+    let calls = 0;
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId,
+      topics: [spec.name],
+      logger,
+      handleBatch: async (events) => {
+        calls += 1;
+        // A process that stops answering for longer than the 10 s session (no timer runs, so no
+        // heartbeat goes out): the coordinator drops the member and refuses its commit.
+        if (calls === 1) {
+          const until = Date.now() + 13_000;
+          while (Date.now() < until);
+        }
+        handled.push(...events.map((e) => e.event.id));
+      },
+    });
+    try {
+      const admin = raw.admin();
+      await admin.connect();
+      try {
+        await eventually(async () => {
+          const offsets = await admin.fetchOffsets({ groupId, topics: [spec.name] });
+          const committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+          expect(committed).toBe(40);
+        }, 40_000);
+      } finally {
+        await admin.disconnect();
+      }
+      // What was applied but not committed came again after the rejoin.
+      expect(new Set(handled).size).toBe(40);
+      expect(handled.length).toBeGreaterThan(40);
+    } finally {
+      await consumer.stop();
+    }
+  }, 70_000);
+
   it('retries a failing batch, then sends only the poison event and undecodable messages to the DLQ', async () => {
     const spec = await freshTopic(1);
     const producer = raw.producer();
