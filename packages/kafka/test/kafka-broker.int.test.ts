@@ -85,6 +85,51 @@ async function handlerCalls(
   return calls;
 }
 
+/** What a group has committed on a topic, summed over the partitions. */
+async function committedCount(groupId: string, topic: string): Promise<number> {
+  const admin = raw.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    // A partition nothing was written to reports -1: no commit there.
+    return offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * 40 events read by a fresh group whose first batch is held by `hold` before it is applied; the
+ * ids the handler was given, once all 40 are committed.
+ */
+async function consumedWithFirstBatchHeld(
+  hold: () => Promise<unknown>,
+  timeoutMs: number,
+): Promise<string[]> {
+  const spec = await freshTopic(2);
+  const groupId = uniqueName('g');
+  await publishConcurrently(spec.name, 40, 4);
+  const handled: string[] = [];
+  let calls = 0;
+  const consumer = await startEventConsumer({
+    kafka,
+    groupId,
+    topics: [spec.name],
+    logger,
+    handleBatch: async (events) => {
+      calls += 1;
+      if (calls === 1) await hold();
+      handled.push(...events.map((e) => e.event.id));
+    },
+  });
+  try {
+    await eventually(async () => expect(await committedCount(groupId, spec.name)).toBe(40), timeoutMs);
+    return handled;
+  } finally {
+    await consumer.stop();
+  }
+}
+
 async function readAll(topic: string, count: number) {
   const consumer = raw.consumer({ groupId: uniqueName('g') });
   const read: { value: string; headers: Record<string, string> }[] = [];
@@ -227,13 +272,7 @@ describe('Kafka broker with kafkajs', () => {
     await eventually(async () => expect(firstRun).toHaveLength(10), 20_000);
     await first.stop();
 
-    const admin = raw.admin();
-    await admin.connect();
-    const offsets = await admin.fetchOffsets({ groupId, topics: [spec.name] });
-    await admin.disconnect();
-    // A partition nothing was written to reports -1: no commit there.
-    const committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    expect(committed).toBe(10);
+    expect(await committedCount(groupId, spec.name)).toBe(10);
 
     for (let n = 10; n < 13; n++)
       await publisher.publish({ topic: spec.name, key: `k${n % 2}`, event: testEvent(n) });
@@ -256,84 +295,27 @@ describe('Kafka broker with kafkajs', () => {
   });
 
   it('keeps its place in the group while a batch takes longer than the session, and commits it', async () => {
-    const spec = await freshTopic(2);
-    const groupId = uniqueName('g');
-    await publishConcurrently(spec.name, 40, 4);
-    const handled: ConsumedEvent[] = [];
-    let calls = 0;
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId,
-      topics: [spec.name],
-      logger,
-      handleBatch: async (events) => {
-        calls += 1;
-        // Longer than the consumer's 10 s session: a member that sent no heartbeat meanwhile is
-        // dropped by the coordinator, and its commit is refused.
-        if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 12_000));
-        handled.push(...events);
-      },
-    });
-    try {
-      const admin = raw.admin();
-      await admin.connect();
-      try {
-        await eventually(async () => {
-          const offsets = await admin.fetchOffsets({ groupId, topics: [spec.name] });
-          const committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-          expect(committed).toBe(40);
-        }, 30_000);
-      } finally {
-        await admin.disconnect();
-      }
-      // Applied once: the slow batch was not handed out again after a rebalance.
-      expect(new Set(handled.map((e) => e.event.id)).size).toBe(40);
-      expect(handled).toHaveLength(40);
-    } finally {
-      await consumer.stop();
-    }
+    // Longer than the consumer's 10 s session: a member that sent no heartbeat meanwhile is
+    // dropped by the coordinator, and its commit is refused.
+    const handled = await consumedWithFirstBatchHeld(
+      () => new Promise((resolve) => setTimeout(resolve, 12_000)),
+      30_000,
+    );
+    // Applied once: the slow batch was not handed out again after a rebalance.
+    expect(new Set(handled).size).toBe(40);
+    expect(handled).toHaveLength(40);
   }, 60_000);
 
   it('rejoins its group when a commit is refused because the member lost its place', async () => {
-    const spec = await freshTopic(2);
-    const groupId = uniqueName('g');
-    await publishConcurrently(spec.name, 40, 4);
-    const handled: string[] = [];
-    let calls = 0;
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId,
-      topics: [spec.name],
-      logger,
-      handleBatch: async (events) => {
-        calls += 1;
-        // A process that stops answering for longer than the 10 s session (no timer runs, so no
-        // heartbeat goes out): the coordinator drops the member and refuses its commit.
-        if (calls === 1) {
-          const until = Date.now() + 13_000;
-          while (Date.now() < until);
-        }
-        handled.push(...events.map((e) => e.event.id));
-      },
-    });
-    try {
-      const admin = raw.admin();
-      await admin.connect();
-      try {
-        await eventually(async () => {
-          const offsets = await admin.fetchOffsets({ groupId, topics: [spec.name] });
-          const committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-          expect(committed).toBe(40);
-        }, 40_000);
-      } finally {
-        await admin.disconnect();
-      }
-      // What was applied but not committed came again after the rejoin.
-      expect(new Set(handled).size).toBe(40);
-      expect(handled.length).toBeGreaterThan(40);
-    } finally {
-      await consumer.stop();
-    }
+    // A process that stops answering for longer than the 10 s session (no timer runs, so no
+    // heartbeat goes out): the coordinator drops the member and refuses its commit.
+    const handled = await consumedWithFirstBatchHeld(async () => {
+      const until = Date.now() + 13_000;
+      while (Date.now() < until);
+    }, 40_000);
+    // What was applied but not committed came again after the rejoin.
+    expect(new Set(handled).size).toBe(40);
+    expect(handled.length).toBeGreaterThan(40);
   }, 70_000);
 
   it('retries a failing batch, then sends only the poison event and undecodable messages to the DLQ', async () => {
