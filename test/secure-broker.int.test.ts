@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadModels, Topics, topicCatalogue } from '@wxp/contracts';
 import { createKafka, provisionTopics, type KafkaSecurity } from '@wxp/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import { AclResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
 import { startKafkaBroker, type RunningKafkaBroker } from '../packages/devstack/src/kafka-broker';
-import { grantServiceAcls, serviceGrants } from '../packages/devstack/src/service-acls';
+import { aclsOf, grantServiceAcls, serviceGrants } from '../packages/devstack/src/service-acls';
 import {
   eventually,
   mongoUrlFor,
@@ -167,6 +167,45 @@ describe('a broker that takes only SCRAM over TLS', () => {
     for (const child of running)
       expect(output.get(child)).not.toContain(broker.security!.userNamed('gateway').password);
   }, 240_000);
+
+  it('says a service is unavailable once the broker refuses its consumer for good', async () => {
+    const port = await freePort();
+    const projection = startProcess('subscriber-projection', {
+      ...securityEnvironment('subscriber-projection'),
+      SUBSCRIBER_PROJECTION_PORT: String(port),
+    });
+    await untilHealthy(port, undefined, watched(projection));
+    const admin = createKafka({
+      brokers: broker.brokers,
+      clientId: 'secure-test-admin',
+      logger: silent,
+      security: broker.clientSecurity('admin'),
+    }).admin();
+    await admin.connect();
+    // Its consumer group's grant withdrawn: kafkajs gives the consumer up, and the service must
+    // not go on answering that it is well while it reads nothing.
+    const groupGrant = aclsOf('subscriber-projection').filter(
+      (acl) => acl.resourceType === AclResourceTypes.GROUP,
+    );
+    try {
+      await admin.deleteAcls({ filters: groupGrant });
+      await eventually(
+        async () => {
+          const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+          expect(health.status).toBe(503);
+          const { checks } = (await health.json()) as { checks: Record<string, string> };
+          expect(checks.mongo).toBe('ok');
+          expect(checks.consumers).toMatch(/stopped after an error it does not retry/);
+        },
+        60_000,
+        500,
+      );
+    } finally {
+      await admin.createAcls({ acl: groupGrant });
+      await admin.disconnect();
+      projection.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('refuses a wrong password, a client without TLS, and a client that does not trust the certificate', async () => {
     const { ssl } = broker.clientSecurity('gateway');

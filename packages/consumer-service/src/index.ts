@@ -229,7 +229,12 @@ export function runConsumerService(
       metrics,
       port: Number(config[`${prefix}_PORT`]),
       host: config.BIND_HOST,
-      checks: { mongo: () => mongo.ping() },
+      checks: {
+        mongo: () => mongo.ping(),
+        consumers: async () => {
+          for (const consumer of consumers) consumer.assertConsuming();
+        },
+      },
       started: { group: groupId },
       stop: async () => {
         await Promise.all(consumers.map((consumer) => consumer.stop()));

@@ -73,6 +73,11 @@ export interface EventConsumerOptions {
 export interface RunningConsumer {
   /** Resolves once the consumer has joined its group and been given partitions to read. */
   readonly joined: Promise<void>;
+  /**
+   * Throws once kafkajs has given up on the consumer (an error it does not restart from, such as
+   * a refused authorization): the service reads nothing more and must say so, not look healthy.
+   */
+  assertConsuming(): void;
   stop(): Promise<void>;
 }
 
@@ -399,17 +404,24 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   // Every batch of a fetch is taken at once (more than any of our topics has partitions), so the
   // gatherer sees them together; it bounds how many groups are applied side by side.
   const partitionsConsumedConcurrently = 64;
+  let givenUp = false;
   consumer
     .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch })
     .catch((error: unknown) => {
+      givenUp = true;
       log.error({ err: error }, 'consumer failed to start');
     });
   consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) givenUp = true;
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
   });
 
   return {
     joined,
+    assertConsuming() {
+      if (givenUp)
+        throw new Error(`the consumer of ${groupId} stopped after an error it does not retry (see the log)`);
+    },
     async stop() {
       await consumer.disconnect();
       await deadLetters.disconnect();
