@@ -426,11 +426,6 @@ export function runReplayCli<N extends Record<string, string>>(
       cacheSeconds: config.REPLAY_KEY_CACHE_SECONDS,
       maxCached: Math.max(100_000, config.REPLAY_BUFFER_DOCUMENTS),
     });
-    // Handlers read few personal fields (most events need none): each is decrypted when read.
-    // A live consumer drops a user's keys when it reads their unfollow or erasure, because the
-    // keys go just after. A replay reads old unfollows, whose keys went long ago or not at all: what
-    // it holds came from the store as it stands now, trusted for REPLAY_KEY_CACHE_SECONDS like any
-    // key, so it keeps them rather than read every returning user's keys again.
     const started = Date.now();
     // A snapshot and a behaviour that reads nothing personal open their events without keys.
     const opensWithKeys =
@@ -439,6 +434,11 @@ export function runReplayCli<N extends Record<string, string>>(
     const preloading = opensWithKeys ? keys.preload() : Promise.resolve(0);
     // Its failure is met where the replay waits for it; until then it must not end the process.
     preloading.catch(() => undefined);
+    // Handlers read few personal fields (most events need none): each is decrypted when read.
+    // A live consumer drops a user's keys when it reads their unfollow or erasure, because the
+    // keys go just after. A replay reads old unfollows, whose keys went long ago or not at all: what
+    // it holds came from the store as it stands now, trusted for REPLAY_KEY_CACHE_SECONDS like any
+    // key, so it keeps them rather than read every returning user's keys again.
     const opener = new EventOpener(
       { keysByIds: (ids) => keys.keysByIds(ids), forget: () => undefined },
       { openOnRead: true },
