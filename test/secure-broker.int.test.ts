@@ -26,11 +26,13 @@ const silent = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'wxp-secure-broker-'));
 const database = uniqueName('secure');
 const account = testAccount();
+const accountsFile = join(dir, 'accounts.json');
 const running: ChildProcess[] = [];
 const output = new Map<ChildProcess, string>();
 let broker: RunningKafkaBroker;
 
 beforeAll(async () => {
+  writeFileSync(accountsFile, JSON.stringify([account]));
   broker = await startKafkaBroker({
     dataDir: join(dir, 'kafka'),
     port: await freePort(),
@@ -126,8 +128,6 @@ async function produces(user: string, topic: string): Promise<void> {
 
 describe('a broker that takes only SCRAM over TLS', () => {
   it('carries a follow from the gateway to the subscriber read model, each service as its own user', async () => {
-    const accountsFile = join(dir, 'accounts.json');
-    writeFileSync(accountsFile, JSON.stringify([account]));
     const gatewayPort = await freePort();
     const projectionPort = await freePort();
     const gateway = startProcess('gateway', {
@@ -168,44 +168,50 @@ describe('a broker that takes only SCRAM over TLS', () => {
       expect(output.get(child)).not.toContain(broker.security!.userNamed('gateway').password);
   }, 240_000);
 
-  it('says a service is unavailable once the broker refuses its consumer for good', async () => {
-    const port = await freePort();
-    const projection = startProcess('subscriber-projection', {
-      ...securityEnvironment('subscriber-projection'),
-      SUBSCRIBER_PROJECTION_PORT: String(port),
-    });
-    await untilHealthy(port, undefined, watched(projection));
-    const admin = createKafka({
-      brokers: broker.brokers,
-      clientId: 'secure-test-admin',
-      logger: silent,
-      security: broker.clientSecurity('admin'),
-    }).admin();
-    await admin.connect();
-    // Its consumer group's grant withdrawn: kafkajs gives the consumer up, and the service must
-    // not go on answering that it is well while it reads nothing.
-    const groupGrant = aclsOf('subscriber-projection').filter(
-      (acl) => acl.resourceType === AclResourceTypes.GROUP,
-    );
-    try {
-      await admin.deleteAcls({ filters: groupGrant });
-      await eventually(
-        async () => {
-          const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-          expect(health.status).toBe(503);
-          const { checks } = (await health.json()) as { checks: Record<string, string> };
-          expect(checks.mongo).toBe('ok');
-          expect(checks.consumers).toMatch(/stopped after an error it does not retry/);
-        },
-        60_000,
-        500,
-      );
-    } finally {
-      await admin.createAcls({ acl: groupGrant });
-      await admin.disconnect();
-      projection.kill('SIGKILL');
-    }
-  }, 120_000);
+  it.each([
+    { service: 'subscriber-projection', portVariable: 'SUBSCRIBER_PROJECTION_PORT', check: 'consumers' },
+    { service: 'gateway', portVariable: 'GATEWAY_PORT', check: 'replyRules' },
+  ])(
+    'says the $service is unavailable once the broker refuses its consumer for good',
+    async ({ service, portVariable, check }) => {
+      const port = await freePort();
+      const child = startProcess(service, {
+        ...securityEnvironment(service),
+        [portVariable]: String(port),
+        WECHAT_ACCOUNTS_FILE: accountsFile,
+      });
+      await untilHealthy(port, undefined, watched(child));
+      const admin = createKafka({
+        brokers: broker.brokers,
+        clientId: 'secure-test-admin',
+        logger: silent,
+        security: broker.clientSecurity('admin'),
+      }).admin();
+      await admin.connect();
+      // Its consumer group's grant withdrawn: kafkajs gives the consumer up, and the service must
+      // not go on answering that it is well while it reads nothing.
+      const groupGrant = aclsOf(service).filter((acl) => acl.resourceType === AclResourceTypes.GROUP);
+      try {
+        await admin.deleteAcls({ filters: groupGrant });
+        await eventually(
+          async () => {
+            const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+            expect(health.status).toBe(503);
+            const { checks } = (await health.json()) as { checks: Record<string, string> };
+            expect(checks[check]).toMatch(/stopped after an error it does not retry/);
+            expect(Object.entries(checks).filter(([, result]) => result !== 'ok')).toHaveLength(1);
+          },
+          60_000,
+          500,
+        );
+      } finally {
+        await admin.createAcls({ acl: groupGrant });
+        await admin.disconnect();
+        child.kill('SIGKILL');
+      }
+    },
+    120_000,
+  );
 
   it('refuses a wrong password, a client without TLS, and a client that does not trust the certificate', async () => {
     const { ssl } = broker.clientSecurity('gateway');
@@ -235,7 +241,7 @@ describe('a broker that takes only SCRAM over TLS', () => {
     const child = startProcess('gateway', {
       ...securityEnvironment('gateway', wrong),
       GATEWAY_PORT: String(await freePort()),
-      WECHAT_ACCOUNTS_FILE: join(dir, 'accounts.json'),
+      WECHAT_ACCOUNTS_FILE: accountsFile,
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).not.toBe(0);

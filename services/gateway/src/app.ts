@@ -401,6 +401,9 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       ? {
           replyRules: async () => {
             if (!deps.replyRules?.isReady()) throw new Error('still reading the reply rules');
+            // Pushes are still answered with the rules last read; the instance must be replaced.
+            if (deps.replyRules.isFollowing?.() === false)
+              throw new Error('the reply rules feed stopped after an error it does not retry (see the log)');
           },
         }
       : {}),

@@ -10,6 +10,11 @@ export interface ReplyRulesSource {
   rulesOf(appId: string): ReplyRules | undefined;
   /** Whether every rule written before this instance started has been read. */
   isReady(): boolean;
+  /**
+   * Whether changes still come in: false once the Kafka client has given the feed up, when this
+   * instance would answer with the rules of that moment for ever.
+   */
+  isFollowing?(): boolean;
 }
 
 /**
@@ -22,6 +27,7 @@ export class ReplyRulesFeed implements ReplyRulesSource {
   private readonly book = new ReplyRulesBook();
   private readonly pending = new Map<number, number>();
   private ready = false;
+  private givenUp = false;
   private readonly readyWaiters: (() => void)[] = [];
 
   private constructor(
@@ -42,6 +48,10 @@ export class ReplyRulesFeed implements ReplyRulesSource {
     for (const [partition, end] of high)
       if (end > (low.get(partition) ?? 0)) feed.pending.set(partition, end);
     feed.settleIfCaughtUp();
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) feed.givenUp = true;
+      log.error({ err: event.payload.error, restart: event.payload.restart }, 'reply rules feed crashed');
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: Topics.admin, fromBeginning: true });
     await consumer.run({
@@ -90,6 +100,10 @@ export class ReplyRulesFeed implements ReplyRulesSource {
 
   isReady(): boolean {
     return this.ready;
+  }
+
+  isFollowing(): boolean {
+    return !this.givenUp;
   }
 
   /** Resolves once the rules written before the start have been read. */
