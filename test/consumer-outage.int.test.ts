@@ -175,10 +175,15 @@ describe('a consumer whose store goes away', () => {
 
     gate!.cut();
     await follows(account.appId, 'oDuring', 10);
-    // Five times the budget of two tries, every one of them counted as an outage.
-    await eventually(async () => expect(retries.length).toBeGreaterThanOrEqual(10), 60_000, 100);
+    // A batch tried far past the budget of two tries, every try counted as an outage. (The count of
+    // tries says nothing alone: each partition's batch is tried on its own, and ten follows spread
+    // over up to ten partitions make ten first tries.)
+    await eventually(
+      async () => expect(Math.max(0, ...retries.map((r) => r.attempt))).toBeGreaterThanOrEqual(5),
+      60_000,
+      100,
+    );
     expect(retries.every((r) => r.outage)).toBe(true);
-    expect(Math.max(...retries.map((r) => r.attempt))).toBeGreaterThan(2);
     expect(await followers(account.appId)).toBe(5);
 
     gate!.restore();
