@@ -103,17 +103,24 @@ function decode(message: KafkaMessage): Decoded {
  * failed, so the causes are looked at too.
  */
 export function isInfrastructureOutage(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
+  for (const current of errorAndCauses(error)) {
     const name = (current as { name?: string }).name ?? '';
     if (
       /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(name) ||
       /^KafkaJS(Connection|Request)/.test(name)
     )
       return true;
-    current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** An error and the errors it was caused by, five at most (a chain may loop). */
+function* errorAndCauses(error: unknown): Generator<unknown> {
+  let current = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -312,11 +319,12 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     try {
       await consumer.commitOffsets(positions);
     } catch (error) {
-      let cause: unknown = error;
-      while ((cause as { cause?: unknown }).cause) cause = (cause as { cause?: unknown }).cause;
-      if (MEMBERSHIP_LOST.has((cause as { type?: string }).type ?? '')) {
-        log.warn({ err: cause }, 'commit refused: the member lost its place in the group; rejoining');
-        throw cause;
+      const refusal = [...errorAndCauses(error)].find((cause) =>
+        MEMBERSHIP_LOST.has((cause as { type?: string }).type ?? ''),
+      );
+      if (refusal) {
+        log.warn({ err: refusal }, 'commit refused: the member lost its place in the group; rejoining');
+        throw refusal;
       }
       throw error;
     }
