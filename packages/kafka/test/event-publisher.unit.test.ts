@@ -184,3 +184,31 @@ describe('events published together', () => {
     await publisher.disconnect();
   });
 });
+
+describe('a publisher under load', () => {
+  it('lingers before a request that follows a shared one, so that callers arriving meanwhile join it', async () => {
+    let release!: () => void;
+    const { kafka, producers } = fakeKafka({ firstSendWaitsFor: new Promise((r) => (release = r)) });
+    const publisher = await EventPublisher.connect(kafka, { lingerMs: 20 });
+    const first = publisher.publish(event('first'));
+    const shared = [publisher.publish(event('a')), publisher.publish(event('b'))];
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The request with a and b was shared, so the one c sets out is held back: d, published while
+    // it waits, goes with c. Without the linger c would leave alone.
+    const later = [publisher.publish(event('c')), publisher.publish(event('d'))];
+    await Promise.all([first, ...shared, ...later]);
+    expect(producers[0]?.sent).toEqual([['first'], ['a', 'b'], ['c', 'd']]);
+    await publisher.disconnect();
+  });
+
+  it('never makes a quiet publisher wait', async () => {
+    const { kafka, producers } = fakeKafka({});
+    const publisher = await EventPublisher.connect(kafka, { lingerMs: 10_000 });
+    const started = Date.now();
+    for (const id of ['a', 'b', 'c']) await publisher.publish(event(id));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(producers[0]?.sent).toEqual([['a'], ['b'], ['c']]);
+    await publisher.disconnect();
+  });
+});

@@ -76,4 +76,34 @@ describe('a group commit', () => {
     expect(await Promise.all(all)).toEqual(['a', 'b', 'c', 'd']);
     expect(groups).toEqual([['a'], ['b'], ['c', 'd']]);
   });
+
+  it('lingers before a round trip that follows a shared one, so that requests arriving meanwhile join it', async () => {
+    const groups: number[][] = [];
+    const gate = deferred();
+    const commit = new GroupCommit<number, number>(
+      async (items) => {
+        groups.push(items);
+        if (groups.length === 1) await gate.released;
+        return items;
+      },
+      { lingerMs: 20 },
+    );
+    const first = commit.submit(1);
+    const shared = [commit.submit(2), commit.submit(3)];
+    gate.release();
+    await Promise.all([first, ...shared]);
+    // The round trip of 2 and 3 was shared: 4 waits, and 5, arriving within the linger, joins it.
+    const four = commit.submit(4);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const five = commit.submit(5);
+    expect(await Promise.all([four, five])).toEqual([4, 5]);
+    expect(groups).toEqual([[1], [2, 3], [4, 5]]);
+  });
+
+  it('never makes a quiet store wait', async () => {
+    const commit = new GroupCommit<number, number>(async (items) => items, { lingerMs: 10_000 });
+    const started = Date.now();
+    for (const item of [1, 2, 3]) expect(await commit.submit(item)).toBe(item);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
 });
