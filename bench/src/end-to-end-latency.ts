@@ -10,7 +10,7 @@ import {
   type ConsumerCapacity,
   type GatewaySealing,
 } from './consumer-metrics';
-import { startPushPipeline } from './push-pipeline';
+import { BENCH_PRIVACY_KEY, startPushPipeline } from './push-pipeline';
 import { processCpuSeconds, processGroupCpuSeconds } from './cpu-time';
 
 const RATE = 1000;
@@ -27,7 +27,7 @@ export async function endToEndLatency(context: PhaseContext): Promise<PhaseResul
   const { gateway, projection, mongoUrl } = await startPushPipeline(context, 'e2e');
   const sender = new PushSender(gateway.url);
   const account = accounts.plain;
-  const watcher = await FollowCountWatcher.connect(mongoUrl, account.appId);
+  const watcher = await FollowCountWatcher.connect(mongoUrl, account.appId, BENCH_PRIVACY_KEY);
   const pushes = distinctFollows(account, total, 'e2e');
   const warmUpSeconds = scale.seconds(5, 2);
   const warmUpPushes = distinctFollows(account, RATE * warmUpSeconds, 'e2ewarmup');

@@ -1,4 +1,5 @@
 import { ReadModels, Topics, topicCatalogue } from '@wxp/contracts';
+import { pseudonymOf } from '@wxp/privacy';
 import { Partitioners } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
@@ -13,12 +14,15 @@ const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({
   partitionErrorCode: 0,
 }));
 
-/** The partition the gateway's producer sends a user's events to (kafkajs's murmur2 partitioner). */
-export function partitionOf(appId: string, openId: string): number {
+/**
+ * The partition the gateway's producer sends a user's events to: kafkajs's murmur2 partitioner over
+ * the event's key, which is the user's pseudonym under the gateway's PRIVACY_KEY.
+ */
+export function partitionOf(privacyKey: string, appId: string, openId: string): number {
   return partitioner({
     topic: Topics.events,
     partitionMetadata,
-    message: { key: `${appId}:${openId}`, value: null },
+    message: { key: pseudonymOf(privacyKey, appId, openId), value: null },
   });
 }
 
@@ -44,20 +48,27 @@ export class FollowCountWatcher {
   private constructor(
     private readonly client: MongoClient,
     private readonly appId: string,
+    private readonly privacyKey: string,
     private readonly everyMs: number,
   ) {
     this.loop = this.poll();
   }
 
-  static async connect(mongoUrl: string, appId: string, everyMs = 5): Promise<FollowCountWatcher> {
+  /** `privacyKey` is the gateway's: it decides the partition of each user's events. */
+  static async connect(
+    mongoUrl: string,
+    appId: string,
+    privacyKey: string,
+    everyMs = 5,
+  ): Promise<FollowCountWatcher> {
     const client = new MongoClient(mongoUrl, { maxPoolSize: 2 });
     await client.connect();
-    return new FollowCountWatcher(client, appId, everyMs);
+    return new FollowCountWatcher(client, appId, privacyKey, everyMs);
   }
 
   /** Call when a follow was answered success; resolves with the time (performance.now()) it is counted. */
   visible(openId: string): Promise<number> {
-    const partition = partitionOf(this.appId, openId);
+    const partition = partitionOf(this.privacyKey, this.appId, openId);
     const ordinal = ++this.acknowledged[partition]!;
     return new Promise((resolve) => {
       const list = this.waiters.get(partition) ?? [];
