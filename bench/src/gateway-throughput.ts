@@ -27,6 +27,11 @@ interface Target {
   ): Promise<{ origin: string; pid?: number; stop(): Promise<void>; peakRssMb(): number }>;
 }
 
+/** CPU seconds spent over a load, in µs per push it answered 2xx. */
+function microsecondsPerAnswered(seconds: number, load: LoadResult): number {
+  return (1e6 * seconds) / Math.max(1, load.answered - load.non2xx - load.errors);
+}
+
 function fromBaseline(server: BaselineServer) {
   return {
     origin: server.origin,
@@ -120,11 +125,9 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
         );
         const max = measured.result;
         const brokerSeconds = processGroupCpuSeconds(context.stack.brokerProcessGroup) - brokerBefore;
-        const perPush = (seconds: number) =>
-          (1e6 * seconds) / Math.max(1, max.answered - max.non2xx - max.errors);
-        const serverUs = perPush(measured.processSeconds);
+        const serverUs = microsecondsPerAnswered(measured.processSeconds, max);
         // Only the gateways produce to the broker; what it spends beside the others is its idle work.
-        const brokerUs = perPush(brokerSeconds);
+        const brokerUs = microsecondsPerAnswered(brokerSeconds, max);
         cpuPerPush.set(`${mode} ${target.name}`, serverUs);
         const measuredAtRate = await cpuDuring(server.pid, () =>
           runSteadyLoad({
@@ -137,8 +140,7 @@ export async function gatewayThroughput(context: PhaseContext): Promise<PhaseRes
         );
         const rate = measuredAtRate.result;
         // The same server's cost when pushes come one by one at their own times rather than queued.
-        const serverUsAtRate =
-          (1e6 * measuredAtRate.processSeconds) / Math.max(1, rate.answered - rate.non2xx - rate.errors);
+        const serverUsAtRate = microsecondsPerAnswered(measuredAtRate.processSeconds, rate);
         cpuPerPushAtRate.set(`${mode} ${target.name}`, serverUsAtRate);
         ceiling ??= max;
         log(
