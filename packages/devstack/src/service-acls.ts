@@ -90,12 +90,53 @@ export function aclsOf(service: string, principal = `User:${service}`) {
   ];
 }
 
-/** Grants every service its ACLs, through a client of a super user. */
-export async function grantServiceAcls(kafka: Kafka, services = Object.keys(serviceGrants)): Promise<void> {
+export class AclsNotApplied extends Error {
+  constructor(missing: number, waitedMs: number) {
+    super(`the broker still lacked ${missing} of the granted ACLs after ${waitedMs} ms`);
+    this.name = 'AclsNotApplied';
+  }
+}
+
+type Acl = ReturnType<typeof aclsOf>[number];
+const aclKey = (acl: Omit<Acl, 'host'>) =>
+  [acl.principal, acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.operation, acl.permissionType].join(
+    '\u0000',
+  );
+
+/**
+ * Grants every service its ACLs, through a client of a super user, and returns once the broker
+ * authorizes by them. A KRaft broker applies a committed ACL record from its metadata log a moment
+ * after CreateAcls answers; a service started in that moment is refused its topics for good.
+ */
+export async function grantServiceAcls(
+  kafka: Kafka,
+  services = Object.keys(serviceGrants),
+  { timeoutMs = 30_000, pollMs = 100 } = {},
+): Promise<void> {
+  const wanted = services.flatMap((service) => aclsOf(service));
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createAcls({ acl: services.flatMap((service) => aclsOf(service)) });
+    await admin.createAcls({ acl: wanted });
+    const started = Date.now();
+    for (;;) {
+      const described = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      const present = new Set(
+        described.resources.flatMap((resource) =>
+          resource.acls.map((acl) => aclKey({ ...resource, ...acl })),
+        ),
+      );
+      const missing = wanted.filter((acl) => !present.has(aclKey(acl))).length;
+      if (missing === 0) return;
+      const waited = Date.now() - started;
+      if (waited >= timeoutMs) throw new AclsNotApplied(missing, waited);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AclOperationTypes, AclResourceTypes } from 'kafkajs';
-import { aclsOf, serviceGrants } from '../src/service-acls';
+import { AclOperationTypes, AclResourceTypes, type Kafka } from 'kafkajs';
+import { AclsNotApplied, aclsOf, grantServiceAcls, serviceGrants } from '../src/service-acls';
 
 const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
 
@@ -41,5 +41,49 @@ describe('the ACLs of each service', () => {
         expect(acl.resourceName).not.toBe('*');
       }
     }
+  });
+});
+
+/** An admin client whose broker shows the created ACLs only after `describesBeforeApplied` looks. */
+function brokerApplyingLate(describesBeforeApplied: number) {
+  const created: ReturnType<typeof aclsOf> = [];
+  let describes = 0;
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    createAcls: async ({ acl }: { acl: ReturnType<typeof aclsOf> }) => {
+      created.push(...acl);
+      return true;
+    },
+    describeAcls: async () => {
+      describes += 1;
+      const shown = describes > describesBeforeApplied ? created : created.slice(1);
+      return {
+        throttleTime: 0,
+        errorCode: 0,
+        resources: shown.map(({ resourceType, resourceName, resourcePatternType, ...acl }) => ({
+          resourceType,
+          resourceName,
+          resourcePatternType,
+          acls: [acl],
+        })),
+      };
+    },
+  };
+  return { kafka: { admin: () => admin } as unknown as Kafka, describes: () => describes };
+}
+
+describe('granting the service ACLs', () => {
+  it('returns only once the broker shows every granted ACL', async () => {
+    const broker = brokerApplyingLate(3);
+    await grantServiceAcls(broker.kafka, ['gateway'], { pollMs: 1 });
+    expect(broker.describes()).toBe(4);
+  });
+
+  it('says how many ACLs the broker still lacks when it never shows them', async () => {
+    const broker = brokerApplyingLate(Number.POSITIVE_INFINITY);
+    await expect(grantServiceAcls(broker.kafka, ['gateway'], { timeoutMs: 20, pollMs: 1 })).rejects.toThrow(
+      new AclsNotApplied(1, 20).message.replace('20 ms', ''),
+    );
   });
 });
