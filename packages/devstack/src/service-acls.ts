@@ -99,9 +99,14 @@ export class AclsNotApplied extends Error {
 
 type Acl = ReturnType<typeof aclsOf>[number];
 const aclKey = (acl: Omit<Acl, 'host'>) =>
-  [acl.principal, acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.operation, acl.permissionType].join(
-    '\u0000',
-  );
+  [
+    acl.principal,
+    acl.resourceType,
+    acl.resourceName,
+    acl.resourcePatternType,
+    acl.operation,
+    acl.permissionType,
+  ].join('\u0000');
 
 /**
  * Grants every service its ACLs, through a client of a super user, and returns once the broker
