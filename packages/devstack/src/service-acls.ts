@@ -111,7 +111,9 @@ const aclKey = (acl: Omit<Acl, 'host'>) =>
 /**
  * Grants every service its ACLs, through a client of a super user, and returns once the broker
  * authorizes by them. A KRaft broker applies a committed ACL record from its metadata log a moment
- * after CreateAcls answers; a service started in that moment is refused its topics for good.
+ * after CreateAcls answers; a service started in that moment is refused its topics for good. On
+ * several brokers this waits for the one that answers DescribeAcls; the others apply the same
+ * record from the same log.
  */
 export async function grantServiceAcls(
   kafka: Kafka,
