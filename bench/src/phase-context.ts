@@ -15,6 +15,8 @@ export interface PhaseContext {
   stack: BenchStack;
   accounts: BenchAccounts;
   scale: BenchScale;
+  /** BENCH_REPLAY_EVENTS: the replay's size whatever the scale. */
+  replayEvents?: number;
   memory: MemoryRecord;
   log(line: string): void;
 }

@@ -94,7 +94,7 @@ async function withEmulatedAccount(
 const LIVE_PASS_SECONDS = 60;
 
 export function replaySize(context: PhaseContext): { events: number; users: number } {
-  const events = Number(process.env.BENCH_REPLAY_EVENTS ?? context.scale.count(DEFAULT_EVENTS, 3000));
+  const events = context.replayEvents ?? context.scale.count(DEFAULT_EVENTS, 3000);
   return { events, users: Math.max(10, Math.round(events / 10)) };
 }
 

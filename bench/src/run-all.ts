@@ -21,6 +21,7 @@ import { renderReport } from './report';
 import type { PhaseResult, RunResults } from './results';
 import { replayThroughput } from './replay-throughput';
 import { benchScale } from './scale';
+import { BenchUsageError, benchArguments, benchUsage, type BenchArguments } from './arguments';
 import { tokenSharing } from './token-sharing';
 
 interface Phase {
@@ -72,13 +73,66 @@ function analysis(root: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
+// The consumer kills run first, on a topic holding only the history they write while they work;
+// the replay follows on top of it. Later phases position their consumers at the end of the topic,
+// or compare with a clean consumer reading the same.
+const phases: Phase[] = [
+  {
+    id: 'kills',
+    title: '5b. Fault: consumers SIGKILLed during a replay',
+    limitSeconds: 480,
+    run: consumerKills,
+  },
+  {
+    id: 'replay',
+    title: '3. Replay',
+    limitSeconds: 1800,
+    run: async (c) => (await replayThroughput(c)).result,
+  },
+  { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 420, run: gatewayThroughput },
+  { id: 'e2e', title: '2. End to end', limitSeconds: 420, run: endToEndLatency },
+  { id: 'token', title: '4. Shared access_token', limitSeconds: 120, run: tokenSharing },
+  { id: 'outage', title: '5a. Fault: broker stopped for 20 s', limitSeconds: 240, run: brokerOutage },
+  {
+    id: 'duplicates',
+    title: '5c. Fault: every push delivered three times',
+    limitSeconds: 180,
+    run: duplicateDelivery,
+  },
+  {
+    id: 'hostile',
+    title: '5d. Fault: hostile bodies mixed into valid traffic',
+    limitSeconds: 900,
+    run: hostileTraffic,
+  },
+  {
+    id: 'cluster',
+    title: '5e. Fault: a three-node cluster losing a node under load',
+    limitSeconds: 600,
+    run: clusterFaults,
+  },
+  { id: 'passive', title: '8. Passive replies', limitSeconds: 180, run: passiveReplies },
+  { id: 'profile', title: '7. Profile of the gateway', limitSeconds: 120, run: gatewayProfile },
+];
+
 async function main(): Promise<void> {
-  if (process.argv.includes('--report-only')) return renderOnly();
-  const scale = benchScale();
-  const only = process.argv
-    .find((a) => a.startsWith('--only='))
-    ?.slice('--only='.length)
-    .split(',');
+  const phaseIds = phases.map((phase) => phase.id);
+  let options: BenchArguments;
+  try {
+    options = benchArguments(process.argv.slice(2), process.env, phaseIds);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${benchUsage(phaseIds)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(`${benchUsage(phaseIds)}\n`);
+    return;
+  }
+  if (options.reportOnly) return renderOnly();
+  const scale = benchScale(options.scaleFactor);
+  const only = options.only;
   const started = Date.now();
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   log(`benchmarks at scale ${scale.factor}${only ? ` (only ${only.join(', ')})` : ''}`);
@@ -86,49 +140,14 @@ async function main(): Promise<void> {
   const stack = await BenchStack.start(log);
   log(`broker ${stack.brokers.join(',')}, store ${stack.mongoUrl('bench')}`);
   const memory = new MemoryRecord();
-  const context: PhaseContext = { stack, accounts: writeBenchAccounts(), scale, memory, log };
-  // The consumer kills run first, on a topic holding only the history they write while they work;
-  // the replay follows on top of it. Later phases position their consumers at the end of the topic,
-  // or compare with a clean consumer reading the same.
-  const phases: Phase[] = [
-    {
-      id: 'kills',
-      title: '5b. Fault: consumers SIGKILLed during a replay',
-      limitSeconds: 480,
-      run: consumerKills,
-    },
-    {
-      id: 'replay',
-      title: '3. Replay',
-      limitSeconds: 1800,
-      run: async (c) => (await replayThroughput(c)).result,
-    },
-    { id: 'gateway', title: '1. Gateway throughput and latency', limitSeconds: 420, run: gatewayThroughput },
-    { id: 'e2e', title: '2. End to end', limitSeconds: 420, run: endToEndLatency },
-    { id: 'token', title: '4. Shared access_token', limitSeconds: 120, run: tokenSharing },
-    { id: 'outage', title: '5a. Fault: broker stopped for 20 s', limitSeconds: 240, run: brokerOutage },
-    {
-      id: 'duplicates',
-      title: '5c. Fault: every push delivered three times',
-      limitSeconds: 180,
-      run: duplicateDelivery,
-    },
-    {
-      id: 'hostile',
-      title: '5d. Fault: hostile bodies mixed into valid traffic',
-      limitSeconds: 900,
-      run: hostileTraffic,
-    },
-    {
-      id: 'cluster',
-      title: '5e. Fault: a three-node cluster losing a node under load',
-      limitSeconds: 600,
-      run: clusterFaults,
-    },
-    { id: 'passive', title: '8. Passive replies', limitSeconds: 180, run: passiveReplies },
-    { id: 'profile', title: '7. Profile of the gateway', limitSeconds: 120, run: gatewayProfile },
-  ];
-
+  const context: PhaseContext = {
+    stack,
+    accounts: writeBenchAccounts(),
+    scale,
+    memory,
+    log,
+    ...(options.replayEvents ? { replayEvents: options.replayEvents } : {}),
+  };
   const results: PhaseResult[] = [];
   try {
     for (const phase of phases) {
@@ -208,7 +227,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     log(`benchmarks failed: ${(error as Error).stack ?? String(error)}`);
     killAllChildren();

@@ -1,6 +1,7 @@
 /**
  * How big a run is. `npm run bench` runs at 1 (the sizes the issue names); BENCH_SCALE=0.05 or
- * `--quick` shrinks durations and event counts for a run while developing, and the report says so.
+ * `--quick` shrinks durations and event counts for a run while developing, and the report says so
+ * (read and checked in arguments.ts).
  */
 export interface BenchScale {
   factor: number;
@@ -9,9 +10,7 @@ export interface BenchScale {
   count(full: number, floor?: number): number;
 }
 
-export function benchScale(argv = process.argv, env = process.env): BenchScale {
-  const given = argv.includes('--quick') ? 0.05 : Number(env.BENCH_SCALE ?? 1);
-  const factor = Number.isFinite(given) && given > 0 ? Math.min(given, 1) : 1;
+export function benchScale(factor: number): BenchScale {
   return {
     factor,
     seconds: (full, floor = 3) => Math.max(floor, Math.round(full * factor)),
