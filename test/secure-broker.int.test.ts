@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadModels, Topics, topicCatalogue } from '@wxp/contracts';
 import { createKafka, provisionTopics, type KafkaSecurity } from '@wxp/kafka';
-import { AclResourceTypes, Kafka, logLevel } from 'kafkajs';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  Kafka,
+  ResourcePatternTypes,
+  logLevel,
+} from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { freePort } from '../packages/devstack/src/free-port';
@@ -246,6 +253,48 @@ describe('a broker that takes only SCRAM over TLS', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).not.toBe(0);
     expect(output.get(child)).toMatch(/auth/i);
+    expect(output.get(child)).toContain('check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME');
     expect(output.get(child)).not.toContain(wrong);
+  }, 120_000);
+
+  it('stops a service whose user lacks its ACLs, and says which grants to check', async () => {
+    const kafka = createKafka({
+      brokers: broker.brokers,
+      clientId: 'secure-test-admin',
+      logger: silent,
+      security: broker.clientSecurity('admin'),
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topicGrants = aclsOf('qr-attribution').filter((acl) => acl.resourceType === AclResourceTypes.TOPIC);
+    try {
+      await admin.deleteAcls({ filters: topicGrants });
+      // Withdrawn on the broker too, so the service cannot start in the moment before.
+      await eventually(
+        async () => {
+          const left = await admin.describeAcls({
+            resourceType: AclResourceTypes.TOPIC,
+            resourcePatternType: ResourcePatternTypes.ANY,
+            principal: 'User:qr-attribution',
+            operation: AclOperationTypes.ANY,
+            permissionType: AclPermissionTypes.ANY,
+          });
+          expect(left.resources).toHaveLength(0);
+        },
+        30_000,
+        100,
+      );
+      const child = startProcess('qr-attribution', {
+        ...securityEnvironment('qr-attribution'),
+        QR_ATTRIBUTION_PORT: String(await freePort()),
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).not.toBe(0);
+      expect(output.get(child)).toMatch(/Topic authorization failed/);
+      expect(output.get(child)).toContain('grant the ACLs README lists for it');
+    } finally {
+      await grantServiceAcls(kafka, ['qr-attribution']);
+      await admin.disconnect();
+    }
   }, 120_000);
 });

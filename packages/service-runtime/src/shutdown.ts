@@ -36,14 +36,43 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>, timeout
 /** Errors whose message is written for the person starting the service: printed as they are. */
 const configurationErrors = new Set(['ConfigError', 'AccountsError']);
 
+/** Kafka's refusals of a principal, as kafkajs names them (its `type`), and what to check for each. */
+const brokerRefusals: Record<string, string> = {
+  TOPIC_AUTHORIZATION_FAILED:
+    "the broker refused this service's Kafka user a topic: grant the ACLs README lists for it (Kafka and MongoDB connections)",
+  GROUP_AUTHORIZATION_FAILED:
+    "the broker refused this service's Kafka user its consumer group: grant READ on the group prefix README lists for it",
+  CLUSTER_AUTHORIZATION_FAILED:
+    "the broker refused this service's Kafka user a cluster operation: README's ACLs need none, so check the broker's authorizer settings",
+  SASL_AUTHENTICATION_FAILED:
+    'the broker did not accept the Kafka credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password it is given',
+};
+
+/**
+ * What an operator should look at when the start failed on a broker's refusal, or undefined. Such a
+ * refusal is not retried: it lasts until someone changes an ACL or a credential.
+ */
+export function startupHint(error: unknown): string | undefined {
+  // kafkajs wraps the broker's answer when it gives up retrying (`originalError`); bounded, since an
+  // error's chain is not ours to trust to end.
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const type = (cause as { type?: unknown }).type;
+    if (typeof type === 'string' && Object.hasOwn(brokerRefusals, type)) return brokerRefusals[type];
+    if (cause.name === 'KafkaJSSASLAuthenticationError') return brokerRefusals.SASL_AUTHENTICATION_FAILED;
+    cause = (cause as { originalError?: unknown }).originalError ?? cause.cause;
+  }
+  return undefined;
+}
+
 /** Logs a start-up failure and exits non-zero; configuration problems print their own lines. */
 export function exitOnStartupError(service: string, logger: Logger | undefined, error: unknown): never {
+  const hint = startupHint(error);
   if (error instanceof Error && configurationErrors.has(error.name)) {
     process.stderr.write(`${service}: ${error.message}\n`);
   } else if (logger) {
-    logger.fatal({ err: error }, 'failed to start');
+    logger.fatal({ err: error, ...(hint ? { hint } : {}) }, 'failed to start');
   } else {
-    process.stderr.write(`${service}: failed to start: ${String(error)}\n`);
+    process.stderr.write(`${service}: failed to start: ${String(error)}${hint ? ` (${hint})` : ''}\n`);
   }
   process.exit(1);
 }
