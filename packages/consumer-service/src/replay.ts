@@ -3,7 +3,9 @@ import { Topics } from '@wxp/contracts';
 import { createKafka, readKafkaSecurity, topicOffsets, topicOffsetsAt, type Kafka } from '@wxp/kafka';
 import {
   activeCollections,
+  CollectionsNotDropped,
   connectMongo,
+  dropCollections,
   listSnapshots,
   pointReadModelAt,
   recordSnapshot,
@@ -79,6 +81,8 @@ export interface ReplayResult {
   dropped: string[];
   /** The snapshot a point-in-time replay recorded; its collections are `swapped`. */
   snapshot?: string;
+  /** The read model's previous collections that could not be dropped after the switch. */
+  leftBehind?: string[];
 }
 
 type Offsets = Map<number, number>;
@@ -283,16 +287,20 @@ export async function replayReadModel<N extends Record<string, string>>(
     await waitUntil((await topicOffsets(kafka, topic)).high);
     await stopConsumer();
     bar.stop();
-    for (const name of Object.values(previous))
-      await mongo.db
-        .collection(name)
-        .drop()
-        .catch(() => undefined);
+    // The switch is done and the fresh model is whole: collections left behind are reported, and
+    // the replay is not failed for them.
+    let leftBehind: string[] = [];
+    await dropCollections(mongo.db, Object.values(previous)).catch((error: unknown) => {
+      if (!(error instanceof CollectionsNotDropped)) throw error;
+      options.logger.warn({ err: error, collections: error.collections }, 'previous read model left behind');
+      leftBehind = error.collections;
+    });
     return {
       events: total,
       seconds: (Date.now() - started) / 1000,
       swapped: Object.values(fresh),
       dropped: abandoned,
+      ...(leftBehind.length > 0 ? { leftBehind } : {}),
     };
   } catch (error) {
     // A replay that never switched leaves nothing behind: its half-built collections go.
@@ -300,11 +308,10 @@ export async function replayReadModel<N extends Record<string, string>>(
       staging?.discard();
       // A consumer stuck in a batch the store never answers would hold the stop for ever.
       await Promise.race([stopConsumer(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
-      for (const name of Object.values(fresh))
-        await mongo.db
-          .collection(name)
-          .drop()
-          .catch(() => undefined);
+      // The replay's own error is the one to report; what stays is swept by the next replay.
+      await dropCollections(mongo.db, Object.values(fresh)).catch((dropError: unknown) =>
+        options.logger.warn({ err: dropError }, 'collections of the failed replay left for the next one'),
+      );
     }
     throw error;
   } finally {
@@ -479,6 +486,11 @@ export function runReplayCli<N extends Record<string, string>>(
             : '') +
           '\n',
       );
+      if (result.leftBehind)
+        process.stderr.write(
+          `${service} replay: the previous ${result.leftBehind.join(', ')} could not be dropped; ` +
+            'nothing reads them any more: drop them by hand\n',
+        );
     } finally {
       await mongo.close();
     }

@@ -5,3 +5,4 @@ export * from './derived-projection';
 export * from './read-model-pointer';
 export type { ReplayStaging, ReplayStagingOptions } from './replay-staging';
 export * from './read-model-snapshots';
+export * from './collection-drops';

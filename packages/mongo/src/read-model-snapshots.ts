@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { dropCollections } from './collection-drops';
 
 /**
  * A read model as it stood at a time: built by a point-in-time replay into collections of its own,
@@ -39,14 +40,13 @@ export async function listSnapshots(db: Db, service?: string): Promise<ReadModel
     .toArray();
 }
 
-/** Forgets a snapshot, then drops its collections: a reader never finds a record without them. */
+/**
+ * Forgets a snapshot, then drops its collections: a reader never finds a record without them. A
+ * collection that cannot be dropped is named in the error (CollectionsNotDropped).
+ */
 export async function dropSnapshot(db: Db, id: string): Promise<boolean> {
   const snapshot = await db.collection<ReadModelSnapshot>(READ_MODEL_SNAPSHOTS).findOneAndDelete({ _id: id });
   if (!snapshot) return false;
-  for (const name of Object.values(snapshot.collections))
-    await db
-      .collection(name)
-      .drop()
-      .catch(() => undefined);
+  await dropCollections(db, Object.values(snapshot.collections));
   return true;
 }
