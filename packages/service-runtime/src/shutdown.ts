@@ -48,9 +48,15 @@ const brokerRefusals: Record<string, string> = {
     'the broker did not accept the Kafka credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password it is given',
 };
 
+/** The store's refusals of its user, by MongoDB's error code. MONGO_URL is named, never shown. */
+const storeRefusals: Record<number, string> = {
+  13: "the store refused MONGO_URL's user an operation: give it readWrite on the platform's database",
+  18: 'the store did not accept the credentials in MONGO_URL: check its user, password and authSource',
+};
+
 /**
- * What an operator should look at when the start failed on a broker's refusal, or undefined. Such a
- * refusal is not retried: it lasts until someone changes an ACL or a credential.
+ * What an operator should look at when the start failed on a broker's or the store's refusal, or
+ * undefined. Such a refusal is not retried: it lasts until someone changes a grant or a credential.
  */
 export function startupHint(error: unknown): string | undefined {
   // kafkajs wraps the broker's answer when it gives up retrying (`originalError`); bounded, since an
@@ -59,6 +65,9 @@ export function startupHint(error: unknown): string | undefined {
     const type = (cause as { type?: unknown }).type;
     if (typeof type === 'string' && Object.hasOwn(brokerRefusals, type)) return brokerRefusals[type];
     if (cause.name === 'KafkaJSSASLAuthenticationError') return brokerRefusals.SASL_AUTHENTICATION_FAILED;
+    const code = (cause as { code?: unknown }).code;
+    if (cause.name.startsWith('Mongo') && typeof code === 'number' && Object.hasOwn(storeRefusals, code))
+      return storeRefusals[code];
     cause = (cause as { originalError?: unknown }).originalError ?? cause.cause;
   }
   return undefined;

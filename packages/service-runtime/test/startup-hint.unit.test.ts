@@ -3,6 +3,7 @@ import {
   KafkaJSProtocolError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
+import { MongoServerError } from 'mongodb';
 import { startupHint } from '../src/shutdown';
 
 // kafkajs builds these from the broker's answer; its type declarations give the constructors other
@@ -37,6 +38,22 @@ describe('what a failed start tells the operator to check', () => {
       retryTime: 100,
     });
     expect(startupHint(gaveUp)).toMatch(/ACLs/);
+  });
+
+  it('points the store refusing its user at MONGO_URL, naming no value', () => {
+    const refused = new MongoServerError({
+      code: 18,
+      codeName: 'AuthenticationFailed',
+      errmsg: 'Authentication failed.',
+    });
+    expect(startupHint(refused)).toMatch(/credentials in MONGO_URL/);
+    const unauthorized = new MongoServerError({
+      code: 13,
+      codeName: 'Unauthorized',
+      errmsg: 'not authorized',
+    });
+    expect(startupHint(unauthorized)).toMatch(/readWrite/);
+    expect(startupHint(new MongoServerError({ code: 11000, errmsg: 'duplicate key' }))).toBeUndefined();
   });
 
   it('has nothing to add for other failures', () => {
