@@ -159,7 +159,7 @@ async function dropAbandonedReplays(
     await admin.disconnect();
   }
   const abandoned = candidates.filter((name) => !running.has(groupOf(replayStampOf(name))));
-  for (const name of abandoned) await mongo.db.collection(name).drop();
+  await dropCollections(mongo.db, abandoned);
   return abandoned;
 }
 
