@@ -48,12 +48,7 @@ beforeAll(async () => {
     heapMb: 384,
     scramUsers: Object.keys(serviceGrants),
   });
-  const admin = createKafka({
-    brokers: broker.brokers,
-    clientId: 'secure-test-admin',
-    logger: silent,
-    security: broker.clientSecurity('admin'),
-  });
+  const admin = asBrokerAdmin();
   await provisionTopics(admin, topicCatalogue, silent);
   await grantServiceAcls(admin);
 }, 240_000);
@@ -63,6 +58,16 @@ afterAll(async () => {
   await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** A client of the broker's super user, which provisions topics and grants and withdraws ACLs. */
+function asBrokerAdmin(): Kafka {
+  return createKafka({
+    brokers: broker.brokers,
+    clientId: 'secure-test-admin',
+    logger: silent,
+    security: broker.clientSecurity('admin'),
+  });
+}
 
 /** What a service of `user` is given: the password in a file of its own, as a mounted secret is. */
 function securityEnvironment(user: string, password = broker.security!.userNamed(user).password) {
@@ -188,12 +193,7 @@ describe('a broker that takes only SCRAM over TLS', () => {
         WECHAT_ACCOUNTS_FILE: accountsFile,
       });
       await untilHealthy(port, undefined, watched(child));
-      const admin = createKafka({
-        brokers: broker.brokers,
-        clientId: 'secure-test-admin',
-        logger: silent,
-        security: broker.clientSecurity('admin'),
-      }).admin();
+      const admin = asBrokerAdmin().admin();
       await admin.connect();
       // Its consumer group's grant withdrawn: kafkajs gives the consumer up, and the service must
       // not go on answering that it is well while it reads nothing.
@@ -258,12 +258,7 @@ describe('a broker that takes only SCRAM over TLS', () => {
   }, 120_000);
 
   it('stops a service whose user lacks its ACLs, and says which grants to check', async () => {
-    const kafka = createKafka({
-      brokers: broker.brokers,
-      clientId: 'secure-test-admin',
-      logger: silent,
-      security: broker.clientSecurity('admin'),
-    });
+    const kafka = asBrokerAdmin();
     const admin = kafka.admin();
     await admin.connect();
     const topicGrants = aclsOf('qr-attribution').filter((acl) => acl.resourceType === AclResourceTypes.TOPIC);
