@@ -99,10 +99,9 @@ export function profileProjection(): DocumentProjection<ProfileEvent, ProfileDoc
         }
         case 'wechat.profile.tagging_failed':
           return current ? { ...current, position } : null;
-        default: {
-          const unhandled: never = event;
-          return unhandled;
-        }
+        default:
+          // A type of a newer release (read during a rolling upgrade, say) leaves the profile as it is.
+          return current ? { ...current, position } : null;
       }
     },
   };

@@ -140,4 +140,16 @@ describe('profiles', () => {
       .when(openedAsErased(at(profileFetchFailed(appId, id, 'o1', 'e2', 45009, 'quota'), 200)))
       .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'known', openId: 'o1' }));
   });
+
+  it('leave a profile as it is for a type of a newer release, a tombstone above all', () => {
+    const newer = { ...tagged(300, 5), type: 'wechat.profile.merged' } as unknown as ProfileEvent;
+    spec
+      .given(fetched(100), profileErased(appId, id, 'o1', 'e9', 200))
+      .when(newer, fetched(150))
+      .then((docs) => expect(docs.get(id)).toMatchObject({ state: 'erased', erasedAt: new Date(200_000) }));
+    spec
+      .given()
+      .when(newer)
+      .then((docs) => expect(docs.has(id)).toBe(false));
+  });
 });
