@@ -1,6 +1,6 @@
 import { Topics, type PushEvent, type WechatEvent } from '@wxp/contracts';
 import { EventPublisher, type Kafka } from '@wxp/kafka';
-import { DataKeyStore, EventOpener, pseudonymOf, sealEvent } from '@wxp/privacy';
+import { DataKeyStore, EventOpener, pseudonymOf, sealEvent, sealEventAsErased } from '@wxp/privacy';
 import { MongoClient, type Db } from 'mongodb';
 import { toCanonicalEvent } from '../../services/gateway/src/canonical-event';
 import type { PushFields } from '../../services/gateway/src/push-parser';
@@ -52,8 +52,9 @@ export class SealingPublisher {
     if (event.type === 'wechat.user.erased') return event;
     const key = await this.keys.keyForWriting(event.data.appId, event.subject!, {
       fresh: event.type === 'wechat.user.subscribed',
+      latest: event.type === 'wechat.user.unsubscribed',
     });
-    return sealEvent(event, key);
+    return key ? sealEvent(event, key) : sealEventAsErased(event);
   }
 
   async publish(event: WechatEvent, topic: string = Topics.events): Promise<void> {

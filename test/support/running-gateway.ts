@@ -34,13 +34,19 @@ export async function startGateway(
     /** Where users' data keys go: the consumers' store. Default: the run's shared keys database. */
     keysDb?: Db;
     privacyKey?: string;
+    /** How long the gateway trusts a data key it has read (PRIVACY_KEY_CACHE_SECONDS); default 30. */
+    keyCacheSeconds?: number;
     /** Where accounts that reply inside the answer find their rules. */
     replyRules?: ReplyRulesSource;
   } = {},
 ): Promise<RunningGateway> {
   const privacyKey = options.privacyKey ?? testPrivacyKey;
   const keysDb = options.keysDb ?? (await sharedKeysDb());
-  const keys = new DataKeyStore(keysDb, privacyKey);
+  const keys = new DataKeyStore(
+    keysDb,
+    privacyKey,
+    options.keyCacheSeconds === undefined ? {} : { cacheSeconds: options.keyCacheSeconds },
+  );
   await keys.prepare();
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kafka = createKafka({ brokers: options.brokers ?? kafkaBrokers(), clientId: 'gateway-test', logger });

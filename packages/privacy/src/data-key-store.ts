@@ -6,6 +6,9 @@ import { secureRandomBytes } from './random-pool';
 /** Ids per store read of keys; a batch missing more reads them in several reads at once. */
 const KEYS_PER_READ = 250;
 
+/** Erasure markers per store write; a sweep may end the grace periods of thousands of users at once. */
+const MARKERS_PER_WRITE = 500;
+
 /**
  * A key in memory of its own: a Buffer sliced from Node's shared pool keeps the whole 8 KB slab
  * alive, so thousands of cached keys would hold megabytes of otherwise dead buffers.
@@ -29,6 +32,23 @@ interface DataKeyDocument {
   /** Set while an unfollow's grace period runs: the key goes at this time unless the user follows again. */
   erasesAt?: Date;
 }
+
+/**
+ * Left where a user's keys were destroyed: events of theirs written later (a retried push, a receipt,
+ * a message after an erasure request) are written as erased until they follow again, rather than
+ * under a new key that no erasure would reach. Its id sorts just before the user's keys, so the read
+ * of a user's keys finds it too; it names no user field, so counts of a user's keys leave it out.
+ */
+interface ErasureMarker {
+  _id: string;
+  /** Keys made up to this time are gone; a key made after it (a follow's) is the user's again. */
+  erasedUpTo: Date;
+}
+
+const markerIdOf = (pseudonym: string) => `${pseudonym}-erased`;
+
+const isKey = (document: DataKeyDocument | ErasureMarker): document is DataKeyDocument =>
+  'wrapped' in document && typeof document.wrapped === 'string';
 
 export interface DataKey {
   id: string;
@@ -61,6 +81,7 @@ interface CachedKey {
  */
 export class DataKeyStore {
   private readonly keys: Collection<DataKeyDocument>;
+  private readonly markers: Collection<ErasureMarker>;
   private readonly wrapper: KeyWrapper;
   private readonly cacheMs: number;
   private readonly maxCached: number;
@@ -81,7 +102,9 @@ export class DataKeyStore {
     (documents) => this.insertKeys(documents),
     { maxInFlight: 1, lingerMs: 1 },
   );
-  private readonly currentKeyReads = new Map<string, Promise<DataKeyDocument | undefined>>();
+  /** pseudonym → the key a follow is storing: the user's events that come meanwhile take it. */
+  private readonly freshKeysUnderWay = new Map<string, Promise<DataKey>>();
+  private readonly currentKeyReads = new Map<string, Promise<DataKeyDocument | 'erased' | undefined>>();
   private holdsUnprefixedKeys: Promise<boolean> | undefined;
   /** Store reads made for keys, for tests of the cache. */
   reads = 0;
@@ -97,6 +120,7 @@ export class DataKeyStore {
 
   constructor(db: Db, privacyKey: string, options: DataKeyStoreOptions = {}) {
     this.keys = db.collection<DataKeyDocument>(options.collection ?? DATA_KEYS_COLLECTION);
+    this.markers = db.collection<ErasureMarker>(options.collection ?? DATA_KEYS_COLLECTION);
     this.wrapper = new KeyWrapper(privacyKey);
     this.cacheMs = (options.cacheSeconds ?? 30) * 1000;
     this.maxCached = options.maxCached ?? 100_000;
@@ -130,18 +154,45 @@ export class DataKeyStore {
 
   /**
    * The key to seal a user's new event with. `fresh` (a follow) always makes a new key, so that
-   * a user who follows again is not caught by the erasure of their earlier unfollow. Concurrent
-   * calls share their store round trips (one insert for all the keys made together, one read per
-   * user), and a call returns only once its key is stored: a consumer must find the key of every event
-   * it reads, or it would take the event for erased.
+   * a user who follows again is not caught by the erasure of their earlier unfollow. `latest` asks
+   * the store rather than this process's cache: an unfollow must name the newest key, which a follow
+   * through another process may have made since. `null` when the user's keys were destroyed and no
+   * follow came since: the event is to be written as erased. Concurrent calls share their store
+   * round trips (one insert for all the keys made together, one read per user), and a call returns
+   * only once its key is stored: a consumer must find the key of every event it reads, or it would
+   * take the event for erased.
    */
-  async keyForWriting(appId: string, pseudonym: string, options: { fresh?: boolean } = {}): Promise<DataKey> {
+  async keyForWriting(appId: string, pseudonym: string, options: { fresh: true }): Promise<DataKey>;
+  async keyForWriting(
+    appId: string,
+    pseudonym: string,
+    options?: { fresh?: boolean; latest?: boolean },
+  ): Promise<DataKey | null>;
+  async keyForWriting(
+    appId: string,
+    pseudonym: string,
+    options: { fresh?: boolean; latest?: boolean } = {},
+  ): Promise<DataKey | null> {
     if (!options.fresh) {
-      const cached = this.forWriting.get(pseudonym);
+      const cached = options.latest ? undefined : this.forWriting.get(pseudonym);
       if (cached && cached.until > this.now()) return cached.key;
+      // A follow's key under way here is the newest: the event came with or after the follow.
+      const making = this.freshKeysUnderWay.get(pseudonym);
+      if (making) return making;
       const current = await this.currentKeyOf(pseudonym);
+      if (current === 'erased') return this.freshKeysUnderWay.get(pseudonym) ?? null;
       if (current) return this.remember(pseudonym, this.unwrapped(current), current.createdAt.getTime());
     }
+    const making = this.newKey(appId, pseudonym);
+    this.freshKeysUnderWay.set(pseudonym, making);
+    try {
+      return await making;
+    } finally {
+      if (this.freshKeysUnderWay.get(pseudonym) === making) this.freshKeysUnderWay.delete(pseudonym);
+    }
+  }
+
+  private async newKey(appId: string, pseudonym: string): Promise<DataKey> {
     const createdAt = this.now();
     const id = `${pseudonym}.${secureRandomBytes(16).toString('base64url')}`;
     const key = ownCopy(secureRandomBytes(32));
@@ -160,14 +211,34 @@ export class DataKeyStore {
     return [];
   }
 
-  /** The user's newest key not awaiting erasure; concurrent calls for one user share one read. */
-  private currentKeyOf(pseudonym: string): Promise<DataKeyDocument | undefined> {
+  /**
+   * The user's newest key, one awaiting the end of a grace period included (an event written then
+   * goes with the rest of their history, or stays with it if they follow again); 'erased' when the
+   * user's keys were destroyed and none was made since. Concurrent calls for one user share one read.
+   */
+  private currentKeyOf(pseudonym: string): Promise<DataKeyDocument | 'erased' | undefined> {
     let reading = this.currentKeyReads.get(pseudonym);
     if (!reading) {
       this.reads += 1;
-      reading = this.keysOf(pseudonym)
-        .then((filter) => this.keys.find({ ...filter, erasesAt: { $exists: false } }).toArray())
-        .then((documents) => documents.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0])
+      reading = this.holdsKeysWithoutPseudonym()
+        .then((legacy) =>
+          this.keys
+            .find(
+              legacy
+                ? { $or: [{ user: pseudonym }, { _id: markerIdOf(pseudonym) }] }
+                : { _id: { $gte: `${pseudonym}-`, $lt: `${pseudonym}/` } },
+            )
+            .toArray(),
+        )
+        .then((documents) => {
+          const all = documents as (DataKeyDocument | ErasureMarker)[];
+          const marker = all.find((document) => document._id === markerIdOf(pseudonym)) as
+            ErasureMarker | undefined;
+          const newest = all.filter(isKey).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+          if (marker && (!newest || newest.createdAt.getTime() <= marker.erasedUpTo.getTime()))
+            return 'erased';
+          return newest;
+        })
         .finally(() => this.currentKeyReads.delete(pseudonym));
       this.currentKeyReads.set(pseudonym, reading);
     }
@@ -212,6 +283,7 @@ export class DataKeyStore {
     try {
       for await (const document of cursor) {
         if (fits === false || scanned >= this.maxCached) break;
+        if (!isKey(document)) continue;
         scanned += 1;
         pending.push(document);
         if (cursor.bufferedCount() === 0) {
@@ -258,7 +330,8 @@ export class DataKeyStore {
         await Promise.all(chunks.map((chunk) => this.keys.find({ _id: { $in: chunk } }).toArray()))
       ).flat();
       this.readSeconds += Number(process.hrtime.bigint() - started) / 1e9;
-      for (const document of documents) found.set(document._id, this.unwrapped(document).key);
+      for (const document of documents)
+        if (isKey(document)) found.set(document._id, this.unwrapped(document).key);
       for (const id of missing) {
         if (!found.has(id)) {
           found.set(id, null);
@@ -274,29 +347,43 @@ export class DataKeyStore {
   /**
    * Destroys a user's keys: all of them; or (`upTo`, an unfollow) the given key and those made
    * before it, which leaves the key of a follow that came after the unfollow; or (`madeBy`, an
-   * erasure request read later from the log) those made by that time. Returns how many went.
+   * erasure request read later from the log) those made by that time. Returns how many went. The
+   * marker goes first: from then on nothing new is sealed with a key about to go.
    */
   async eraseUser(pseudonym: string, options: { upTo?: string; madeBy?: Date } = {}): Promise<number> {
-    const filter = await this.filterOf(pseudonym, options.upTo);
+    const target = await this.targetOf(pseudonym, options.upTo);
+    if (target) {
+      const madeBy = options.madeBy ?? target.madeBy;
+      await this.markErased([{ pseudonym, upTo: madeBy ?? new Date(this.now()) }]);
+    }
+    // After the marker: a key this process read meanwhile must not outlive the erasure here.
     this.forget(pseudonym);
-    if (!filter) return 0;
+    if (!target) return 0;
+    const madeBy = options.madeBy ?? target.madeBy;
     const result = await this.keys.deleteMany(
-      options.madeBy === undefined ? filter : { ...filter, createdAt: { $lte: options.madeBy } },
+      madeBy === undefined ? target.filter : { ...target.filter, createdAt: { $lte: madeBy } },
     );
     return result.deletedCount;
   }
 
   /** Starts an unfollow's grace period: the keys up to `upTo` go at `at`, unless the user follows again. */
   async scheduleErasure(pseudonym: string, upTo: string, at: Date): Promise<void> {
-    const filter = await this.filterOf(pseudonym, upTo);
+    const target = await this.targetOf(pseudonym, upTo);
     this.forget(pseudonym);
-    if (filter) await this.keys.updateMany(filter, { $set: { erasesAt: at } });
+    if (target?.madeBy)
+      await this.keys.updateMany(
+        { ...target.filter, createdAt: { $lte: target.madeBy } },
+        { $set: { erasesAt: at } },
+      );
   }
 
-  /** The user followed again within the grace period: their history stays. */
-  async cancelScheduledErasure(pseudonym: string): Promise<void> {
+  /**
+   * The user followed again at `followedAt`: the erasures whose grace period had not ended by then
+   * are called off. One that had ended stays for the sweep, however late this follow is read.
+   */
+  async cancelScheduledErasure(pseudonym: string, followedAt: Date): Promise<void> {
     await this.keys.updateMany(
-      { ...(await this.keysOf(pseudonym)), erasesAt: { $exists: true } },
+      { ...(await this.keysOf(pseudonym)), erasesAt: { $gt: followedAt } },
       { $unset: { erasesAt: '' } },
     );
   }
@@ -304,12 +391,34 @@ export class DataKeyStore {
   /** Destroys the keys whose grace period is over; returns how many. */
   async eraseDue(): Promise<number> {
     const due = await this.keys
-      .find({ erasesAt: { $lte: new Date(this.now()) } }, { projection: { user: 1 } })
+      .find({ erasesAt: { $lte: new Date(this.now()) } }, { projection: { user: 1, createdAt: 1 } })
       .toArray();
     if (due.length === 0) return 0;
-    for (const { user } of due) this.forget(user);
+    const upToOf = new Map<string, Date>();
+    for (const { user, createdAt } of due) {
+      const known = upToOf.get(user);
+      if (!known || known < createdAt) upToOf.set(user, createdAt);
+      this.forget(user);
+    }
+    await this.markErased([...upToOf].map(([pseudonym, upTo]) => ({ pseudonym, upTo })));
     const result = await this.keys.deleteMany({ _id: { $in: due.map((d) => d._id) } });
     return result.deletedCount;
+  }
+
+  /** Records (or moves later) the time up to which each user's keys are destroyed. */
+  private async markErased(erasures: readonly { pseudonym: string; upTo: Date }[]): Promise<void> {
+    for (let from = 0; from < erasures.length; from += MARKERS_PER_WRITE) {
+      await this.markers.bulkWrite(
+        erasures.slice(from, from + MARKERS_PER_WRITE).map(({ pseudonym, upTo }) => ({
+          updateOne: {
+            filter: { _id: markerIdOf(pseudonym) },
+            update: { $max: { erasedUpTo: upTo } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    }
   }
 
   /** Drops what this process holds of a user, so that its next use asks the store. */
@@ -318,16 +427,20 @@ export class DataKeyStore {
     for (const id of this.idsOfUser.get(pseudonym) ?? []) this.uncache(id);
   }
 
-  private async filterOf(
+  /**
+   * The user's keys an erasure reaches: all of them, or (`upTo`) those made by the time the named
+   * key was (`madeBy`); undefined when that key is gone already: the keys up to it were destroyed
+   * then, and any left are newer.
+   */
+  private async targetOf(
     pseudonym: string,
     upTo: string | undefined,
-  ): Promise<Filter<DataKeyDocument> | undefined> {
-    const keysOfUser = await this.keysOf(pseudonym);
-    if (upTo === undefined) return keysOfUser;
+  ): Promise<{ filter: Filter<DataKeyDocument>; madeBy?: Date } | undefined> {
+    const filter = await this.keysOf(pseudonym);
+    if (upTo === undefined) return { filter };
     const last = await this.keys.findOne({ _id: upTo, user: pseudonym }, { projection: { createdAt: 1 } });
-    // Already gone: the keys up to it were destroyed then, and any left are newer.
     if (!last) return undefined;
-    return { ...keysOfUser, createdAt: { $lte: last.createdAt } };
+    return { filter, madeBy: last.createdAt };
   }
 
   private unwrapped(document: DataKeyDocument): DataKey {

@@ -1,6 +1,13 @@
 import { MongoClient, type Db } from 'mongodb';
 import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
-import { DATA_KEYS_COLLECTION, DataKeyStore, EventOpener, pseudonymOf, sealEvent } from '../src';
+import {
+  DATA_KEYS_COLLECTION,
+  DataKeyStore,
+  EventOpener,
+  pseudonymOf,
+  sealEvent,
+  type DataKey,
+} from '../src';
 import type { CloudEvent } from '@wxp/contracts';
 import { KeyWrapper } from '../src/key-wrapping';
 
@@ -25,6 +32,13 @@ afterAll(() => client.close());
 
 const user = (name: string) => pseudonymOf(secret, 'wx1', name);
 
+/** The key a user's next event (not a follow) is sealed with; fails when the user reads as erased. */
+async function keyOf(store: DataKeyStore, pseudonym: string): Promise<DataKey> {
+  const key = await store.keyForWriting('wx1', pseudonym);
+  if (!key) throw new Error('no key: the user reads as erased');
+  return key;
+}
+
 function click(subject: string, id: string): CloudEvent {
   return {
     specversion: '1.0',
@@ -42,10 +56,10 @@ function click(subject: string, id: string): CloudEvent {
 describe('the data key store', () => {
   it('keeps one key per user until a follow asks for a fresh one, and stores keys only wrapped', async () => {
     const store = new DataKeyStore(db, secret);
-    const first = await store.keyForWriting('wx1', user('a'));
-    expect(await store.keyForWriting('wx1', user('a'))).toEqual(first);
+    const first = await keyOf(store, user('a'));
+    expect(await keyOf(store, user('a'))).toEqual(first);
     // Another process finds the same key in the store.
-    expect(await new DataKeyStore(db, secret).keyForWriting('wx1', user('a'))).toEqual(first);
+    expect(await keyOf(new DataKeyStore(db, secret), user('a'))).toEqual(first);
     const fresh = await store.keyForWriting('wx1', user('a'), { fresh: true });
     expect(fresh.id).not.toBe(first.id);
     const stored = await db
@@ -63,7 +77,7 @@ describe('the data key store', () => {
 
   it("destroys a user's keys up to an unfollow's and leaves the key of a later follow", async () => {
     const store = new DataKeyStore(db, secret);
-    const before = await store.keyForWriting('wx1', user('b'));
+    const before = await keyOf(store, user('b'));
     const after = await store.keyForWriting('wx1', user('b'), { fresh: true });
     expect(await store.eraseUser(user('b'), { upTo: before.id })).toBe(1);
     const reader = new DataKeyStore(db, secret);
@@ -76,14 +90,64 @@ describe('the data key store', () => {
     expect((await new DataKeyStore(db, secret).keysByIds([after.id])).get(after.id)).toBeNull();
   });
 
+  it("writes a user's later events as erased once their keys are destroyed, until they follow again", async () => {
+    const store = new DataKeyStore(db, secret);
+    const unfollowed = await keyOf(store, user('gone'));
+    expect(await store.eraseUser(user('gone'), { upTo: unfollowed.id })).toBe(1);
+    // A retried push or a receipt after the unfollow: no new key that no erasure would reach.
+    expect(await store.keyForWriting('wx1', user('gone'))).toBeNull();
+    expect(await new DataKeyStore(db, secret).keyForWriting('wx1', user('gone'))).toBeNull();
+    const returned = await store.keyForWriting('wx1', user('gone'), { fresh: true });
+    expect(await keyOf(new DataKeyStore(db, secret), user('gone'))).toEqual(returned);
+    // An erasure request: the same, and a redelivered one keeps the marker where it was.
+    await store.eraseUser(user('gone'), { madeBy: new Date() });
+    await store.eraseUser(user('gone'), { madeBy: new Date(0) });
+    expect(await new DataKeyStore(db, secret).keyForWriting('wx1', user('gone'))).toBeNull();
+  });
+
+  it("seals a user's events in a grace period with the keys awaiting it, and as erased after it", async () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const store = new DataKeyStore(db, secret, { now: () => now });
+    const unfollowed = await keyOf(store, user('grace'));
+    await store.scheduleErasure(user('grace'), unfollowed.id, new Date(now + 60_000));
+    expect(await keyOf(new DataKeyStore(db, secret, { now: () => now }), user('grace'))).toEqual(unfollowed);
+    now += 61_000;
+    expect(await store.eraseDue()).toBe(1);
+    expect(
+      await new DataKeyStore(db, secret, { now: () => now }).keyForWriting('wx1', user('grace')),
+    ).toBeNull();
+  });
+
+  it('lets a follow read after a grace period ended leave the erasure to the sweep', async () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const store = new DataKeyStore(db, secret, { now: () => now });
+    const unfollowed = await keyOf(store, user('late-follow'));
+    await store.scheduleErasure(user('late-follow'), unfollowed.id, new Date(now + 60_000));
+    // The erasure consumer reads the follow late, after the period it came too late for.
+    await store.cancelScheduledErasure(user('late-follow'), new Date(now + 3_000_000));
+    now += 61_000;
+    expect(await store.eraseDue()).toBe(1);
+    expect((await new DataKeyStore(db, secret).keysByIds([unfollowed.id])).get(unfollowed.id)).toBeNull();
+  });
+
+  it('gives the newest key of the store, not a cached one, when asked for the latest', async () => {
+    const other = new DataKeyStore(db, secret);
+    const first = await keyOf(other, user('two-gateways'));
+    const refollow = await new DataKeyStore(db, secret).keyForWriting('wx1', user('two-gateways'), {
+      fresh: true,
+    });
+    expect(await keyOf(other, user('two-gateways'))).toEqual(first);
+    expect(await other.keyForWriting('wx1', user('two-gateways'), { latest: true })).toEqual(refollow);
+  });
+
   it('runs a grace period: a follow within it keeps the keys, otherwise they go when it ends', async () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
     const store = new DataKeyStore(db, secret, { now: () => now });
-    const kept = await store.keyForWriting('wx1', user('c'));
-    const lost = await store.keyForWriting('wx1', user('d'));
+    const kept = await keyOf(store, user('c'));
+    const lost = await keyOf(store, user('d'));
     await store.scheduleErasure(user('c'), kept.id, new Date(now + 60_000));
     await store.scheduleErasure(user('d'), lost.id, new Date(now + 60_000));
-    await store.cancelScheduledErasure(user('c'));
+    await store.cancelScheduledErasure(user('c'), new Date(now + 10_000));
     now += 30_000;
     expect(await store.eraseDue()).toBe(0);
     now += 31_000;
@@ -98,7 +162,7 @@ describe('the data key store', () => {
     const events = await Promise.all(
       Array.from({ length: 20 }, async (_, n) => {
         const subject = user(`batch-${n % 5}`);
-        return sealEvent(click(subject, `e${n}`), await writer.keyForWriting('wx1', subject));
+        return sealEvent(click(subject, `e${n}`), await keyOf(writer, subject));
       }),
     );
     const reader = new DataKeyStore(db, secret);
@@ -131,9 +195,7 @@ describe('the data key store', () => {
 
   it("reads a batch's keys beyond one read's share in several reads side by side, each key once", async () => {
     const writer = new DataKeyStore(db, secret);
-    const keys = await Promise.all(
-      Array.from({ length: 620 }, (_, n) => writer.keyForWriting('wx1', user(`many-${n}`))),
-    );
+    const keys = await Promise.all(Array.from({ length: 620 }, (_, n) => keyOf(writer, user(`many-${n}`))));
     const reader = new DataKeyStore(db, secret);
     const found = await reader.keysByIds([...keys.map((k) => k.id), keys[0]!.id, 'gone.never-made']);
     expect(reader.reads).toBe(1);
@@ -149,7 +211,7 @@ describe('the data key store', () => {
     const collection = uniqueName('preloaded-keys');
     const writer = new DataKeyStore(db, secret, { collection });
     const keys = await Promise.all(
-      Array.from({ length: 300 }, (_, n) => writer.keyForWriting('wx1', user(`preload-${n}`))),
+      Array.from({ length: 300 }, (_, n) => keyOf(writer, user(`preload-${n}`))),
     );
     await writer.eraseUser(user('preload-0'));
 
@@ -186,10 +248,10 @@ describe('the data key store', () => {
       expect(inserts.length).toBeLessThan(20);
       // Every key is in the store once its call has returned, and another process finds each user's.
       const reader = new DataKeyStore(db, secret);
-      const found = await Promise.all(users.map((u) => reader.keyForWriting('wx1', u)));
+      const found = await Promise.all(users.map((u) => keyOf(reader, u)));
       expect(found.map((key) => key.id)).toEqual(made.map((key) => key.id));
       const again = new DataKeyStore(db, secret);
-      const same = await Promise.all(Array.from({ length: 20 }, () => again.keyForWriting('wx1', users[7]!)));
+      const same = await Promise.all(Array.from({ length: 20 }, () => keyOf(again, users[7]!)));
       expect(new Set(same.map((key) => key.id))).toEqual(new Set([made[7]!.id]));
       expect(again.reads).toBe(1);
       expect(await db.collection(DATA_KEYS_COLLECTION).countDocuments({ user: { $in: users } })).toBe(200);
@@ -215,10 +277,13 @@ describe('the data key store', () => {
       wrapped: new KeyWrapper(secret).wrap(made.key, legacyId, user('old')),
     });
     const later = new DataKeyStore(db, secret, { collection });
-    expect((await later.keyForWriting('wx1', user('old'))).id).toBe(legacyId);
+    expect((await keyOf(later, user('old'))).id).toBe(legacyId);
     expect(await later.eraseUser(user('old'))).toBe(1);
     expect(await later.eraseUser(user('new'))).toBe(1);
-    expect(await db.collection(collection).countDocuments()).toBe(0);
+    expect(await db.collection(collection).countDocuments({ wrapped: { $exists: true } })).toBe(0);
+    // Both users' later events are written as erased, the legacy one's too.
+    expect(await later.keyForWriting('wx1', user('old'))).toBeNull();
+    expect(await later.keyForWriting('wx1', user('new'))).toBeNull();
   });
 
   it('lets keys go from its cache once their lifetime is over, so a busy process holds only recent users', async () => {

@@ -1,8 +1,14 @@
 import { Topics, openedSchemaProblems, schemaProblems } from '@wxp/contracts';
 import type { Account } from '@wxp/accounts';
-import { DATA_KEYS_COLLECTION } from '@wxp/privacy';
+import { DATA_KEYS_COLLECTION, DataKeyStore } from '@wxp/privacy';
 import { eventually, uniqueName } from '../../../test/support/infrastructure';
-import { closeSharedKeysDb, sharedKeysDb, testOpener, testPseudonymOf } from '../../../test/support/privacy';
+import {
+  closeSharedKeysDb,
+  sharedKeysDb,
+  testOpener,
+  testPrivacyKey,
+  testPseudonymOf,
+} from '../../../test/support/privacy';
 import { startGateway, type RunningGateway } from '../../../test/support/running-gateway';
 import { TopicReader } from '../../../test/support/topic-reader';
 import {
@@ -334,5 +340,58 @@ describe('personal data on the topic', () => {
       .toArray();
     expect(stored.map((k) => k._id).sort()).toEqual([firstFollow, secondFollow].sort());
     expect(JSON.stringify(stored)).not.toContain(openId);
+  });
+
+  it('writes a push that comes after the unfollow erased its keys as erased, until the user follows again', async () => {
+    const openId = uniqueName('oLate');
+    const at = Math.floor(Date.now() / 1000);
+    const push = async (
+      name: string,
+      createTime: number,
+      extra: Record<string, string> = {},
+      through: RunningGateway = gateway,
+    ) =>
+      expect(
+        (
+          await through.post(
+            plainXml.appId,
+            signedPush(plainXml, { ...eventFields(plainXml, openId, name, extra), CreateTime: createTime }),
+          )
+        ).text,
+      ).toBe('success');
+    await push('subscribe', at - 4);
+    await push('unsubscribe', at - 3);
+    const [, unfollow] = await eventually(async () => {
+      const found = await landed(plainXml, openId);
+      expect(found).toHaveLength(2);
+      return found;
+    }, 15_000);
+    // What the erasure consumer does on reading the unfollow.
+    const pseudonym = testPseudonymOf(plainXml.appId, openId);
+    const keys = new DataKeyStore(await sharedKeysDb(), testPrivacyKey);
+    expect(await keys.eraseUser(pseudonym, { upTo: unfollow!.stored.datakeyid as string })).toBe(1);
+
+    // A push of the user's that arrives late (a receipt, a retry), at a gateway holding no key of
+    // theirs in memory: it gets no new key, which no erasure would reach.
+    const uncached = await startGateway([plainXml], { keyCacheSeconds: 0 });
+    try {
+      await push('CLICK', at - 2, { EventKey: 'late' }, uncached);
+      await push('subscribe', at - 1, {}, uncached);
+      await push('CLICK', at, { EventKey: 'back' }, uncached);
+    } finally {
+      await uncached.close();
+    }
+    const events = await eventually(async () => {
+      const found = await landed(plainXml, openId);
+      expect(found).toHaveLength(5);
+      return found;
+    }, 15_000);
+    const [late, refollow, back] = events.slice(2);
+    expect(late!.stored.datakeyid).toBeUndefined();
+    expect(late!.erased).toBe(true);
+    expect(JSON.stringify(late!.stored)).not.toContain(openId);
+    expect(refollow!.stored.datakeyid).toEqual(expect.any(String));
+    expect(back!.stored.datakeyid).toBe(refollow!.stored.datakeyid);
+    expect(back!.erased).toBe(false);
   });
 });

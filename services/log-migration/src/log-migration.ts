@@ -293,16 +293,15 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
             (last.partition === partition
               ? Number(message.offset) <= last.offset
               : event.data.createTime <= last.time);
-          const sealed = erased
-            ? sealEventAsErased(event)
-            : sealEvent(
-                event,
-                // A follow gets a key of its own, as the gateway gives it one.
-                await keys.keyForWriting(event.data.appId, user, {
-                  fresh: event.type === 'wechat.user.subscribed',
-                }),
-              );
-          counts[erased ? 'erased' : 'sealed'] += 1;
+          // A follow gets a key of its own, as the gateway gives it one; none comes back for a user
+          // whose keys an earlier run's erasure destroyed and who has not followed since.
+          const key = erased
+            ? null
+            : await keys.keyForWriting(event.data.appId, user, {
+                fresh: event.type === 'wechat.user.subscribed',
+              });
+          const sealed = key ? sealEvent(event, key) : sealEventAsErased(event);
+          counts[key ? 'sealed' : 'erased'] += 1;
           outgoing.push({ topic: eventsPair.to, key: user, event: sealed });
           if (ANSWERED_TYPES.has(event.type))
             answered.push({ _id: keyedId(privacyKey, v1!.id), v2: event.id, erased });
@@ -380,10 +379,9 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
             user,
             cause?.v2 ?? unmappedCause(privacyKey, v1.data.causedBy, openId, user),
           );
-          const sealed = erased
-            ? sealEventAsErased(event)
-            : sealEvent(event, await keys.keyForWriting(appId, user));
-          counts[erased ? 'erased' : 'sealed'] += 1;
+          const key = erased ? null : await keys.keyForWriting(appId, user);
+          const sealed = key ? sealEvent(event, key) : sealEventAsErased(event);
+          counts[key ? 'sealed' : 'erased'] += 1;
           outgoing.push({ topic: profilesPair.to, key: user, event: sealed });
           if (outgoing.length >= 500) {
             await publishAll(publisher, outgoing.splice(0));

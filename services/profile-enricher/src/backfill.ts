@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     notTTYSchedule: 2000,
   });
   let done = 0;
+  let erased = 0;
   const started = Date.now();
   try {
     let next: string | undefined;
@@ -61,8 +62,13 @@ async function main(): Promise<number> {
         await Promise.all(
           infos.map(async (info) => {
             const pseudonym = pseudonymOf(config.PRIVACY_KEY, appId, info.openid);
-            // A follower has a key (their follow made one); one who followed before keys existed gets one.
+            // A follower has a key (their follow made one); one who followed before keys existed gets
+            // one. One who asked to be erased since their follow gets none, and no profile fetched anew.
             const key = await keys.keyForWriting(appId, pseudonym);
+            if (!key) {
+              erased += 1;
+              return;
+            }
             const profile = profileFetched(appId, pseudonym, info, `backfill:${run}:${pseudonym}`);
             await publishProfile(publisher, profile, key);
           }),
@@ -78,7 +84,11 @@ async function main(): Promise<number> {
     await publisher.disconnect();
     await mongo.close();
   }
-  process.stdout.write(`${done} profiles written for ${appId}\n`);
+  process.stdout.write(
+    `${done - erased} profiles written for ${appId}` +
+      (erased > 0 ? `; ${erased} followers left out: their data was erased since they followed` : '') +
+      '\n',
+  );
   return 0;
 }
 

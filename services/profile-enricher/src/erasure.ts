@@ -11,8 +11,8 @@ export type ErasureStep =
   | { action: 'erase'; pseudonym: string; madeBy: Date }
   /** An unfollow with a grace period: the keys up to the unfollow's go at `at`, unless they follow again. */
   | { action: 'schedule'; pseudonym: string; upTo: string; at: Date }
-  /** A follow: an unfollow's grace period ends without erasure. */
-  | { action: 'cancel'; pseudonym: string };
+  /** A follow at `followedAt`: the grace periods still running then end without erasure. */
+  | { action: 'cancel'; pseudonym: string; followedAt: Date };
 
 /**
  * The decision, apart from the store: what an event means for its user's keys, given the account's
@@ -35,9 +35,10 @@ export function erasureStepOf(event: WechatEvent, graceSeconds: number): Erasure
       };
     }
     case 'wechat.user.subscribed':
-      return { action: 'cancel', pseudonym };
+      return { action: 'cancel', pseudonym, followedAt: new Date(event.data.createTime * 1000) };
     case 'wechat.user.erased':
-      return { action: 'erase', pseudonym, madeBy: new Date(event.data.requestedAt * 1000) };
+      // requestedAt is in whole seconds: a key made later in that second may still precede the request.
+      return { action: 'erase', pseudonym, madeBy: new Date(event.data.requestedAt * 1000 + 999) };
     default:
       return undefined;
   }
@@ -53,14 +54,15 @@ async function apply(keys: DataKeyStore, step: ErasureStep): Promise<number> {
       await keys.scheduleErasure(step.pseudonym, step.upTo, step.at);
       return 0;
     case 'cancel':
-      await keys.cancelScheduledErasure(step.pseudonym);
+      await keys.cancelScheduledErasure(step.pseudonym, step.followedAt);
       return 0;
   }
 }
 
 /**
  * A batch's steps, one list per user in the order of their events (a user's events are in one
- * partition, so in offset order here). Follows in a row ask the same of the store: one is kept.
+ * partition, so in offset order here). Of follows in a row the first is kept: it calls off every
+ * grace period the later ones would.
  */
 export function erasurePlanOf(
   events: readonly WechatEvent[],

@@ -34,14 +34,15 @@ describe('what an event asks of its user data keys', () => {
     expect(erasureStepOf(asErased as WechatEvent, 60)).toBeUndefined();
   });
 
-  it('a follow: a grace period running ends without erasure', () => {
+  it('a follow: the grace periods still running at its time end without erasure', () => {
     const subscribed = withKey(wechatEvent('wechat.user.subscribed', appId, 'o1', createTime + 1), 'k2');
-    expect(erasureStepOf(subscribed, 0)).toEqual({ action: 'cancel', pseudonym });
-    expect(erasureStepOf(subscribed, 60)).toEqual({ action: 'cancel', pseudonym });
+    const step = { action: 'cancel', pseudonym, followedAt: new Date((createTime + 1) * 1000) };
+    expect(erasureStepOf(subscribed, 0)).toEqual(step);
+    expect(erasureStepOf(subscribed, 60)).toEqual(step);
   });
 
-  it('an erasure request: every key made by the time it was asked for, whatever the grace', () => {
-    const step = { action: 'erase', pseudonym, madeBy: new Date((createTime + 50) * 1000) };
+  it('an erasure request: every key made by the end of the second it was asked in, whatever the grace', () => {
+    const step = { action: 'erase', pseudonym, madeBy: new Date((createTime + 50) * 1000 + 999) };
     expect(erasureStepOf(erasure, 0)).toEqual(step);
     expect(erasureStepOf(erasure, 3600)).toEqual(step);
   });
@@ -68,27 +69,27 @@ describe('what a batch asks of its users’ data keys', () => {
     );
     expect(plan).toEqual([
       [
-        { action: 'cancel', pseudonym },
+        { action: 'cancel', pseudonym, followedAt: new Date(1000) },
         { action: 'erase', pseudonym, upTo: 'k-o1-3' },
-        { action: 'cancel', pseudonym },
+        { action: 'cancel', pseudonym, followedAt: new Date(4000) },
       ],
       [
-        { action: 'cancel', pseudonym: other },
+        { action: 'cancel', pseudonym: other, followedAt: new Date(2000) },
         { action: 'erase', pseudonym: other, upTo: 'k-o2-5' },
       ],
     ]);
   });
 
-  it('follows in a row ask the store once; a follow after an unfollow still cancels its schedule', () => {
+  it('follows in a row ask the store once, as the first; a follow after an unfollow still cancels its schedule', () => {
     const plan = erasurePlanOf(
       [followOf('o1', 1), followOf('o1', 2), followOf('o1', 3), unfollowOf('o1', 4), followOf('o1', 5)],
       (id) => (id === appId ? 60 : 0),
     );
     expect(plan).toEqual([
       [
-        { action: 'cancel', pseudonym },
+        { action: 'cancel', pseudonym, followedAt: new Date(1000) },
         { action: 'schedule', pseudonym, upTo: 'k-o1-4', at: new Date((4 + 60) * 1000) },
-        { action: 'cancel', pseudonym },
+        { action: 'cancel', pseudonym, followedAt: new Date(5000) },
       ],
     ]);
   });
