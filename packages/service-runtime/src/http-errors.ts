@@ -11,9 +11,19 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly expose = status < 500,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/**
+ * The route pattern that matched (`/api/apps/:appId/users/:openId`), or null: the path as sent
+ * carries openIds and whatever an attacker typed, and neither may reach a log.
+ */
+function routeOf(ctx: Koa.Context): string | null {
+  const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  return typeof matched === 'string' ? matched : null;
 }
 
 /** Maps HttpError to a JSON body and anything unexpected to a generic 500 and a log line. */
@@ -25,7 +35,7 @@ export function errorMapper(logger: Logger): Middleware {
       if (error instanceof HttpError) {
         ctx.status = error.status;
         ctx.body = { error: error.code, message: error.expose ? error.message : 'internal error' };
-        if (error.status >= 500) logger.error({ err: error, path: ctx.path }, 'request failed');
+        if (error.status >= 500) logger.error({ err: error, route: routeOf(ctx) }, 'request failed');
         return;
       }
       const status = (error as { status?: number }).status;
@@ -35,7 +45,7 @@ export function errorMapper(logger: Logger): Middleware {
         ctx.body = { error: 'bad_request', message: STATUS_CODES[status] ?? 'bad request' };
         return;
       }
-      logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unexpected error');
+      logger.error({ err: error, method: ctx.method, route: routeOf(ctx) }, 'unexpected error');
       ctx.status = 500;
       ctx.body = { error: 'internal', message: 'internal error' };
     }

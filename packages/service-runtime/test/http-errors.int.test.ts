@@ -1,7 +1,14 @@
+import Router from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import pino from 'pino';
-import { errorMapper, healthRoutes, startHttpServer, type RunningServer } from '@wxp/service-runtime';
+import {
+  HttpError,
+  errorMapper,
+  healthRoutes,
+  startHttpServer,
+  type RunningServer,
+} from '@wxp/service-runtime';
 import { Registry } from 'prom-client';
 
 let server: RunningServer;
@@ -42,5 +49,37 @@ describe('health and metrics routes', () => {
       const body = await (await fetch(`${base}${path}`)).text();
       expect(body).toBe('{"ok":true}');
     }
+  });
+});
+
+describe('a request that failed on our side', () => {
+  it('is logged with the route that matched, never the path as sent', async () => {
+    const lines: string[] = [];
+    const app = new Koa();
+    app.use(errorMapper(pino({ level: 'info' }, { write: (line: string) => void lines.push(line) })));
+    const router = new Router();
+    router.get('/users/:openId', () => {
+      throw new HttpError(503, 'not_announced', 'ask again', true);
+    });
+    router.get('/scenes/:scene', () => {
+      throw new Error('the store went away');
+    });
+    app.use(router.routes());
+    const failing = await startHttpServer(app, 0);
+    try {
+      const origin = `http://127.0.0.1:${failing.port}`;
+      expect((await fetch(`${origin}/users/oSECRET-openid-42`)).status).toBe(503);
+      expect((await fetch(`${origin}/scenes/%3Cb%3Eattacker`)).status).toBe(500);
+      expect((await fetch(`${origin}/nowhere/oSECRET-openid-42`)).status).toBe(404);
+    } finally {
+      await failing.close(100);
+    }
+    const logged = lines.join('');
+    expect(logged).not.toContain('oSECRET');
+    expect(logged).not.toContain('attacker');
+    expect(lines.map((line) => (JSON.parse(line) as { route: unknown }).route)).toEqual([
+      '/users/:openId',
+      '/scenes/:scene',
+    ]);
   });
 });
