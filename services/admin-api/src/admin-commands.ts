@@ -24,13 +24,15 @@ export function requireAccount(accounts: ReadonlyMap<string, Account>, appId: st
 
 /**
  * Records an accepted command on wechat.admin.v1, keyed by account so each account's commands stay
- * in order, with the name of the credential that issued it.
+ * in order, with the name of the credential that issued it. A broker that does not take it is a 503
+ * whose message (`unrecorded`) says what was done all the same, WeChat's part above all.
  */
 export async function recordAdminEvent<D extends EventDefinition>(
   publish: CommandContext['publish'],
   definition: D,
   data: DataOf<D> & { appId: string },
   actor: string,
+  unrecorded: string,
 ): Promise<CloudEvent> {
   const event: CloudEvent = {
     specversion: '1.0',
@@ -42,6 +44,10 @@ export async function recordAdminEvent<D extends EventDefinition>(
     dataschema: definition.dataschema,
     data: { ...data, actor },
   };
-  await publish({ topic: Topics.admin, key: data.appId, event });
+  try {
+    await publish({ topic: Topics.admin, key: data.appId, event });
+  } catch (error) {
+    throw new HttpError(503, 'not_recorded', unrecorded, true, { cause: error });
+  }
   return event;
 }

@@ -7,7 +7,8 @@ const invalid = problem('The input is invalid; the message names each field');
 const unknownApp = problem('The appId is not one of the configured accounts');
 const wechatRefused = problem('WeChat refused the call; the message has its errcode');
 const wechatUnreachable = problem(
-  'WeChat could not be reached or did not answer in time; nothing was recorded',
+  'WeChat could not be reached or did not answer in time (nothing was done), or WeChat took the ' +
+    'command but the broker did not take its event (`not_recorded`: the message says what was done)',
 );
 
 export const listApps = {
@@ -187,7 +188,12 @@ export const setReplies = {
     'API, are refused. A reply goes to the user who acted: a message with `touser` is refused.',
   params: S.AppParams,
   body: S.ReplyRulesRequest,
-  responses: { 202: json('Accepted', S.ReplyRulesAccepted), 400: invalid, 404: unknownApp },
+  responses: {
+    202: json('Accepted', S.ReplyRulesAccepted),
+    400: invalid,
+    404: unknownApp,
+    503: problem('The broker did not take the rules (`not_recorded`): none changed; ask again'),
+  },
 } satisfies OperationSpec;
 
 export const getReplies = {

@@ -48,6 +48,7 @@ export function erasureOperations(options: ErasureOptions): BoundOperation[] {
         503,
         'not_announced',
         'the user’s keys are destroyed but the erasure could not be announced yet; ask again',
+        true,
       );
     }
     options.logger.info(

@@ -20,6 +20,7 @@ export function menuOperations(commands: CommandContext): BoundOperation[] {
       MenuPublished,
       { appId, menu: menu as unknown as { button: Record<string, unknown>[] } },
       actorOf(ctx),
+      'WeChat took the menu, but the change could not be recorded yet; publish it again',
     );
     ctx.body = { appId, menu, event: event.id };
   });
@@ -35,7 +36,13 @@ export function menuOperations(commands: CommandContext): BoundOperation[] {
     const { appId } = params;
     requireAccount(commands.accounts, appId);
     await commands.wechat.deleteMenu(appId);
-    await recordAdminEvent(commands.publish, MenuDeleted, { appId }, actorOf(ctx));
+    await recordAdminEvent(
+      commands.publish,
+      MenuDeleted,
+      { appId },
+      actorOf(ctx),
+      'WeChat removed the menu, but the change could not be recorded yet; delete it again',
+    );
     ctx.status = 204;
   });
 

@@ -52,6 +52,8 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
         ...(body.tag === undefined ? {} : { tag: body.tag }),
       },
       actorOf(ctx),
+      'WeChat made the code, but the campaign could not be recorded yet, so it is not in the list; ' +
+        'ask again to record it (WeChat is asked again too)',
     );
     ctx.status = 201;
     ctx.set('Location', imagePath(appId, scene));

@@ -72,7 +72,13 @@ export function replyOperations(db: Db, commands: CommandContext, rulesCollectio
       ...schemaProblems(ReplyRulesSet.type, data),
     ];
     if (problems.length > 0) throw new HttpError(400, 'invalid_request', problems.join('; '));
-    const event = await recordAdminEvent(commands.publish, ReplyRulesSet, data, actorOf(ctx));
+    const event = await recordAdminEvent(
+      commands.publish,
+      ReplyRulesSet,
+      data,
+      actorOf(ctx),
+      'the rules could not be recorded, so none changed; ask again',
+    );
     ctx.status = 202;
     ctx.body = { accepted: event.id, ...data };
   });

@@ -60,7 +60,10 @@ let dashboardDir: string;
 let builtFiles: string[];
 const running: RunningServer[] = [];
 
-async function startAccessAdmin(authThrottle?: Partial<AuthThrottleOptions>): Promise<AccessAdmin> {
+async function startAccessAdmin(
+  authThrottle?: Partial<AuthThrottleOptions>,
+  broker: 'up' | 'down' = 'up',
+): Promise<AccessAdmin> {
   const events: CloudEvent[] = [];
   const logText: string[] = [];
   const logLines: Record<string, unknown>[] = [];
@@ -81,6 +84,7 @@ async function startAccessAdmin(authThrottle?: Partial<AuthThrottleOptions>): Pr
       accounts: new Map([[appId, account]]),
       wechat,
       publish: async ({ event }) => {
+        if (broker === 'down') throw new Error('KafkaJSNumberOfRetriesExceeded: broker not reachable');
         events.push(event);
       },
       logger,
@@ -368,6 +372,47 @@ describe('the admin port with the token', () => {
       expect(schemaProblems(event.type, event.data)).toEqual([]);
       expect(JSON.stringify(event)).not.toContain(adminToken);
     }
+  });
+});
+
+describe('the admin port when the broker does not take events', () => {
+  it('answers 503 saying what WeChat did, and logs the route, never the ids sent', async () => {
+    const admin = await startAccessAdmin(undefined, 'down');
+    const answers = {
+      code: await admin.send('POST', `/api/apps/${appId}/qrcodes`, {
+        token: adminToken,
+        body: JSON.stringify({ scene: 7, kind: 'permanent' }),
+      }),
+      menu: await admin.send('PUT', `/api/apps/${appId}/menu`, {
+        token: adminToken,
+        body: JSON.stringify({ button: [{ type: 'click', name: 'a', key: 'k' }] }),
+      }),
+      removal: await admin.send('DELETE', `/api/apps/${appId}/menu`, { token: adminToken }),
+      rules: await admin.send('PUT', `/api/apps/${appId}/replies`, { token: adminToken, body: '{}' }),
+      erasure: await admin.send('DELETE', `/api/apps/${appId}/users/oUserBeingErased42`, {
+        token: adminToken,
+      }),
+    };
+    const told = Object.fromEntries(
+      Object.entries(answers).map(([name, answer]) => [name, [answer.status, errorOf(answer)]]),
+    );
+    expect(told).toEqual({
+      code: [503, { error: 'not_recorded', message: expect.stringMatching(/^WeChat made the code/) }],
+      menu: [503, { error: 'not_recorded', message: expect.stringMatching(/^WeChat took the menu/) }],
+      removal: [503, { error: 'not_recorded', message: expect.stringMatching(/^WeChat removed the menu/) }],
+      rules: [503, { error: 'not_recorded', message: expect.stringMatching(/none changed; ask again$/) }],
+      erasure: [503, { error: 'not_announced', message: expect.stringMatching(/ask again$/) }],
+    });
+    expect(admin.events).toEqual([]);
+    const failures = admin.logLines.filter((line) => line.msg === 'request failed');
+    expect(failures.map((line) => line.route)).toEqual([
+      '/api/apps/:appId/qrcodes',
+      '/api/apps/:appId/menu',
+      '/api/apps/:appId/menu',
+      '/api/apps/:appId/replies',
+      '/api/apps/:appId/users/:openId',
+    ]);
+    expect(admin.logText.join('')).not.toContain('oUserBeingErased42');
   });
 });
 
