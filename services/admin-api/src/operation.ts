@@ -83,51 +83,95 @@ const typeName = (schema: unknown): string => {
   return `a ${s.type ?? 'value'}`;
 };
 
-/** One line per problem, each naming its field the way a caller wrote it: `body.scene`, `query.page`. */
+/** Problems told in one answer; a body with thousands of bad entries is told the first ones and a count. */
+export const MAX_PROBLEMS_TOLD = 20;
+
+/**
+ * A field's name as an answer may repeat it: names the caller chose (a menu key, an unknown field)
+ * only when they are plain words, so that nothing else an attacker typed comes back.
+ */
+function nameToTell(name: string): string {
+  const unescaped = name.replace(/~1/g, '/').replace(/~0/g, '~');
+  return /^[A-Za-z0-9_-]{1,64}$/.test(unescaped) ? unescaped : '(a name of other characters)';
+}
+
+/** The instance path and each of its ancestors, the path itself first: `/a/0`, `/a`, ``. */
+function pathAndAncestors(path: string): string[] {
+  const paths = [path];
+  for (let cut = path.lastIndexOf('/'); cut >= 0; cut = path.lastIndexOf('/', cut - 1)) {
+    paths.push(path.slice(0, cut));
+    if (cut === 0) break;
+  }
+  return paths;
+}
+
+/**
+ * One line per problem, each naming its field the way a caller wrote it: `body.scene`,
+ * `query.page`; at most MAX_PROBLEMS_TOLD, then how many more. A union's errors are found through
+ * the instance paths they share with it, so the work grows with the errors, not with their square.
+ */
 export function describeProblems(where: string, errors: readonly ErrorObject[]): string[] {
-  const field = (path: string) => `${where}${path.replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.')}`;
-  const unions = errors.filter((e) => e.keyword === 'anyOf');
-  const inUnion = (e: ErrorObject) =>
-    unions.some((u) => e !== u && e.schemaPath.startsWith(`${u.schemaPath}/`));
+  const field = (path: string) =>
+    where +
+    path
+      .split('/')
+      .slice(1)
+      .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${nameToTell(segment)}`))
+      .join('');
+  const unionsAt = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') continue;
+    unionsAt.set(e.instancePath, [...(unionsAt.get(e.instancePath) ?? []), e]);
+  }
+  // The errors at or below each path a union reports at: the only ones that can be its branches'.
+  const belowUnion = new Map<string, ErrorObject[]>();
+  const unionsAbove = new Map<ErrorObject, ErrorObject[]>();
+  for (const e of errors) {
+    const above: ErrorObject[] = [];
+    for (const path of pathAndAncestors(e.instancePath)) {
+      const unions = unionsAt.get(path);
+      if (!unions) continue;
+      belowUnion.set(path, [...(belowUnion.get(path) ?? []), e]);
+      for (const u of unions) if (u !== e && e.schemaPath.startsWith(`${u.schemaPath}/`)) above.push(u);
+    }
+    if (above.length > 0) unionsAbove.set(e, above);
+  }
   const line = (e: ErrorObject): string => {
     const at = field(e.instancePath);
     switch (e.keyword) {
       case 'required':
-        return `${at}.${(e.params as { missingProperty: string }).missingProperty} is required`;
+        return `${at}.${nameToTell((e.params as { missingProperty: string }).missingProperty)} is required`;
       case 'additionalProperties':
-        return `${at}.${(e.params as { additionalProperty: string }).additionalProperty} is not a known field`;
+        return `${at}.${nameToTell((e.params as { additionalProperty: string }).additionalProperty)} is not a known field`;
       default:
         return `${at} ${e.message ?? 'is invalid'}`;
     }
   };
-  const lines = errors.flatMap((e): string[] => {
-    if (e.keyword !== 'anyOf') return inUnion(e) ? [] : [line(e)];
+  /** Whether `sub` belongs to a union nested inside `outer`, which reports for itself. */
+  const inUnionBelow = (sub: ErrorObject, outer: ErrorObject) =>
+    (unionsAbove.get(sub) ?? []).some((u) => u !== outer && u.schemaPath.startsWith(`${outer.schemaPath}/`));
+  const linesOf = (e: ErrorObject): string[] => {
+    if (e.keyword !== 'anyOf') return unionsAbove.has(e) ? [] : [line(e)];
     // A value of the right type for one branch is told what that branch wants (a range, a length);
     // a value of no branch's type is told the types.
     const branches = new Map<string, ErrorObject[]>();
-    for (const sub of errors) {
+    for (const sub of belowUnion.get(e.instancePath) ?? []) {
       if (sub === e || !sub.schemaPath.startsWith(`${e.schemaPath}/`)) continue;
       const branch = sub.schemaPath.slice(e.schemaPath.length + 1).split('/')[0] ?? '';
       branches.set(branch, [...(branches.get(branch) ?? []), sub]);
     }
     const fitting = [...branches.values()].find((subs) =>
-      subs.every((sub) => sub.keyword !== 'type' && sub.keyword !== 'const' && !inUnionBelow(sub, e, errors)),
+      subs.every((sub) => sub.keyword !== 'type' && sub.keyword !== 'const' && !inUnionBelow(sub, e)),
     );
     if (fitting) return fitting.map(line);
     return [`${field(e.instancePath)} must be ${(e.schema as unknown[]).map(typeName).join(' or ')}`];
-  });
-  return [...new Set(lines)];
-}
-
-/** Whether `sub` belongs to a union nested inside `outer`, which reports for itself. */
-function inUnionBelow(sub: ErrorObject, outer: ErrorObject, errors: readonly ErrorObject[]): boolean {
-  return errors.some(
-    (u) =>
-      u.keyword === 'anyOf' &&
-      u !== outer &&
-      u.schemaPath.startsWith(`${outer.schemaPath}/`) &&
-      sub.schemaPath.startsWith(`${u.schemaPath}/`),
-  );
+  };
+  const told = new Set<string>();
+  const untold = new Set<string>();
+  for (const e of errors)
+    for (const text of linesOf(e))
+      (told.size < MAX_PROBLEMS_TOLD || told.has(text) ? told : untold).add(text);
+  return untold.size > 0 ? [...told, `and ${untold.size} more`] : [...told];
 }
 
 function checked<T>(ajv: Ajv, where: string, schema: TSchema | undefined, value: unknown): T {

@@ -2,11 +2,11 @@ import type { TSchema } from '@sinclair/typebox';
 import { readFileSync } from 'node:fs';
 import { adminOperations } from '../src/app';
 import { apiOperations } from '../src/api-operations';
-import { QrCodeRequest, SubscriberQuery, UserParams } from '../src/api-schemas';
+import { QrCodeRequest, ReplyRulesRequest, SubscriberQuery, UserParams } from '../src/api-schemas';
 import { daysBetween } from '../src/campaign-routes';
 import { openApiDocument, openApiYaml } from '../src/openapi';
 import { openApiFile } from '../src/openapi-file';
-import { problemsAgainst } from '../src/operation';
+import { MAX_PROBLEMS_TOLD, problemsAgainst } from '../src/operation';
 
 describe('the OpenAPI document', () => {
   it('in the repository is the one the declarations give (npm run schemas rewrites it)', () => {
@@ -74,6 +74,29 @@ describe('input problems', () => {
       '.size is not a known field',
     ]);
     expect(problemsAgainst(SubscriberQuery, { page: 0, pageSize: 1 })).toEqual(['.page must be >= 1']);
+  });
+
+  it('tell the first problems and how many more, however many entries a body has wrong', () => {
+    // 10,000 bad replies in a body under the size limit: each a union of message kinds.
+    const menu = Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`K${n}`, { msgtype: 'x' }]));
+    const problems = problemsAgainst(ReplyRulesRequest, { menu });
+    expect(problems).toHaveLength(MAX_PROBLEMS_TOLD + 1);
+    expect(problems[0]).toMatch(/^\.menu\.K0\./);
+    expect(problems.at(-1)).toMatch(/^and \d+ more$/);
+  });
+
+  it('repeat a name the caller chose only when it is a plain word', () => {
+    expect(problemsAgainst(QrCodeRequest, { kind: 'temporary', scene: 1, tagg: 'x' })).toEqual([
+      '.tagg is not a known field',
+    ]);
+    for (const name of ['<b>x</b>', 'a b', 'x'.repeat(65), 'ö', 'a/b'])
+      expect(problemsAgainst(QrCodeRequest, { kind: 'temporary', scene: 1, [name]: 1 })).toEqual([
+        '.(a name of other characters) is not a known field',
+      ]);
+    const menu = { 'K<script>': { msgtype: 'x' } };
+    const problems = problemsAgainst(ReplyRulesRequest, { menu });
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.join(' ')).not.toContain('<script>');
   });
 
   it('accept an openId as WeChat makes them, and nothing else, without repeating it', () => {
