@@ -18,7 +18,7 @@ export interface CommandContext {
 
 export function requireAccount(accounts: ReadonlyMap<string, Account>, appId: string): Account {
   const account = accounts.get(appId);
-  if (!account) throw new HttpError(404, 'unknown_app', `${appId} is not one of the configured accounts`);
+  if (!account) throw new HttpError(404, 'unknown_app', 'the appId is not one of the configured accounts');
   return account;
 }
 

@@ -23,12 +23,18 @@ function addFunnelFigures(into: FunnelFigures, more: Partial<FunnelFigures>): Fu
 const plusDays = (day: string, days: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
+/** Days a funnel may be asked for: beyond them a range's end would not be written as YYYY-MM-DD. */
+const FIRST_DAY = '2000-01-01';
+const LAST_DAY = '2099-12-31';
+
 /** A day the pattern lets through may still be no day of the calendar (2026-02-30). */
 function calendarDay(field: string, day: string | undefined): string | undefined {
   if (day === undefined) return undefined;
   const time = Date.parse(`${day}T00:00:00Z`);
   if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== day)
     throw new HttpError(400, 'invalid_request', `${field} is not a day of the calendar`);
+  if (day < FIRST_DAY || day > LAST_DAY)
+    throw new HttpError(400, 'invalid_request', `${field} must be a day from ${FIRST_DAY} to ${LAST_DAY}`);
   return day;
 }
 

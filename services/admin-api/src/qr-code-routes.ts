@@ -112,7 +112,7 @@ export function qrCodeOperations(db: Db, commands: CommandContext): BoundOperati
   const image = operation(qrCodeImage, async (ctx, { params, query }) => {
     const { appId, scene } = params;
     const code = await campaigns.findOne({ appId, scene });
-    if (!code) throw new HttpError(404, 'not_found', `no QR code was created for scene ${scene} of ${appId}`);
+    if (!code) throw new HttpError(404, 'not_found', 'no QR code was created for this scene of the account');
     const file = `qrcode-${appId}-${scene.replace(/[^\w.-]+/g, '_')}.${query.format}`;
     ctx.type = query.format === 'png' ? 'image/png' : 'image/svg+xml';
     ctx.set('Content-Disposition', `${query.download ? 'attachment' : 'inline'}; filename="${file}"`);

@@ -87,7 +87,7 @@ export function subscriberOperations(options: SubscriberRouteOptions): BoundOper
     const found = await subscribers.findOne({ _id: userKey(options.privacyKey, appId, openId), appId });
     // An erased follower is not shown by openId: the answer would tie the openId to what is kept.
     if (found?.state !== 'following' || typeof found.openId !== 'string')
-      throw new HttpError(404, 'not_found', `${openId} does not follow ${appId}`);
+      throw new HttpError(404, 'not_found', 'the user does not follow the account');
     ctx.body = asFollower(found);
   });
 

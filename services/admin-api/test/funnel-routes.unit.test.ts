@@ -53,5 +53,8 @@ describe('the days a funnel answer covers', () => {
     expect(refusal({ from: '2026-03-05', to: '2026-03-04' })).toBe('query.from must not be after query.to');
     expect(refusal({ from: '2026-02-30' })).toBe('query.from is not a day of the calendar');
     expect(refusal({ to: '2026-13-01' })).toBe('query.to is not a day of the calendar');
+    // A range running past year 9999 would be written with a sign and six digits.
+    expect(refusal({ from: '9999-12-31' })).toBe('query.from must be a day from 2000-01-01 to 2099-12-31');
+    expect(refusal({ to: '1999-12-31' })).toBe('query.to must be a day from 2000-01-01 to 2099-12-31');
   });
 });
