@@ -86,7 +86,7 @@ async function main(): Promise<number> {
   }
   process.stdout.write(
     `${done - erased} profiles written for ${appId}` +
-      (erased > 0 ? `; ${erased} followers left out: their data was erased since they followed` : '') +
+      (erased > 0 ? `; ${erased} of the followers left out: erased since their follow` : '') +
       '\n',
   );
   return 0;
