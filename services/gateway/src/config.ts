@@ -28,6 +28,9 @@ export const gatewayServerDefaults: Readonly<HttpServerLimits> = {
   maxConnections: 1000,
 };
 
+/** How long WeChat waits for an answer before it drops the connection and tries again. */
+const WECHAT_WAITS_MS = 5000;
+
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(
     {
@@ -72,6 +75,9 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     env,
   );
   const problems = wholePositive({
+    GATEWAY_MAX_BODY_BYTES: config.GATEWAY_MAX_BODY_BYTES,
+    GATEWAY_MAX_CLOCK_SKEW_SECONDS: config.GATEWAY_MAX_CLOCK_SKEW_SECONDS,
+    GATEWAY_ACK_TIMEOUT_MS: config.GATEWAY_ACK_TIMEOUT_MS,
     GATEWAY_HEADERS_TIMEOUT_MS: config.GATEWAY_HEADERS_TIMEOUT_MS,
     GATEWAY_REQUEST_TIMEOUT_MS: config.GATEWAY_REQUEST_TIMEOUT_MS,
     GATEWAY_MAX_CONNECTIONS: config.GATEWAY_MAX_CONNECTIONS,
@@ -79,6 +85,9 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     PRIVACY_KEY_CACHE_SECONDS: config.PRIVACY_KEY_CACHE_SECONDS,
   });
   if (config.PRIVACY_KEY.length < 16) problems.push('PRIVACY_KEY must be at least 16 characters');
+  if (config.GATEWAY_ACK_TIMEOUT_MS >= WECHAT_WAITS_MS) {
+    problems.push('GATEWAY_ACK_TIMEOUT_MS must be under 5000: WeChat gives up on an answer after 5 s');
+  }
   if (config.GATEWAY_HEADERS_TIMEOUT_MS > config.GATEWAY_REQUEST_TIMEOUT_MS) {
     problems.push('GATEWAY_HEADERS_TIMEOUT_MS must not be more than GATEWAY_REQUEST_TIMEOUT_MS');
   }

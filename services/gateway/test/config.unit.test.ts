@@ -35,6 +35,25 @@ describe('gateway configuration', () => {
     ]);
   });
 
+  it('refuses push limits that are not whole and positive, and an ack timeout WeChat would not wait for', () => {
+    expect(
+      problemsOf({
+        ...required,
+        GATEWAY_MAX_BODY_BYTES: '-5',
+        GATEWAY_MAX_CLOCK_SKEW_SECONDS: '-1',
+        GATEWAY_ACK_TIMEOUT_MS: '0.5',
+      }),
+    ).toEqual([
+      'GATEWAY_MAX_BODY_BYTES must be a whole number of at least 1',
+      'GATEWAY_MAX_CLOCK_SKEW_SECONDS must be a whole number of at least 1',
+      'GATEWAY_ACK_TIMEOUT_MS must be a whole number of at least 1',
+    ]);
+    expect(problemsOf({ ...required, GATEWAY_ACK_TIMEOUT_MS: '60000' })).toEqual([
+      'GATEWAY_ACK_TIMEOUT_MS must be under 5000: WeChat gives up on an answer after 5 s',
+    ]);
+    expect(problemsOf({ ...required, GATEWAY_ACK_TIMEOUT_MS: '4999' })).toEqual([]);
+  });
+
   it('needs a PRIVACY_KEY of at least 16 characters, and never shows it', () => {
     const { PRIVACY_KEY: _unused, ...withoutKey } = required;
     expect(problemsOf(withoutKey)).toEqual([expect.stringMatching(/^PRIVACY_KEY\b.*required/)]);
