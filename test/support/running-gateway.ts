@@ -34,6 +34,8 @@ export async function startGateway(
     /** Where users' data keys go: the consumers' store. Default: the run's shared keys database. */
     keysDb?: Db;
     privacyKey?: string;
+    /** The gateway's clock, in milliseconds; default Date.now. */
+    now?: () => number;
     /** How long the gateway trusts a data key it has read (PRIVACY_KEY_CACHE_SECONDS); default 30. */
     keyCacheSeconds?: number;
     /** Where accounts that reply inside the answer find their rules. */
@@ -59,6 +61,7 @@ export async function startGateway(
       isBrokerConnected: () => publisher.isConnected,
       pseudonymOf: (appId, openId) => testPseudonymOf(appId, openId, privacyKey),
       seal: sealerFor(keys),
+      ...(options.now ? { now: options.now } : {}),
       ...(options.replyRules ? { replyRules: options.replyRules } : {}),
       isStoreReachable: async () => {
         await keysDb.command({ ping: 1 });

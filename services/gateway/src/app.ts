@@ -86,6 +86,9 @@ interface AnsweredReply {
   messageType: string;
 }
 
+/** What a verification request's query is remembered with: no push body is this text. */
+const VERIFICATION = '\u0000verification';
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -157,8 +160,13 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     labelNames: ['outcome'] as const,
     registers: [deps.metrics],
   });
-  // Per event id, the passive reply its first attempt was answered with: WeChat's retries get it again.
-  const duplicates = new DuplicateSuppressor<AnsweredReply | undefined>();
+  // Per event id, the passive reply its first attempt was answered with: WeChat's retries get it again,
+  // and so does a copy sent while its timestamp is still accepted, up to twice the clock window later.
+  const duplicates = new DuplicateSuppressor<AnsweredReply | undefined>(
+    (2 * deps.maxClockSkewSeconds + 10) * 1000,
+    undefined,
+    now,
+  );
   const signedQueries = new SignedQueryMemory(
     deps.maxClockSkewSeconds,
     deps.replayMemoryEntries ?? defaultReplayMemoryEntries,
@@ -204,9 +212,24 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
 
   router.get('/wechat/:appId', (ctx) => {
     const appId = ctx.params.appId ?? '';
-    verifiedQuery(appId, servedAccount(appId), pushQueryOf(ctx.query));
+    const served = servedAccount(appId);
+    const query = verifiedQuery(appId, served, pushQueryOf(ctx.query));
     const echostr = ctx.query.echostr;
     if (typeof echostr !== 'string') refuse(appId, 400, 'bad_request', 'echostr is required');
+    // In plain mode a push is signed as this check is: its query, once seen here, must never carry a body.
+    if (served.account.encryptMode === 'plain') {
+      const sighting = signedQueries.see(
+        appId,
+        Number(query.timestamp),
+        query.nonce,
+        VERIFICATION,
+        now() / 1000,
+      );
+      if (sighting === 'replayed') refuse(appId, 401, 'replayed', 'this signed query came with a push');
+      if (sighting === 'forgotten') {
+        refuse(appId, 401, 'stale', 'timestamp is older than the replay memory still reaches');
+      }
+    }
     ctx.type = 'text/plain';
     ctx.body = echostr;
   });
@@ -214,6 +237,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   router.post(
     '/wechat/:appId',
     async (ctx, next) => {
+      ctx.state.arrivedAt = now();
       const stopTimer = requestSeconds.startTimer();
       try {
         await next();
@@ -317,7 +341,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
             await deps.publish(events);
             return reply && { xml: reply.xml, messageType: reply.record.data.messageType };
           }),
-          deps.ackTimeoutMs,
+          // WeChat's 5 s run from the request's arrival, its body's upload included.
+          Math.max(1, deps.ackTimeoutMs - (now() - (ctx.state.arrivedAt as number))),
         );
         pushes.inc({ outcome: answer.outcome });
       } catch (error) {

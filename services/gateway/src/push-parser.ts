@@ -24,7 +24,7 @@ export const PUSH_LIMITS = {
 } as const;
 
 const TOO_DEEP = `nested deeper than ${PUSH_LIMITS.maxDepth} levels`;
-const TOO_MANY = `more than ${PUSH_LIMITS.maxNodes} fields`;
+const TOO_MANY = `more than ${PUSH_LIMITS.maxNodes - 1} fields`;
 
 /** Names that would reach an object's prototype machinery if a consumer ever assigned them. */
 const RESERVED_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);

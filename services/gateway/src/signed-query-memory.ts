@@ -49,7 +49,9 @@ export class SignedQueryMemory {
   /** Looks the query up and, the first time, remembers it with its body. */
   see(appId: string, timestamp: number, nonce: string, body: string, nowSeconds: number): QuerySighting {
     this.sweep(nowSeconds);
-    if (timestamp <= this.forgottenUpTo) return 'forgotten';
+    // Its timestamp was inside the window when the headers came; a body held back past the window's
+    // end would otherwise meet a memory that has let the query go.
+    if (timestamp <= this.forgottenUpTo || nowSeconds - timestamp > this.windowSeconds) return 'forgotten';
     const digest = digestOf(body);
     const known = this.seconds.get(timestamp)?.get(appId)?.get(nonce);
     if (known !== undefined) return known === digest ? 'retry' : 'replayed';

@@ -30,6 +30,14 @@ describe('signed query memory', () => {
     expect(memory.see('wxa', now + 200, '2', 'body', now + 500)).toBe('retry');
   });
 
+  it('refuses a query whose body arrives after its timestamp left the window, though it was seen before', () => {
+    const memory = new SignedQueryMemory(300, 100);
+    expect(memory.see('wxa', now, 'n', '<xml>WeChat</xml>', now + 1)).toBe('first');
+    // The headers came at now + 300, inside the window; the body, held back, at now + 301.
+    expect(memory.see('wxa', now, 'n', '<xml>forged</xml>', now + 301)).toBe('forgotten');
+    expect(memory.see('wxa', now, 'n', '<xml>WeChat</xml>', now + 301)).toBe('forgotten');
+  });
+
   it('at its cap, forgets its oldest second and refuses everything up to it rather than accept it again', () => {
     const memory = new SignedQueryMemory(300, 4);
     for (let i = 0; i < 4; i++) expect(memory.see('wxa', now + i, 'n', `body${i}`, now + 3)).toBe('first');
