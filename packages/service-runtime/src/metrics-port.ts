@@ -26,21 +26,21 @@ function isMetricsPath(path: string): boolean {
   return decoded.toLowerCase().replace(/\/+$/, '') === '/metrics';
 }
 
+/** A path no app has a route for: what /metrics becomes on a public port once it has a port of its own. */
+const METRICS_SERVED_ELSEWHERE = '/.metrics-served-elsewhere';
+
 /**
- * The app as served on its public port once metrics have a port of their own: /metrics answers 404
- * there (the router matches it in any case and with a trailing slash, so those are refused too),
- * and every other request reaches the app untouched.
+ * The app as served on its public port once metrics have a port of their own: /metrics (in any
+ * case and with a trailing slash, as the router would match it) reaches the app as a path it has
+ * no route for, so the app answers it as any unknown path (404, or 401 where a token is wanted),
+ * with its own headers and its own log line; every other request reaches the app untouched.
  */
 export function withoutMetrics(app: Koa): Koa {
   const front = new Koa();
   front.proxy = app.proxy;
   const handle = app.callback();
   front.use(async (ctx) => {
-    if (isMetricsPath(ctx.path)) {
-      ctx.status = 404;
-      ctx.body = { error: 'not_found', message: 'not found' };
-      return;
-    }
+    if (isMetricsPath(ctx.path)) ctx.req.url = METRICS_SERVED_ELSEWHERE;
     ctx.respond = false;
     await handle(ctx.req, ctx.res);
   });

@@ -1,6 +1,11 @@
 import { ReadModels, schemaProblems, type CloudEvent } from '@wxp/contracts';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { createMetricsRegistry, startHttpServer, type RunningServer } from '@wxp/service-runtime';
+import {
+  createMetricsRegistry,
+  startHttpServer,
+  withoutMetrics,
+  type RunningServer,
+} from '@wxp/service-runtime';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -63,6 +68,7 @@ const running: RunningServer[] = [];
 async function startAccessAdmin(
   authThrottle?: Partial<AuthThrottleOptions>,
   broker: 'up' | 'down' = 'up',
+  metrics: 'here' | 'apart' = 'here',
 ): Promise<AccessAdmin> {
   const events: CloudEvent[] = [];
   const logText: string[] = [];
@@ -76,24 +82,23 @@ async function startAccessAdmin(
       },
     },
   );
-  const server = await startHttpServer(
-    createAdminApp({
-      mongo,
-      adminToken,
-      privacyKey: `privacy-${uniqueName('key')}`,
-      accounts: new Map([[appId, account]]),
-      wechat,
-      publish: async ({ event }) => {
-        if (broker === 'down') throw new Error('KafkaJSNumberOfRetriesExceeded: broker not reachable');
-        events.push(event);
-      },
-      logger,
-      metrics: createMetricsRegistry('admin-api'),
-      dashboardDir,
-      ...(authThrottle === undefined ? {} : { authThrottle }),
-    }),
-    0,
-  );
+  const app = createAdminApp({
+    mongo,
+    adminToken,
+    privacyKey: `privacy-${uniqueName('key')}`,
+    accounts: new Map([[appId, account]]),
+    wechat,
+    publish: async ({ event }) => {
+      if (broker === 'down') throw new Error('KafkaJSNumberOfRetriesExceeded: broker not reachable');
+      events.push(event);
+    },
+    logger,
+    metrics: createMetricsRegistry('admin-api'),
+    dashboardDir,
+    ...(authThrottle === undefined ? {} : { authThrottle }),
+  });
+  // As runHttpService serves it when ADMIN_METRICS_PORT is set.
+  const server = await startHttpServer(metrics === 'apart' ? withoutMetrics(app) : app, 0);
   running.push(server);
   // Raw requests: the path goes on the wire exactly as written, never normalised by a URL parser.
   const send: AccessAdmin['send'] = (method, path, options = {}) =>
@@ -372,6 +377,28 @@ describe('the admin port with the token', () => {
       expect(schemaProblems(event.type, event.data)).toEqual([]);
       expect(JSON.stringify(event)).not.toContain(adminToken);
     }
+  });
+});
+
+describe('the admin port when metrics have a port of their own', () => {
+  it('answers /metrics as any path it has not, with its headers and a log line', async () => {
+    const admin = await startAccessAdmin(undefined, 'up', 'apart');
+    const answers = [
+      await admin.send('GET', '/metrics'),
+      await admin.send('GET', '/MeTrics/', { token: adminToken }),
+      await admin.send('GET', '/metrics', { token: adminToken }),
+    ];
+    expect(answers.map((a) => [a.status, errorOf(a).error])).toEqual([
+      [401, 'unauthorized'],
+      [404, 'not_found'],
+      [404, 'not_found'],
+    ]);
+    for (const answer of answers) {
+      expect(answer.headers['cache-control']).toBe('no-store');
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.text).not.toContain('process_cpu');
+    }
+    expect(admin.logLines.filter((line) => line.msg === 'admin request')).toHaveLength(3);
   });
 });
 
