@@ -12,6 +12,7 @@ import { DataKeyStore, EventOpener, NO_DATA_KEYS } from '@wxp/privacy';
 import {
   brokerList,
   ConfigError,
+  readOrGather,
   createLogger,
   createMetricsRegistry,
   exitOnStartupError,
@@ -152,45 +153,59 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
  * shared ones) checked at start, the store and the broker connected, /healthz and /metrics served,
  * and a stop on SIGTERM that leaves the group before closing the store.
  */
-export function runConsumerService(
+export function runConsumerService<C = undefined>(
   service: string,
   defaults: {
     port: number;
+    /**
+     * The service's own variables, read with the shared ones before anything connects (ConfigError
+     * for bad ones): a start reports every bad variable at once.
+     */
+    config?: () => C;
   },
   behavioursFor: (
-    context: ServiceContext,
+    context: ServiceContext & { config: C },
   ) => ConsumerBehaviour | ConsumerBehaviour[] | Promise<ConsumerBehaviour[]>,
 ): void {
   const prefix = service.toUpperCase().replace(/-/g, '_');
   const logger = createLogger(service);
   const main = async () => {
-    const config = loadConfig({
-      [`${prefix}_PORT`]: port({ default: defaults.port, desc: 'Port of /healthz and /metrics' }),
-      [`${prefix}_GROUP`]: str({ default: service, desc: 'Kafka consumer group' }),
-      BIND_HOST: str({ default: '127.0.0.1' }),
-      KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
-      MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
-      PRIVACY_KEY: str({
-        desc: 'Secret of the pseudonyms and of the wrapping of data keys (at least 16 characters)',
+    const problems: string[] = [];
+    const config = readOrGather(problems, () =>
+      loadConfig({
+        [`${prefix}_PORT`]: port({ default: defaults.port, desc: 'Port of /healthz and /metrics' }),
+        [`${prefix}_GROUP`]: str({ default: service, desc: 'Kafka consumer group' }),
+        BIND_HOST: str({ default: '127.0.0.1' }),
+        KAFKA_BROKERS: brokerList({ default: ['127.0.0.1:9092'] }),
+        MONGO_URL: mongoUrl({ default: 'mongodb://127.0.0.1:27017/wechat' }),
+        PRIVACY_KEY: str({
+          desc: 'Secret of the pseudonyms and of the wrapping of data keys (at least 16 characters)',
+        }),
+        PRIVACY_KEY_CACHE_SECONDS: num({
+          default: 30,
+          desc: 'How long a data key read from the store is trusted without asking again',
+        }),
       }),
-      PRIVACY_KEY_CACHE_SECONDS: num({
-        default: 30,
-        desc: 'How long a data key read from the store is trusted without asking again',
-      }),
-    }) as Record<string, unknown> & {
-      BIND_HOST: string;
-      KAFKA_BROKERS: string[];
-      MONGO_URL: string;
-      PRIVACY_KEY: string;
-      PRIVACY_KEY_CACHE_SECONDS: number;
-    };
-    const privacyKey = config.PRIVACY_KEY;
+    ) as
+      | (Record<string, unknown> & {
+          BIND_HOST: string;
+          KAFKA_BROKERS: string[];
+          MONGO_URL: string;
+          PRIVACY_KEY: string;
+          PRIVACY_KEY_CACHE_SECONDS: number;
+        })
+      | undefined;
+    const own = defaults.config ? readOrGather(problems, defaults.config) : undefined;
     const { problems: kafkaProblems, security } = readKafkaSecurity(process.env);
-    const problems: string[] = [...kafkaProblems];
-    if (privacyKey.length < 16) problems.push('PRIVACY_KEY must be at least 16 characters');
-    if (!Number.isInteger(config.PRIVACY_KEY_CACHE_SECONDS) || config.PRIVACY_KEY_CACHE_SECONDS < 1)
+    problems.push(...kafkaProblems);
+    if (config && config.PRIVACY_KEY.length < 16) problems.push('PRIVACY_KEY must be at least 16 characters');
+    if (
+      config &&
+      (!Number.isInteger(config.PRIVACY_KEY_CACHE_SECONDS) || config.PRIVACY_KEY_CACHE_SECONDS < 1)
+    )
       problems.push('PRIVACY_KEY_CACHE_SECONDS must be a whole number of at least 1');
-    if (problems.length > 0) throw new ConfigError(problems);
+    if (problems.length > 0 || !config) throw new ConfigError(problems);
+    const privacyKey = config.PRIVACY_KEY;
     const groupId = String(config[`${prefix}_GROUP`]);
     const metrics = createMetricsRegistry(service);
     const mongo = await connectMongo(config.MONGO_URL, service);
@@ -202,6 +217,7 @@ export function runConsumerService(
     const closers: Array<() => Promise<void>> = [];
     const behaviours = [
       await behavioursFor({
+        config: own as C,
         privacyKey,
         keys,
         db: mongo.db,

@@ -93,6 +93,20 @@ type Specs = Parameters<typeof cleanEnv>[1];
  * Reads and validates the service's variables. Every bad or missing value is reported, each on
  * its own line, before the service does anything else.
  */
+/**
+ * Runs one read of the configuration and keeps what it refuses in `problems` instead of throwing,
+ * so that a start reports every bad variable at once, before it connects anywhere.
+ */
+export function readOrGather<T>(problems: string[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+}
+
 export function loadConfig<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = process.env) {
   return cleanEnv(env, specs, {
     reporter: ({ errors }) => {

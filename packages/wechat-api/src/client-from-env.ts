@@ -32,9 +32,17 @@ export function wechatApiConfig(env: NodeJS.ProcessEnv = process.env) {
   );
 }
 
-/** WECHAT_API_BASE and the accounts file, checked, with the access_token shared through `db`. */
-export function wechatApiSetupFromEnv(db: Db, env: NodeJS.ProcessEnv = process.env): WechatApiSetup {
-  const config = wechatApiConfig(env);
+export type WechatApiConfig = ReturnType<typeof wechatApiConfig>;
+
+/**
+ * WECHAT_API_BASE and the accounts file, checked, with the access_token shared through `db`;
+ * `config` when the variables were checked already, with the service's others, before connecting.
+ */
+export function wechatApiSetupFromEnv(
+  db: Db,
+  env: NodeJS.ProcessEnv = process.env,
+  config: WechatApiConfig = wechatApiConfig(env),
+): WechatApiSetup {
   const accounts = loadAccounts(config.WECHAT_ACCOUNTS_FILE);
   const api = new WechatApiClient({
     baseUrl: config.WECHAT_API_BASE,

@@ -2,15 +2,24 @@ import { repliesInAnswer } from '@wxp/accounts';
 import { runConsumerService } from '@wxp/consumer-service';
 import { Topics } from '@wxp/contracts';
 import { EventPublisher } from '@wxp/kafka';
-import { loadConfig, num, reloadOnHangup } from '@wxp/service-runtime';
-import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
+import { ConfigError, loadConfig, num, readOrGather, reloadOnHangup } from '@wxp/service-runtime';
+import { wechatApiConfig, wechatApiSetupFromEnv } from '@wxp/wechat-api';
 import { menuResponderConsumers } from './responder';
 
-runConsumerService('menu-responder', { port: 8084 }, async ({ db, kafka, logger, onStop }) => {
-  const config = loadConfig({
-    RESPONDER_MAX_AGE_SECONDS: num({ default: 3600, desc: 'Older events get no reply' }),
-  });
-  const { api, accounts, reloadAccounts } = wechatApiSetupFromEnv(db);
+function responderConfig() {
+  const problems: string[] = [];
+  const own = readOrGather(problems, () =>
+    loadConfig({ RESPONDER_MAX_AGE_SECONDS: num({ default: 3600, desc: 'Older events get no reply' }) }),
+  );
+  const wechat = readOrGather(problems, () => wechatApiConfig());
+  if (!own || !wechat) throw new ConfigError(problems);
+  return { ...own, wechat };
+}
+
+const service = { port: 8084, config: responderConfig };
+
+runConsumerService('menu-responder', service, async ({ config, db, kafka, logger, onStop }) => {
+  const { api, accounts, reloadAccounts } = wechatApiSetupFromEnv(db, process.env, config.wechat);
   // An account added at run time: SIGHUP, and its clicks are answered from then on.
   reloadOnHangup(logger, 'accounts', () => ({ accounts: reloadAccounts() }));
   const publisher = await EventPublisher.connect(kafka);

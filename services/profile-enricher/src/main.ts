@@ -1,16 +1,27 @@
 import { erasureGraceSecondsOf } from '@wxp/accounts';
-import { loadConfig, num, reloadOnHangup } from '@wxp/service-runtime';
+import { ConfigError, loadConfig, num, readOrGather, reloadOnHangup } from '@wxp/service-runtime';
 import { runConsumerService } from '@wxp/consumer-service';
 import { EventPublisher } from '@wxp/kafka';
-import { wechatApiSetupFromEnv } from '@wxp/wechat-api';
+import { wechatApiConfig, wechatApiSetupFromEnv } from '@wxp/wechat-api';
 import { profileEnricherConsumers } from './enricher';
 import { startErasureSweeper } from './erasure';
 
-runConsumerService('profile-enricher', { port: 8085 }, async ({ db, kafka, keys, logger, onStop }) => {
-  const config = loadConfig({
-    ENRICHER_MAX_AGE_SECONDS: num({ default: 86400, desc: 'Older follows are left to the backfill' }),
-  });
-  const { api, accounts, reloadAccounts } = wechatApiSetupFromEnv(db);
+function enricherConfig() {
+  const problems: string[] = [];
+  const own = readOrGather(problems, () =>
+    loadConfig({
+      ENRICHER_MAX_AGE_SECONDS: num({ default: 86400, desc: 'Older follows are left to the backfill' }),
+    }),
+  );
+  const wechat = readOrGather(problems, () => wechatApiConfig());
+  if (!own || !wechat) throw new ConfigError(problems);
+  return { ...own, wechat };
+}
+
+const service = { port: 8085, config: enricherConfig };
+
+runConsumerService('profile-enricher', service, async ({ config, db, kafka, keys, logger, onStop }) => {
+  const { api, accounts, reloadAccounts } = wechatApiSetupFromEnv(db, process.env, config.wechat);
   // An account added at run time: SIGHUP, and its follows are enriched rather than dead-lettered.
   reloadOnHangup(logger, 'accounts', () => ({ accounts: reloadAccounts() }));
   const publisher = await EventPublisher.connect(kafka);
