@@ -170,3 +170,12 @@ export const notUserActionTypes: ReadonlySet<WechatEventType> = new Set([
   ...[...receiptDefinitions, ...kfSessionDefinitions].map((d) => d.type),
   ReplySent.type,
 ]);
+
+/**
+ * When a WeChat event happened: its push's CreateTime, in seconds; undefined for the platform's own
+ * events that carry none (an erasure request).
+ */
+export function createTimeOf(event: { data?: unknown }): number | undefined {
+  const time = (event.data as { createTime?: unknown } | undefined)?.createTime;
+  return typeof time === 'number' ? time : undefined;
+}

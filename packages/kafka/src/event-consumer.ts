@@ -107,7 +107,9 @@ export function isInfrastructureOutage(error: unknown): boolean {
     const name = (current as { name?: string }).name ?? '';
     if (
       /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(name) ||
-      /^KafkaJS(Connection|Request)/.test(name)
+      /^KafkaJS(Connection|Request)/.test(name) ||
+      // Another consumer of the partition wrote meanwhile (@wxp/mongo): read again, until it stops.
+      name === 'ConcurrentWriteError'
     )
       return true;
   }

@@ -14,8 +14,46 @@ export interface VersionedDocument {
   recentEvents?: string[];
 }
 
-/** How many events a document remembers for recognising one delivered again at a new offset. */
+/** How many events a document remembers at least, for recognising one delivered again at a new offset. */
 export const REMEMBERED_EVENTS = 8;
+
+/**
+ * Beyond the last REMEMBERED_EVENTS, a document remembers the events of this many seconds before
+ * its newest (by the events' own time, so a replay remembers as live traffic did). A second copy
+ * of a push reaches the log within the gateways' clock window of the first (300 s) and WeChat's
+ * tries: a user busy enough to send eight events meanwhile still has it recognised.
+ */
+export const REMEMBERED_SECONDS = 900;
+
+/** The most events a document remembers, however busy its user. */
+export const MAX_REMEMBERED_EVENTS = 64;
+
+/** The time a remembered entry carries after its id (`<id>.<seconds in base 36>`), if any. */
+function rememberedTimeOf(entry: string): number | undefined {
+  const dot = entry.indexOf('.');
+  return dot < 0 ? undefined : parseInt(entry.slice(dot + 1), 36);
+}
+
+/** The document's remembered events with one more: the last few, and those of the last REMEMBERED_SECONDS. */
+export function rememberEvent(entries: readonly string[], id: string, time: number | undefined): string[] {
+  const kept = entries.filter((entry, index) => {
+    if (index >= entries.length - (REMEMBERED_EVENTS - 1)) return true;
+    const at = rememberedTimeOf(entry);
+    return time !== undefined && at !== undefined && at >= time - REMEMBERED_SECONDS;
+  });
+  const entry =
+    time === undefined || !Number.isSafeInteger(time) || time < 0 ? id : `${id}.${time.toString(36)}`;
+  return [...kept, entry].slice(-MAX_REMEMBERED_EVENTS);
+}
+
+/** Whether the entries remember the event whose remembered id is `id`. */
+function remembers(entries: readonly string[] | undefined, id: string): boolean {
+  return (
+    entries?.some(
+      (entry) => entry.slice(0, id.length) === id && (entry.length === id.length || entry[id.length] === '.'),
+    ) ?? false
+  );
+}
 
 /**
  * What a document remembers of an event id: 48 bits of its SHA-256, whatever the id looks like, so
@@ -43,6 +81,8 @@ export interface DocumentProjection<E, D extends VersionedDocument> {
    * recently applied is skipped even at a new offset. Absent: only positions guard.
    */
   eventId?(event: E): string;
+  /** When the event happened, in seconds: with it, a document remembers events by age, not count alone. */
+  eventTime?(event: E): number | undefined;
 }
 
 /** One event that changed a document, with the document before and after it. */
@@ -94,7 +134,8 @@ export function foldEvents<E, D extends VersionedDocument>(
     const remembered = projection.eventId ? rememberedIdOf(projection.eventId(event)) : undefined;
     if (
       before &&
-      (position <= before.position || (remembered !== undefined && before.recentEvents?.includes(remembered)))
+      (position <= before.position ||
+        (remembered !== undefined && remembers(before.recentEvents, remembered)))
     ) {
       stats.skipped += 1;
       current.set(id, before);
@@ -104,7 +145,7 @@ export function foldEvents<E, D extends VersionedDocument>(
     if (after && remembered !== undefined)
       after = {
         ...after,
-        recentEvents: [...(before?.recentEvents ?? []).slice(1 - REMEMBERED_EVENTS), remembered],
+        recentEvents: rememberEvent(before?.recentEvents ?? [], remembered, projection.eventTime?.(event)),
       };
     current.set(id, after);
     transitions.push({ event, position, before, after });
@@ -137,8 +178,27 @@ export async function writeDocuments<D extends VersionedDocument>(
   stats: Pick<ProjectionWriteStats, 'written' | 'conflicts'> = { written: 0, conflicts: 0 },
 ): Promise<void> {
   const staging = ReplayStaging.of(collection);
-  if (staging && (await staging.write(collection.collectionName, folded, stats))) return;
+  if (staging && (await staging.write(collection.collectionName, folded, loaded, stats))) return;
+  const conflictsBefore = stats.conflicts;
   await writeToStore(collection, loaded, folded, stats);
+  // A document another consumer changed since it was read (a rebalance overlap) kept what that one
+  // wrote: the batch is read and folded again, and what is applied already is skipped then.
+  if (stats.conflicts > conflictsBefore)
+    throw new ConcurrentWriteError(collection.collectionName, stats.conflicts - conflictsBefore);
+}
+
+/**
+ * Documents changed by someone else between their read and their write: not the events' fault, so
+ * the consumer applies the batch again, as often as it takes, and sends nothing to the DLQ.
+ */
+export class ConcurrentWriteError extends Error {
+  override readonly name = 'ConcurrentWriteError';
+  constructor(
+    readonly collection: string,
+    readonly documents: number,
+  ) {
+    super(`${documents} documents of ${collection} were changed by another writer since they were read`);
+  }
 }
 
 async function writeToStore<D extends VersionedDocument>(

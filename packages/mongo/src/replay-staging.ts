@@ -52,6 +52,7 @@ class StagedCollection {
 
   write(
     folded: ReadonlyMap<string, VersionedDocument | null>,
+    loaded: ReadonlyMap<string, VersionedDocument>,
     stats: Pick<ProjectionWriteStats, 'written'>,
   ): void {
     for (const [id, after] of folded) {
@@ -60,8 +61,10 @@ class StagedCollection {
         if (staged.current === after) continue;
         staged.current = after;
       } else {
-        if (after === null) continue;
-        this.documents.set(id, { stored: null, current: after });
+        // Not held: new, or written out by a flush since this batch loaded it, as it was loaded then.
+        const stored = loaded.get(id) ?? null;
+        if (after === stored) continue;
+        this.documents.set(id, { stored, current: after });
       }
       stats.written += 1;
     }
@@ -138,11 +141,12 @@ export class ReplayStaging {
   write(
     collectionName: string,
     folded: ReadonlyMap<string, VersionedDocument | null>,
+    loaded: ReadonlyMap<string, VersionedDocument>,
     stats: Pick<ProjectionWriteStats, 'written'>,
   ): Promise<boolean> {
     return this.exclusive(async () => {
       if (this.released) return false;
-      this.staged(collectionName).write(folded, stats);
+      this.staged(collectionName).write(folded, loaded, stats);
       const held = [...this.collections.values()].reduce((sum, c) => sum + c.size, 0);
       if (held > this.options.maxDocuments) for (const c of this.collections.values()) await c.flush();
       return true;

@@ -1,6 +1,9 @@
 import {
   connectMongo,
+  foldEvents,
+  loadDocuments,
   projectIntoCollection,
+  writeDocuments,
   stageReplayCollections,
   type MongoConnection,
   type PositionedEvent,
@@ -64,6 +67,24 @@ describe('a replay staging its fresh collections in memory', () => {
       await projectIntoCollection(mongo.db.collection<Counter>(staged), counters, batch);
     await releasing;
     expect(await contents(staged)).toEqual(await contents(direct));
+  });
+
+  it("keeps a batch's change to a document that another batch wrote out between its read and its write", async () => {
+    const name = uniqueName('staged');
+    const collection = mongo.db.collection<Counter>(name);
+    const staging = stageReplayCollections(mongo.db, [name], { maxDocuments: 1 });
+    await projectIntoCollection(collection, counters, [{ position: 1, event: { id: 'c1', add: 1 } }]);
+    // One group reads c1 and folds its next event; meanwhile another group's write fills the
+    // staging, which writes everything out and lets go of c1.
+    const loaded = await loadDocuments(collection, ['c1']);
+    const { documents } = foldEvents(counters, loaded, [{ position: 2, event: { id: 'c1', add: 2 } }]);
+    await projectIntoCollection(collection, counters, [{ position: 1, event: { id: 'c2', add: 5 } }]);
+    await writeDocuments(collection, loaded, documents);
+    await staging.release();
+    expect(await contents(name)).toEqual([
+      expect.objectContaining({ _id: 'c1', position: 2, total: 3 }),
+      expect.objectContaining({ _id: 'c2', position: 1, total: 5 }),
+    ]);
   });
 
   it('writes nothing when discarded, and refuses to stage a collection twice', async () => {

@@ -46,6 +46,7 @@ export function profileProjection(): DocumentProjection<ProfileEvent, ProfileDoc
   return {
     documentId: pseudonymOf,
     eventId: (event) => event.id,
+    eventTime: (event) => event.data.at,
     evolve(current, event, position) {
       const _id = pseudonymOf(event);
       const at = new Date(event.data.at * 1000);

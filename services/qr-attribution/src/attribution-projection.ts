@@ -1,4 +1,4 @@
-import { chinaDayOf, type PushEvent, type WechatEvent } from '@wxp/contracts';
+import { chinaDayOf, createTimeOf, type PushEvent, type WechatEvent } from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
@@ -45,6 +45,7 @@ export function attributionUserProjection(): DocumentProjection<WechatEvent, Att
   return {
     documentId: pseudonymOf,
     eventId: (event) => event.id,
+    eventTime: createTimeOf,
     evolve(current, event, position) {
       // Nothing personal is kept here, so an erasure only moves the position on.
       if (isPlatformEvent(event)) return current ? { ...current, position } : null;

@@ -1,4 +1,5 @@
 import {
+  createTimeOf,
   chinaDayOf,
   noFunnelFigures,
   type FunnelMeasure,
@@ -110,6 +111,7 @@ export function journeyProjection(): DocumentProjection<WechatEvent, JourneyDocu
   return {
     documentId: pseudonymOf,
     eventId: (event) => event.id,
+    eventTime: createTimeOf,
     evolve(current, event, position) {
       const unchanged = current ? { ...current, position } : null;
       if (isPlatformEvent(event) || isLate(current, event)) return unchanged;

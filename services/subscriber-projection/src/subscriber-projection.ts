@@ -1,4 +1,4 @@
-import { chinaDayOf, notUserActionTypes, type WechatEvent } from '@wxp/contracts';
+import { chinaDayOf, createTimeOf, notUserActionTypes, type WechatEvent } from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
@@ -47,6 +47,7 @@ export function subscriberProjection(): DocumentProjection<WechatEvent, Subscrib
   return {
     documentId: pseudonymOfEvent,
     eventId: (event) => event.id,
+    eventTime: createTimeOf,
 
     evolve(current, event, position) {
       if (event.type === 'wechat.user.erased') {

@@ -85,7 +85,7 @@ describe('subscriber projection', () => {
           recentEvents: expect.arrayContaining([]) as unknown,
         });
         expect(tombstone?.recentEvents).toHaveLength(3);
-        expect(tombstone?.recentEvents?.every((id) => /^[\w-]{8}$/.test(id))).toBe(true);
+        expect(tombstone?.recentEvents?.every((id) => /^[\w-]{8}\.[0-9a-z]+$/.test(id))).toBe(true);
         expect(JSON.stringify(tombstone)).not.toContain('u1');
       });
   });
