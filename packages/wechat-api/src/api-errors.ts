@@ -94,6 +94,19 @@ export function isSafeToRepeat(error: unknown): boolean {
 }
 
 /** A call that must not happen twice failed in a way that leaves open whether WeChat carried it out. */
+/**
+ * Whether a failed call of `api` provably never reached WeChat: no connection was made for it, its
+ * input was refused before, or what it needed first (the access_token) could not be had. Anything
+ * else, an error of an unforeseen kind included, may have followed a call WeChat acted on.
+ */
+export function provablyNotCarriedOut(error: unknown, api: string): boolean {
+  if (error instanceof WechatTransportError) return !error.mayHaveArrived || error.api !== api;
+  if (error instanceof WechatApiError) return error.api !== api;
+  return (
+    error instanceof WechatValidationError || (error as Error | undefined)?.name === 'TokenUnavailableError'
+  );
+}
+
 export function mayHaveBeenCarriedOut(error: unknown): boolean {
   if (error instanceof WechatTransportError) return error.mayHaveArrived;
   return error instanceof WechatApiError && error.errcode === ErrorCodes.systemBusy;

@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
-import { WechatApiClient, WechatTransportError, type AccessTokenDocument } from '@wxp/wechat-api';
+import {
+  MAX_ANSWER_BYTES,
+  WechatApiClient,
+  WechatTransportError,
+  type AccessTokenDocument,
+} from '@wxp/wechat-api';
 import { mongoUrlFor, uniqueName } from '../../../test/support/infrastructure';
 
 const appId = 'wxsendonce000001';
@@ -10,7 +15,7 @@ let server: Server;
 let base: string;
 /** How often each API was asked, and how the stand-in answers it. */
 const calls = new Map<string, number>();
-let answer: 'never' | 'busy' = 'never';
+let answer: 'never' | 'busy' | 'null' | 'redirect' | 'huge' = 'never';
 
 beforeAll(async () => {
   mongo = await connectMongo(mongoUrlFor(uniqueName('send-once')), 'send-once-test');
@@ -24,6 +29,15 @@ beforeAll(async () => {
       response.end(JSON.stringify({ errcode: -1, errmsg: 'system busy' }));
     } else if (answer === 'busy') {
       response.end(JSON.stringify({ errcode: 0, errmsg: 'ok' }));
+    } else if (answer === 'null') {
+      response.end('null');
+    } else if (answer === 'redirect') {
+      // To where the appSecret must never go: the same stand-in, under a path it counts apart.
+      response.statusCode = 307;
+      response.setHeader('location', `${base}/elsewhere/cgi-bin/stable_token`);
+      response.end();
+    } else if (answer === 'huge') {
+      response.end(JSON.stringify({ errcode: 0, tags: 'x'.repeat(MAX_ANSWER_BYTES) }));
     }
     // 'never': WeChat took the request and its answer is lost; the caller's timeout ends it.
   });
@@ -82,6 +96,40 @@ describe('a message to a user', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WechatTransportError);
     expect((error as WechatTransportError).mayHaveArrived).toBe(false);
+  });
+});
+
+describe('an answer the client does not take', () => {
+  it('a send answered with something other than a JSON object may have arrived', async () => {
+    answer = 'null';
+    const error = await client()
+      .sendCustomMessage(appId, 'o-user', text)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WechatTransportError);
+    expect((error as WechatTransportError).mayHaveArrived).toBe(true);
+    expect(calls.get('message/custom/send')).toBe(1);
+  });
+
+  it('a redirect is not followed, so nothing goes anywhere but the base', async () => {
+    answer = 'redirect';
+    await expect(client().sendCustomMessage(appId, 'o-user', text)).rejects.toBeInstanceOf(
+      WechatTransportError,
+    );
+    expect([...calls.keys()].some((api) => api.includes('elsewhere'))).toBe(false);
+  });
+
+  it('an answer longer than any WeChat gives is refused without being held whole', async () => {
+    answer = 'huge';
+    const api = new WechatApiClient({
+      baseUrl: base,
+      secretOf: () => 's',
+      tokenCollection: mongo.db.collection<AccessTokenDocument>(uniqueName('tokens')),
+      timeoutMs: 2_000,
+      retry: { deadlineMs: 300, baseDelayMs: 5, maxDelayMs: 20 },
+    });
+    const error = await api.getTags(appId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WechatTransportError);
+    expect((error as Error).message).toContain(`over ${MAX_ANSWER_BYTES} bytes`);
   });
 });
 

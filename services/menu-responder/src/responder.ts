@@ -9,9 +9,12 @@ import {
 import type { ConsumerBehaviour } from '@wxp/consumer-service';
 import { isDuplicateKeyError, projectIntoCollection } from '@wxp/mongo';
 import type { Logger } from '@wxp/service-runtime';
-import { mayHaveBeenCarriedOut, WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
+import { ErrorCodes, provablyNotCarriedOut, WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
 import { replyFor } from '@wxp/reply-rules';
 import { replyRulesOf, replyRulesProjection, type ReplyRulesDocument } from './reply-rules';
+
+/** The call a reply is sent with. */
+const SEND_API = 'message/custom/send';
 
 export const RESPONDER_COLLECTIONS = { rules: ReadModels.replyRules, sent: 'sent_replies' } as const;
 
@@ -141,21 +144,23 @@ export function responderBehaviour(
             await api.sendCustomMessage(event.data.appId, event.data.openId, message);
           } catch (error) {
             const errcode = error instanceof WechatApiError ? { errcode: error.errcode } : {};
-            if (mayHaveBeenCarriedOut(error)) {
-              logger.warn({ eventId: event.id, ...errcode }, 'reply may have been delivered: not sent again');
-              await sent.updateOne({ _id: event.id }, { $set: { status: 'unconfirmed', ...errcode } });
-            } else if (error instanceof WechatApiError) {
+            if (error instanceof WechatApiError && error.errcode !== ErrorCodes.systemBusy) {
               // WeChat refused for good (48-hour window, unfollowed, quota): recorded, not retried.
               logger.warn({ eventId: event.id, errcode: error.errcode }, 'reply refused by WeChat');
               await sent.updateOne(
                 { _id: event.id },
                 { $set: { status: 'refused', errcode: error.errcode } },
               );
-            } else {
-              // Provably never sent (no connection could be made, or the call failed before it was
-              // made): the marker goes, so that the event's redelivery tries again.
+            } else if (provablyNotCarriedOut(error, SEND_API)) {
+              // No connection could be made, or the call failed before it was made: the marker
+              // goes, so that the event's redelivery tries again.
               await sent.deleteOne({ _id: event.id, status: 'sending' });
               throw error;
+            } else {
+              // It may have reached WeChat (busy, a lost or garbled answer, an unforeseen error):
+              // at most one reply, so it is not sent again.
+              logger.warn({ eventId: event.id, ...errcode }, 'reply may have been delivered: not sent again');
+              await sent.updateOne({ _id: event.id }, { $set: { status: 'unconfirmed', ...errcode } });
             }
             continue;
           }

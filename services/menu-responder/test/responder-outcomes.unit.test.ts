@@ -84,6 +84,31 @@ describe('the menu responder and what a send left uncertain', () => {
     }
   });
 
+  it('records an unforeseen failure of the send as unconfirmed: it may have followed a send WeChat took', async () => {
+    const { db, markers } = storeStandIn();
+    const { api, sends } = apiThat(() =>
+      Promise.reject(new TypeError("Cannot read properties of null (reading 'errcode')")),
+    );
+    const event = click();
+    await handleTwice(api, db, event);
+    expect(sends).toHaveLength(1);
+    expect(markers.get(event.id)).toMatchObject({ status: 'unconfirmed' });
+  });
+
+  it('tries again a send whose access_token could not be had, which never left', async () => {
+    const { db, markers } = storeStandIn();
+    let calls = 0;
+    const { api, sends } = apiThat(async () => {
+      if (calls++ === 0) throw new WechatApiError('stable_token', -1, 'system busy');
+    });
+    const event = click();
+    const { first, second } = await handleTwice(api, db, event);
+    expect(first).toBeInstanceOf(WechatApiError);
+    expect(second).toBeUndefined();
+    expect(sends).toHaveLength(2);
+    expect(markers.get(event.id)).toMatchObject({ status: 'sent' });
+  });
+
   it('tries again, with the event, a send that provably never left', async () => {
     const { db, markers } = storeStandIn();
     let calls = 0;
