@@ -2,7 +2,7 @@
 import { createKafka } from '@wxp/kafka';
 import { connectMongo, type MongoConnection } from '@wxp/mongo';
 import { DataKeyStore, EventOpener } from '@wxp/privacy';
-import { ConfigError, brokerList, loadConfig, mongoUrl, str } from '@wxp/service-runtime';
+import { ConfigError, brokerList, loadConfig, loggableError, mongoUrl, str } from '@wxp/service-runtime';
 import pino from 'pino';
 import { parseExportArguments, usage, UsageError, type ExportOptions } from './export-options';
 import { exportLog, type ExportSummary } from './log-export';
@@ -63,7 +63,10 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', stop).on('SIGTERM', stop);
 
-  const logger = pino({ name: 'log-export', level: 'warn' }, pino.destination(2));
+  const logger = pino(
+    { name: 'log-export', level: 'warn', serializers: { err: loggableError } },
+    pino.destination(2),
+  );
   let mongo: MongoConnection | undefined;
   try {
     let sink: RowSink;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { LegacyTopics } from '@wxp/contracts';
 import { createKafka } from '@wxp/kafka';
 import { connectMongo } from '@wxp/mongo';
-import { ConfigError, brokerList, loadConfig, mongoUrl, str } from '@wxp/service-runtime';
+import { ConfigError, brokerList, loadConfig, loggableError, mongoUrl, str } from '@wxp/service-runtime';
 import pino from 'pino';
 import { MigrationRefusedError, migrateLog, type MigrationSummary, type PairSummary } from './log-migration';
 
@@ -67,7 +67,10 @@ async function main(): Promise<number> {
   }
   const config = configFromEnvironment();
   // The summary is the command's output on stdout; the client's warnings go with the progress, to stderr.
-  const logger = pino({ name: 'log-migration', level: 'warn' }, pino.destination(2));
+  const logger = pino(
+    { name: 'log-migration', level: 'warn', serializers: { err: loggableError } },
+    pino.destination(2),
+  );
   const mongo = await connectMongo(config.MONGO_URL, 'log-migration');
   try {
     const summary = await migrateLog({
