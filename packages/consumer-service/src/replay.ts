@@ -206,10 +206,18 @@ export async function replayReadModel<N extends Record<string, string>>(
 
   const stallMs = options.stallMs ?? 120_000;
   let switched = false;
+  /** The collections the model was read from before the switch, once it has switched. */
+  let previous: Record<string, string> | undefined;
   let progress = { handled: -1, at: Date.now() };
+  let done: Offsets = new Map();
   const waitUntil = async (until: Offsets) => {
     for (;;) {
-      const done = await committed(kafka, groupId, topic);
+      // A coordinator still loading (a fresh broker) or moving answers with a retriable error: that
+      // poll shows no progress, and only a stall as long as stallMs fails the replay.
+      done = await committed(kafka, groupId, topic).catch((error: unknown) => {
+        if ((error as { retriable?: unknown }).retriable === true) return done;
+        throw error;
+      });
       const handled = [...until].reduce(
         (sum, [p]) => sum + Math.max(0, (done.get(p) ?? 0) - (low.get(p) ?? 0)),
         0,
@@ -279,8 +287,9 @@ export async function replayReadModel<N extends Record<string, string>>(
         snapshot,
       };
     }
-    const previous = await activeCollections(mongo.db, service, options.collections);
+    const before = await activeCollections(mongo.db, service, options.collections);
     await pointReadModelAt(mongo.db, service, fresh);
+    previous = before;
     switched = true;
     // Batches the live consumer began before the switch wrote to the old collections: the replay
     // goes on to the end of the topic as it is now, which covers them, before the old ones go.
@@ -290,7 +299,7 @@ export async function replayReadModel<N extends Record<string, string>>(
     // The switch is done and the fresh model is whole: collections left behind are reported, and
     // the replay is not failed for them.
     let leftBehind: string[] = [];
-    await dropCollections(mongo.db, Object.values(previous)).catch((error: unknown) => {
+    await dropCollections(mongo.db, Object.values(before)).catch((error: unknown) => {
       if (!(error instanceof CollectionsNotDropped)) throw error;
       options.logger.warn({ err: error, collections: error.collections }, 'previous read model left behind');
       leftBehind = error.collections;
@@ -311,6 +320,24 @@ export async function replayReadModel<N extends Record<string, string>>(
       // The replay's own error is the one to report; what stays is swept by the next replay.
       await dropCollections(mongo.db, Object.values(fresh)).catch((dropError: unknown) =>
         options.logger.warn({ err: dropError }, 'collections of the failed replay left for the next one'),
+      );
+    }
+    // Failed after its switch (stalled catching up): nothing reads the previous collections any
+    // more, and an erasure no longer reaches them, so they go now or are named; the new model may
+    // lack the batches the live consumer wrote to them, which a new replay makes whole.
+    if (previous) {
+      const names = Object.values(previous);
+      await dropCollections(mongo.db, names).then(
+        () =>
+          options.logger.warn(
+            { collections: names },
+            'replay failed after its switch: the previous read model is dropped; replay again to make the new one whole',
+          ),
+        (dropError: unknown) =>
+          options.logger.error(
+            { err: dropError, collections: names },
+            'replay failed after its switch and the previous read model could not be dropped: drop it by hand',
+          ),
       );
     }
     throw error;

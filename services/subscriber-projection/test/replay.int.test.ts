@@ -240,4 +240,58 @@ describe('replay', () => {
       names.filter((n) => n.includes('__replay_') && !(Object.values(before) as string[]).includes(n)),
     ).toEqual([]);
   }, 60_000);
+
+  it('drops the previous model when it fails after its switch, since nothing reads it and no erasure reaches it', async () => {
+    const mongo = await connectMongo(mongoUrlFor(uniqueName('stall-after')), 'replay-test');
+    stores.push(mongo);
+    const current = {
+      subscribers: `${collections.subscribers}__replay_before`,
+      counts: `${collections.counts}__replay_before`,
+    };
+    await pointReadModelAt(mongo.db, 'subscriber-projection', current);
+    for (const name of Object.values(current)) await mongo.db.collection(name).insertOne({ kept: true });
+    publisher ??= await SealingPublisher.connect(kafka, await sharedKeysDb());
+    await publishUsers(2000, 2005);
+    // Follows keep arriving, so the replay has more to read once it has switched.
+    let next = 2005;
+    const arriving = setInterval(() => void publishUsers(next, ++next).catch(() => undefined), 100);
+    const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
+    try {
+      const failed = replayReadModel({
+        kafka,
+        mongo,
+        service: 'subscriber-projection',
+        collections,
+        // Applies batches until the model has switched to its collections, then stops answering.
+        behaviourFor: (names) => {
+          const behaviour = subscriberBehaviour(privacyKey, names);
+          return {
+            ...behaviour,
+            handler: (db) => {
+              const apply = behaviour.handler(db);
+              return async (events) => {
+                const active = await activeCollections(mongo.db, 'subscriber-projection', collections);
+                if (active.subscribers === names.subscribers)
+                  await new Promise((resolve) => setTimeout(resolve, 8000));
+                else await apply(events);
+              };
+            },
+          };
+        },
+        opener: testOpener(await sharedKeysDb()),
+        logger,
+        metrics: createMetricsRegistry('replay-stalled-after'),
+        stream: sink as unknown as NodeJS.WriteStream,
+        stallMs: 3000,
+      });
+      await expect(failed).rejects.toThrow(ReplayStalledError);
+    } finally {
+      clearInterval(arriving);
+    }
+    const active = await activeCollections(mongo.db, 'subscriber-projection', collections);
+    expect(active).not.toEqual(current);
+    const names = (await mongo.db.listCollections().toArray()).map((c) => c.name);
+    for (const name of Object.values(current)) expect(names).not.toContain(name);
+    for (const name of Object.values(active)) expect(names).toContain(name);
+  }, 60_000);
 });
