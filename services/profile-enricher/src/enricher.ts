@@ -4,7 +4,7 @@ import type { EventPublisher } from '@wxp/kafka';
 import { projectIntoCollection } from '@wxp/mongo';
 import { sealEvent, sealEventAsErased, type DataKey, type DataKeyStore } from '@wxp/privacy';
 import type { Logger } from '@wxp/service-runtime';
-import { WechatApiError, type WechatApiClient } from '@wxp/wechat-api';
+import { WechatApiError, isTokenError, isTransient, type WechatApiClient } from '@wxp/wechat-api';
 import { campaignTagsBehaviour } from './campaign-tags';
 import { erasureBehaviour } from './erasure';
 import { followerTagging, type TaggingApi } from './follower-tagging';
@@ -105,8 +105,12 @@ export function enricherBehaviour({
             try {
               profile = profileFetched(appId, pseudonym, await api.getUserInfo(appId, openId), event.id);
             } catch (error) {
+              // Busy, quotas and a refused access_token pass: the batch is tried again, then the
+              // event goes to the dead-letter topic. Only WeChat's answer for good is recorded.
               if (!(error instanceof WechatApiError)) throw error;
-              profile = profileFetchFailed(appId, pseudonym, openId, event.id, error.errcode, error.errmsg);
+              const { errcode, errmsg } = error;
+              if (isTransient(error) || isTokenError(error)) throw error;
+              profile = profileFetchFailed(appId, pseudonym, openId, event.id, errcode, errmsg);
             }
             await publishProfile(publisher, profile, keyOf(event));
             if (event.data.scene !== undefined) {

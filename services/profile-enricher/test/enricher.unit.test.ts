@@ -4,7 +4,7 @@ import type { OpenedConsumedEvent } from '@wxp/consumer-service';
 import type { EventPublisher, OutgoingEvent } from '@wxp/kafka';
 import { ERASED_VALUE, isSealedValue, openEvent, type DataKeyStore } from '@wxp/privacy';
 import type { Logger } from '@wxp/service-runtime';
-import type { UserInfo, WechatApiClient } from '@wxp/wechat-api';
+import { WechatApiError, type UserInfo, type WechatApiClient } from '@wxp/wechat-api';
 import type { Db } from 'mongodb';
 import { enricherBehaviour } from '../src/enricher';
 import { testPseudonymOf } from '../../../test/support/privacy';
@@ -16,14 +16,15 @@ const now = Math.floor(Date.now() / 1000);
 const key = { id: 'k1', key: randomBytes(32) };
 const silent = { debug: () => undefined } as unknown as Logger;
 
-/** The enricher over fakes: `stored` holds the data keys the store still has. */
-function enricher(stored: Map<string, Buffer>) {
+/** The enricher over fakes: `stored` holds the data keys the store still has; `refusal` what WeChat answers. */
+function enricher(stored: Map<string, Buffer>, refusal?: WechatApiError) {
   const published: OutgoingEvent[] = [];
   const lookedUp: string[] = [];
   const publisher = { publish: async (o: OutgoingEvent) => void published.push(o) };
   const api = {
     getUserInfo: async (_appId: string, openId: string): Promise<UserInfo> => {
       lookedUp.push(openId);
+      if (refusal) throw refusal;
       return { subscribe: 1, openid: openId, unionid: 'u1', remark: 'vip', tagid_list: [] };
     },
   };
@@ -67,6 +68,27 @@ describe('the profile enricher', () => {
       unionId: 'u1',
       remark: 'vip',
     });
+  });
+
+  it('records a refusal for good as fetch_failed, and leaves a busy WeChat or a refused token to a retry', async () => {
+    const refused = enricher(
+      new Map([[key.id, key.key]]),
+      new WechatApiError('user/info', 40003, 'invalid openid'),
+    );
+    await refused.deliver(follow);
+    expect(refused.published.map((o) => o.event.type)).toEqual(['wechat.profile.fetch_failed']);
+    for (const [errcode, errmsg] of [
+      [-1, 'system busy'],
+      [45009, 'reach max api daily quota limit'],
+      [42001, 'access_token expired'],
+    ] as const) {
+      const passing = enricher(
+        new Map([[key.id, key.key]]),
+        new WechatApiError('user/info', errcode, errmsg),
+      );
+      await expect(passing.deliver(follow)).rejects.toMatchObject({ errcode });
+      expect(passing.published).toEqual([]);
+    }
   });
 
   it('writes the profile as erased when the follow key is gone by the time it is written', async () => {
