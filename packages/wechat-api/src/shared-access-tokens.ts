@@ -38,7 +38,10 @@ export type TokenFetcher = (appId: string, forceRefresh: boolean) => Promise<Fet
 export interface SharedAccessTokensOptions {
   /** How long before expiry a refresh starts; capped at a quarter of the token's lifetime. */
   refreshAheadMs?: number;
-  /** How long one process may hold the refresh lease before another may take over. */
+  /**
+   * How long one process may hold the refresh lease before another may take over: longer than a
+   * token fetch may take, its retries included (WechatApiClient sets it so).
+   */
   leaseMs?: number;
   /** How long a caller waits for another process's refresh before giving up. */
   waitMs?: number;
@@ -177,6 +180,14 @@ export class SharedAccessTokens {
         forceRefresh: false,
         generation,
       };
+      // A fetch that outlived its lease may have been overtaken by another process's refresh:
+      // that one's token is stored, and this one's must not replace it.
+      const held = await this.leases.findOne({ _id: `${appId}#${generation}`, owner: this.owner });
+      if (!held) {
+        const stored = await this.collection.findOne({ _id: appId });
+        const theirs = this.usable(appId, stored, 'expiry');
+        if (theirs) return this.remember(appId, theirs, stored?.refreshAt);
+      }
       // A replacement, so a token stored in clear by an earlier version goes with it.
       await this.collection.replaceOne({ _id: appId }, document, { upsert: true });
       await this.leases.deleteMany({

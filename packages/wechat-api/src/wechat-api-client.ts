@@ -89,11 +89,13 @@ export class WechatApiClient {
     }
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.retry = options.retry ?? defaultRetryPolicy;
+    // A refresh's lease outlives its fetch: retries until the deadline, and the last attempt's timeout.
+    const longestFetchMs = this.retry.deadlineMs + this.timeoutMs;
     this.tokens = new SharedAccessTokens(
       options.tokenCollection,
       (appId, force) => this.fetchAccessToken(appId, force),
       new TokenSealer((appId) => options.secretOf(appId)),
-      options.tokens,
+      { leaseMs: longestFetchMs + 5_000, waitMs: longestFetchMs + 10_000, ...options.tokens },
     );
   }
 

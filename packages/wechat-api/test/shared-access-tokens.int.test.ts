@@ -30,13 +30,14 @@ function processOf(
   collection: string,
   clock: TestClock,
   options: { leaseMs?: number; waitMs?: number } = {},
+  label = collection,
 ) {
   const fetched: string[] = [];
   let hold: Promise<void> | undefined;
   const tokens = new SharedAccessTokens(
     mongo.db.collection<AccessTokenDocument>(collection),
     async () => {
-      const token = `TOKEN-${collection}-${fetched.length + 1}`;
+      const token = `TOKEN-${label}-${fetched.length + 1}`;
       fetched.push(token);
       await hold;
       return { token, expiresInSeconds: lifetimeSeconds };
@@ -140,5 +141,25 @@ describe('the shared access_token', () => {
     expect(lease?.owner).not.toBe('a-dead-process');
     const stored = await mongo.db.collection<AccessTokenDocument>(collection).findOne({ _id: appId });
     expect(stored?.generation).toBe(1);
+  });
+
+  it('keeps the token of the process that took over from a fetch that outlived its lease', async () => {
+    const collection = uniqueName('tokens');
+    const clock = new TestClock(1_700_000_000_000);
+    const leaseMs = 15_000;
+    const slow = processOf(collection, clock, { leaseMs, waitMs: 10 * 60_000 }, 'slow');
+    const release = slow.holdFetches();
+    const slowToken = slow.tokens.get(appId);
+    await eventually(async () => expect(slow.fetched).toHaveLength(1), 10_000);
+    // The slow fetch outlives the lease; another process takes it over and stores its token.
+    clock.ms += leaseMs + 1000;
+    const other = processOf(collection, clock, { leaseMs, waitMs: 10 * 60_000 }, 'other');
+    const otherToken = await within(other.tokens.get(appId), 10_000, 'the token of the process taking over');
+    expect(otherToken).toBe('TOKEN-other-1');
+    release();
+    // The slow one answers at last: it takes the stored token rather than replace it with its own.
+    expect(await within(slowToken, 10_000, 'the slow fetch')).toBe(otherToken);
+    const stored = await mongo.db.collection<AccessTokenDocument>(collection).findOne({ _id: appId });
+    expect(sealer.open(appId, stored!.sealedToken!)).toBe(otherToken);
   });
 });
