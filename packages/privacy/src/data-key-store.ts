@@ -34,16 +34,23 @@ interface DataKeyDocument {
 }
 
 /**
- * Left where a user's keys were destroyed: events of theirs written later (a retried push, a receipt,
- * a message after an erasure request) are written as erased until they follow again, rather than
- * under a new key that no erasure would reach. Its id sorts just before the user's keys, so the read
- * of a user's keys finds it too; it names no user field, so counts of a user's keys leave it out.
+ * Left where a user's keys were destroyed. After an unfollow's erasure, events of theirs written
+ * later (a retried push, a receipt) are written as erased until they follow again, rather than under
+ * a new key that no erasure would reach. After an erasure request from a user who still follows,
+ * what they send anew gets a new key, but nothing is fetched about them again (the backfill). Its
+ * id sorts just before the user's keys, so the read of a user's keys finds it too; it names no user
+ * field, so counts of a user's keys leave it out.
  */
 interface ErasureMarker {
   _id: string;
-  /** Keys made up to this time are gone; a key made after it (a follow's) is the user's again. */
+  /** Keys made up to this time are gone. */
   erasedUpTo: Date;
+  /** Keys made up to this time went with an unfollow: the user left, and a follow brings them back. */
+  leftUpTo?: Date;
 }
+
+/** What the store holds of a user who has no key to write with. */
+type UserKeys = { key?: DataKeyDocument; marker?: ErasureMarker };
 
 const markerIdOf = (pseudonym: string) => `${pseudonym}-erased`;
 
@@ -104,7 +111,7 @@ export class DataKeyStore {
   );
   /** pseudonym → the key a follow is storing: the user's events that come meanwhile take it. */
   private readonly freshKeysUnderWay = new Map<string, Promise<DataKey>>();
-  private readonly currentKeyReads = new Map<string, Promise<DataKeyDocument | 'erased' | undefined>>();
+  private readonly currentKeyReads = new Map<string, Promise<UserKeys>>();
   private holdsUnprefixedKeys: Promise<boolean> | undefined;
   /** Store reads made for keys, for tests of the cache. */
   reads = 0;
@@ -156,8 +163,8 @@ export class DataKeyStore {
    * The key to seal a user's new event with. `fresh` (a follow) always makes a new key, so that
    * a user who follows again is not caught by the erasure of their earlier unfollow. `latest` asks
    * the store rather than this process's cache: an unfollow must name the newest key, which a follow
-   * through another process may have made since. `null` when the user's keys were destroyed and no
-   * follow came since: the event is to be written as erased. Concurrent calls share their store
+   * through another process may have made since. `null` when the user's keys went with an unfollow
+   * and no follow came since: the event is to be written as erased. Concurrent calls share their store
    * round trips (one insert for all the keys made together, one read per user), and a call returns
    * only once its key is stored: a consumer must find the key of every event it reads, or it would
    * take the event for erased.
@@ -179,8 +186,9 @@ export class DataKeyStore {
       // A follow's key under way here is the newest: the event came with or after the follow.
       const making = this.freshKeysUnderWay.get(pseudonym);
       if (making) return making;
-      const current = await this.currentKeyOf(pseudonym);
-      if (current === 'erased') return this.freshKeysUnderWay.get(pseudonym) ?? null;
+      const { key: current, marker } = await this.currentKeyOf(pseudonym);
+      const left = marker?.leftUpTo && (!current || current.createdAt <= marker.leftUpTo);
+      if (left) return this.freshKeysUnderWay.get(pseudonym) ?? null;
       if (current) return this.remember(pseudonym, this.unwrapped(current), current.createdAt.getTime());
     }
     const making = this.newKey(appId, pseudonym);
@@ -212,11 +220,20 @@ export class DataKeyStore {
   }
 
   /**
-   * The user's newest key, one awaiting the end of a grace period included (an event written then
-   * goes with the rest of their history, or stays with it if they follow again); 'erased' when the
-   * user's keys were destroyed and none was made since. Concurrent calls for one user share one read.
+   * Whether the user's keys were destroyed (an unfollow or an erasure request) and none was made
+   * since: nothing is to be fetched about them again until they act anew.
    */
-  private currentKeyOf(pseudonym: string): Promise<DataKeyDocument | 'erased' | undefined> {
+  async erasedSinceLastKey(pseudonym: string): Promise<boolean> {
+    const { key, marker } = await this.currentKeyOf(pseudonym);
+    return marker !== undefined && (!key || key.createdAt <= marker.erasedUpTo);
+  }
+
+  /**
+   * The user's newest key, one awaiting the end of a grace period included (an event written then
+   * goes with the rest of their history, or stays with it if they follow again), and the marker of
+   * their erasures, if any. Concurrent calls for one user share one read.
+   */
+  private currentKeyOf(pseudonym: string): Promise<UserKeys> {
     let reading = this.currentKeyReads.get(pseudonym);
     if (!reading) {
       this.reads += 1;
@@ -235,9 +252,7 @@ export class DataKeyStore {
           const marker = all.find((document) => document._id === markerIdOf(pseudonym)) as
             ErasureMarker | undefined;
           const newest = all.filter(isKey).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-          if (marker && (!newest || newest.createdAt.getTime() <= marker.erasedUpTo.getTime()))
-            return 'erased';
-          return newest;
+          return { ...(newest ? { key: newest } : {}), ...(marker ? { marker } : {}) };
         })
         .finally(() => this.currentKeyReads.delete(pseudonym));
       this.currentKeyReads.set(pseudonym, reading);
@@ -347,14 +362,19 @@ export class DataKeyStore {
   /**
    * Destroys a user's keys: all of them; or (`upTo`, an unfollow) the given key and those made
    * before it, which leaves the key of a follow that came after the unfollow; or (`madeBy`, an
-   * erasure request read later from the log) those made by that time. Returns how many went. The
+   * erasure request read later from the log) those made by that time. Returns how many went. An
+   * unfollow's (`upTo`, or `unfollowed`) leaves the user marked as gone until they follow again. The
    * marker goes first: from then on nothing new is sealed with a key about to go.
    */
-  async eraseUser(pseudonym: string, options: { upTo?: string; madeBy?: Date } = {}): Promise<number> {
+  async eraseUser(
+    pseudonym: string,
+    options: { upTo?: string; madeBy?: Date; unfollowed?: boolean } = {},
+  ): Promise<number> {
     const target = await this.targetOf(pseudonym, options.upTo);
     if (target) {
       const madeBy = options.madeBy ?? target.madeBy;
-      await this.markErased([{ pseudonym, upTo: madeBy ?? new Date(this.now()) }]);
+      const left = options.upTo !== undefined || options.unfollowed === true;
+      await this.markErased([{ pseudonym, upTo: madeBy ?? new Date(this.now()), left }]);
     }
     // After the marker: a key this process read meanwhile must not outlive the erasure here.
     this.forget(pseudonym);
@@ -400,19 +420,21 @@ export class DataKeyStore {
       if (!known || known < createdAt) upToOf.set(user, createdAt);
       this.forget(user);
     }
-    await this.markErased([...upToOf].map(([pseudonym, upTo]) => ({ pseudonym, upTo })));
+    await this.markErased([...upToOf].map(([pseudonym, upTo]) => ({ pseudonym, upTo, left: true })));
     const result = await this.keys.deleteMany({ _id: { $in: due.map((d) => d._id) } });
     return result.deletedCount;
   }
 
-  /** Records (or moves later) the time up to which each user's keys are destroyed. */
-  private async markErased(erasures: readonly { pseudonym: string; upTo: Date }[]): Promise<void> {
+  /** Records (or moves later) the time up to which each user's keys are destroyed, and left with them. */
+  private async markErased(
+    erasures: readonly { pseudonym: string; upTo: Date; left: boolean }[],
+  ): Promise<void> {
     for (let from = 0; from < erasures.length; from += MARKERS_PER_WRITE) {
       await this.markers.bulkWrite(
-        erasures.slice(from, from + MARKERS_PER_WRITE).map(({ pseudonym, upTo }) => ({
+        erasures.slice(from, from + MARKERS_PER_WRITE).map(({ pseudonym, upTo, left }) => ({
           updateOne: {
             filter: { _id: markerIdOf(pseudonym) },
-            update: { $max: { erasedUpTo: upTo } },
+            update: { $max: left ? { erasedUpTo: upTo, leftUpTo: upTo } : { erasedUpTo: upTo } },
             upsert: true,
           },
         })),

@@ -90,19 +90,32 @@ describe('the data key store', () => {
     expect((await new DataKeyStore(db, secret).keysByIds([after.id])).get(after.id)).toBeNull();
   });
 
-  it("writes a user's later events as erased once their keys are destroyed, until they follow again", async () => {
+  it("writes a user's later events as erased once an unfollow destroyed their keys, until they follow again", async () => {
     const store = new DataKeyStore(db, secret);
     const unfollowed = await keyOf(store, user('gone'));
     expect(await store.eraseUser(user('gone'), { upTo: unfollowed.id })).toBe(1);
     // A retried push or a receipt after the unfollow: no new key that no erasure would reach.
     expect(await store.keyForWriting('wx1', user('gone'))).toBeNull();
     expect(await new DataKeyStore(db, secret).keyForWriting('wx1', user('gone'))).toBeNull();
+    expect(await store.erasedSinceLastKey(user('gone'))).toBe(true);
     const returned = await store.keyForWriting('wx1', user('gone'), { fresh: true });
     expect(await keyOf(new DataKeyStore(db, secret), user('gone'))).toEqual(returned);
-    // An erasure request: the same, and a redelivered one keeps the marker where it was.
-    await store.eraseUser(user('gone'), { madeBy: new Date() });
-    await store.eraseUser(user('gone'), { madeBy: new Date(0) });
+    expect(await store.erasedSinceLastKey(user('gone'))).toBe(false);
+    // The same for an unfollow read from an older log (a migration's).
+    await store.eraseUser(user('gone'), { madeBy: new Date(Date.now() + 1000), unfollowed: true });
     expect(await new DataKeyStore(db, secret).keyForWriting('wx1', user('gone'))).toBeNull();
+  });
+
+  it('gives a user who asked to be erased and still follows a new key for what they send anew', async () => {
+    const store = new DataKeyStore(db, secret);
+    const before = await keyOf(store, user('asked'));
+    expect(await store.eraseUser(user('asked'), { madeBy: new Date(Date.now() + 1000) })).toBe(1);
+    // Nothing is to be fetched about them again (the backfill asks this) ...
+    expect(await new DataKeyStore(db, secret).erasedSinceLastKey(user('asked'))).toBe(true);
+    // ... but a message they send is theirs anew, under a key the erasure did not reach.
+    const later = await keyOf(new DataKeyStore(db, secret, { now: () => Date.now() + 2000 }), user('asked'));
+    expect(later.id).not.toBe(before.id);
+    expect(await new DataKeyStore(db, secret).erasedSinceLastKey(user('asked'))).toBe(false);
   });
 
   it("seals a user's events in a grace period with the keys awaiting it, and as erased after it", async () => {
@@ -281,9 +294,9 @@ describe('the data key store', () => {
     expect(await later.eraseUser(user('old'))).toBe(1);
     expect(await later.eraseUser(user('new'))).toBe(1);
     expect(await db.collection(collection).countDocuments({ wrapped: { $exists: true } })).toBe(0);
-    // Both users' later events are written as erased, the legacy one's too.
-    expect(await later.keyForWriting('wx1', user('old'))).toBeNull();
-    expect(await later.keyForWriting('wx1', user('new'))).toBeNull();
+    // Both erasures are marked, the legacy user's too.
+    expect(await later.erasedSinceLastKey(user('old'))).toBe(true);
+    expect(await later.erasedSinceLastKey(user('new'))).toBe(true);
   });
 
   it('lets keys go from its cache once their lifetime is over, so a busy process holds only recent users', async () => {

@@ -263,7 +263,7 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
     summary.earlier = range.all - range.total;
     for (const user of await findUnfollows(range)) {
       // Keys made by earlier runs sealed what came before this unfollow; keys of this run are left.
-      keysDestroyed += await keys.eraseUser(user, { madeBy: runStart });
+      keysDestroyed += await keys.eraseUser(user, { madeBy: runStart, unfollowed: true });
     }
     const shown = bar('events', range.total);
     await readRange(

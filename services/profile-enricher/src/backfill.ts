@@ -63,8 +63,10 @@ async function main(): Promise<number> {
           infos.map(async (info) => {
             const pseudonym = pseudonymOf(config.PRIVACY_KEY, appId, info.openid);
             // A follower has a key (their follow made one); one who followed before keys existed gets
-            // one. One who asked to be erased since their follow gets none, and no profile fetched anew.
-            const key = await keys.keyForWriting(appId, pseudonym);
+            // one. One whose data was erased since (they asked) gets no profile fetched anew.
+            const key = (await keys.erasedSinceLastKey(pseudonym))
+              ? null
+              : await keys.keyForWriting(appId, pseudonym);
             if (!key) {
               erased += 1;
               return;
