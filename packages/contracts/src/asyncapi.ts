@@ -97,6 +97,16 @@ export function asyncApiDocument(definitions: readonly EventDefinition[] = allEv
                   },
                 }
               : {}),
+            ...(d.topic === Topics.events
+              ? {
+                  replychannel: {
+                    enum: ['passive', 'custom'],
+                    description:
+                      'On pushes: how the gateway took the account to be answered when the push came ' +
+                      '(inside the HTTP answer, or by the customer-service API); absent on events written before it',
+                  },
+                }
+              : {}),
             time: { type: 'string', format: 'date-time', description: "The push's CreateTime" },
             datacontenttype: { const: 'application/json' },
             dataschema: { const: d.dataschema },

@@ -18,6 +18,13 @@ export interface CloudEvent<TType extends string = string, TData = unknown> {
   causationid?: string;
   /** Extension: the user's data key the personal fields are sealed with (events and profiles topics). */
   datakeyid?: string;
+  /**
+   * Extension, on pushes: how the gateway took the account to be answered when the push came,
+   * `passive` (inside the HTTP answer) or `custom` (the customer-service API, the menu responder).
+   * A replier goes by it rather than by its own reading of the accounts file, which may be changed
+   * between the two: one reply per push across both channels.
+   */
+  replychannel?: 'passive' | 'custom';
 }
 
 export const CLOUD_EVENT_CONTENT_TYPE = 'application/cloudevents+json';

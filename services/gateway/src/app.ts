@@ -320,6 +320,9 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
 
       const account = served.account;
       const inAnswer = repliesInAnswer(account);
+      // What this gateway decided, on the event: the menu responder goes by it, not by its own
+      // reading of an accounts file that may change between the two.
+      event.replychannel = inAnswer ? 'passive' : 'custom';
       if (inAnswer && deps.replyRules && !deps.replyRules.isReady()) {
         // A fresh instance would answer with no rule what another answers with a reply.
         pushes.inc({ outcome: 'rules_not_ready' });

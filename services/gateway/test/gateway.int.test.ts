@@ -325,6 +325,8 @@ describe('personal data on the topic', () => {
       expect(found).toHaveLength(steps.length);
       return found;
     }, 15_000);
+    // The account answers through the customer-service API, and its events say so.
+    expect(events.map((e) => e.stored.replychannel)).toEqual(steps.map(() => 'custom'));
     const keyIds = events.map((e) => e.stored.datakeyid as string);
     expect(keyIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
     const [firstFollow, firstClick, unfollow, secondFollow, secondClick] = keyIds;

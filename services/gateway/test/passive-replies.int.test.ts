@@ -208,6 +208,8 @@ describe.each(xmlAccounts.map((a) => [`${a.encryptMode} mode`, a] as const))(
         return landed;
       }, 15_000);
       const [pushed, recorded] = events.map((e) => e.event);
+      // The push says the gateway answered it: the menu responder leaves it alone.
+      expect(pushed?.replychannel).toBe('passive');
       expect(recorded).toMatchObject({
         type: ReplySent.type,
         subject: pseudonym,

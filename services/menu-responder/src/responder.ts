@@ -63,7 +63,10 @@ export function replyRulesBehaviour(): ConsumerBehaviour {
  * cannot be read any more, which is what erasure means.
  */
 export interface ResponderOptions {
-  /** Accounts whose replies the gateway puts inside the answer: the responder leaves them alone. */
+  /**
+   * Accounts whose replies the gateway puts inside the answer: the responder leaves them alone. For
+   * events that do not say how the gateway answered (`replychannel`), written before it did.
+   */
   repliesInAnswer?: (appId: string) => boolean;
   /** Writes `wechat.reply.sent` for a reply WeChat took (the same event for the same reply, always). */
   recordReply?: (record: ReplySentEvent) => Promise<void>;
@@ -113,8 +116,12 @@ export function responderBehaviour(
           // An erasure or a reply holds nothing to answer; the events of erased users are let go below.
           if (event.type === 'wechat.user.erased' || event.type === 'wechat.reply.sent') continue;
           if (Date.now() / 1000 - event.data.createTime > maxAgeSeconds) continue;
-          // The gateway answered the push itself: one reply per push, across both channels.
-          if (repliesInAnswer(event.data.appId)) continue;
+          // The gateway answered the push itself: one reply per push, across both channels. It says
+          // so on the event; events written before it did are judged by the accounts file.
+          const passive = event.replychannel
+            ? event.replychannel === 'passive'
+            : repliesInAnswer(event.data.appId);
+          if (passive) continue;
           const chosen = replyFor(replyRulesOf(await rules.findOne({ _id: event.data.appId })), event);
           if (!chosen) continue;
           const { message, rule } = chosen;

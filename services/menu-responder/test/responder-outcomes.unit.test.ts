@@ -136,6 +136,21 @@ describe('the menu responder and the accounts the gateway answers itself', () =>
     expect(markers.size).toBe(0);
   });
 
+  it('goes by how the gateway answered the push when it says, whatever the accounts file says now', async () => {
+    const { db } = storeStandIn();
+    const { api, sends } = apiThat(async () => {});
+    // The file says passive now; the gateway answered this click when the account was custom.
+    const custom = { ...click(), replychannel: 'custom' } as WechatEvent;
+    const passive = { ...click(), id: 'answered-by-the-gateway', replychannel: 'passive' } as WechatEvent;
+    await responderBehaviour(api, pino({ level: 'silent' }), 3600, { repliesInAnswer: () => true }).handler(
+      db,
+    )([{ event: custom, erased: false, offset: 1, partition: 0 }] as never);
+    await responderBehaviour(api, pino({ level: 'silent' }), 3600, { repliesInAnswer: () => false }).handler(
+      db,
+    )([{ event: passive, erased: false, offset: 2, partition: 0 }] as never);
+    expect(sends).toEqual(['oUser']);
+  });
+
   it('answers a keyword through the customer-service API for the other accounts', async () => {
     const { db } = storeStandIn();
     const rules = {
