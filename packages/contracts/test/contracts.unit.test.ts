@@ -147,6 +147,8 @@ describe('envelopes', () => {
 
   it('name what is wrong', () => {
     expect(() => parseEnvelope('{')).toThrow(EnvelopeError);
+    // Never what the value held: the reason goes into logs and dead letters' headers.
+    expect(() => parseEnvelope('{"content": hello there, my address is')).toThrow(/^not JSON$/);
     expect(() => parseEnvelope(JSON.stringify({ ...valid, specversion: '0.3' }))).toThrow(/specversion/);
     expect(() => parseEnvelope(JSON.stringify({ ...valid, id: '' }))).toThrow(/id must be/);
     expect(schemaProblems(valid.type, { ...valid.data, createTime: 'soon' })).toEqual([

@@ -374,6 +374,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     if (together) consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
     else if (events.length > 0) {
       const whole = await applyWithRetries(events, heartbeat, isRunning);
+      let deadLettered = 0;
       if (!whole.ok) {
         log.warn(
           { err: whole.error, events: events.length },
@@ -389,10 +390,11 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
               String((single.error as Error)?.message ?? single.error),
               single.attempts,
             );
+            deadLettered += 1;
           }
         }
       }
-      consumed.inc({ group: groupId, outcome: 'applied' }, events.length);
+      consumed.inc({ group: groupId, outcome: 'applied' }, events.length - deadLettered);
     }
     if (last && position) {
       resolveOffset(last.offset);

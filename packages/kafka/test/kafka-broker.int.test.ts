@@ -326,7 +326,7 @@ describe('Kafka broker with kafkajs', () => {
       topic: spec.name,
       messages: [
         { key: 'a', value: JSON.stringify(testEvent(1)) },
-        { key: 'a', value: 'not json' },
+        { key: 'a', value: 'not json, with secret text' },
         { key: 'a', value: JSON.stringify(testEvent(2)) },
         { key: 'a', value: JSON.stringify(testEvent(3)) },
       ],
@@ -350,10 +350,7 @@ describe('Kafka broker with kafkajs', () => {
     await eventually(async () => expect([...handled].sort()).toEqual([1, 3]), 30_000);
     const dead = await readAll(`${spec.name}.dlq`, 2);
     await consumer.stop();
-    expect(dead.map((d) => d.headers['x-dlq-error'])).toEqual([
-      expect.stringContaining('undecodable'),
-      'poison event 2',
-    ]);
+    expect(dead.map((d) => d.headers['x-dlq-error'])).toEqual(['undecodable: not JSON', 'poison event 2']);
     expect(dead[1]?.headers).toMatchObject({
       'x-dlq-origin-topic': spec.name,
       'x-dlq-origin-offset': '2',
