@@ -254,7 +254,7 @@ describe('replay', () => {
     await publishUsers(2000, 2005);
     // Follows keep arriving, so the replay has more to read once it has switched.
     let next = 2005;
-    const arriving = setInterval(() => void publishUsers(next, ++next).catch(() => undefined), 100);
+    const arriving = setInterval(() => void publishUsers(next, ++next).catch(() => undefined), 50);
     const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
     try {
       const failed = replayReadModel({
@@ -262,7 +262,9 @@ describe('replay', () => {
         mongo,
         service: 'subscriber-projection',
         collections,
-        // Applies batches until the model has switched to its collections, then stops answering.
+        // Applies batches slowly until the model has switched to its collections, so that follows
+        // arriving meanwhile are left for after the switch; then stops answering (and the follows
+        // stop, so that no partition makes progress any more).
         behaviourFor: (names) => {
           const behaviour = subscriberBehaviour(privacyKey, names);
           return {
@@ -271,9 +273,13 @@ describe('replay', () => {
               const apply = behaviour.handler(db);
               return async (events) => {
                 const active = await activeCollections(mongo.db, 'subscriber-projection', collections);
-                if (active.subscribers === names.subscribers)
-                  await new Promise((resolve) => setTimeout(resolve, 8000));
-                else await apply(events);
+                if (active.subscribers !== names.subscribers) {
+                  await apply(events);
+                  await new Promise((resolve) => setTimeout(resolve, 500));
+                  return;
+                }
+                clearInterval(arriving);
+                await new Promise((resolve) => setTimeout(resolve, 8000));
               };
             },
           };
