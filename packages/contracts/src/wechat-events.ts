@@ -3,7 +3,12 @@ import type { CloudEvent } from './cloud-event';
 import { defineEvent, type DataOf } from './event-definition';
 import { MessageId, userEventBase } from './push-event-base';
 import { Topics } from './topics';
-import { kfSessionDefinitions, receiptDefinitions, typedUserPushDefinitions } from './typed-push-events';
+import {
+  documentedPushesOf,
+  kfSessionDefinitions,
+  receiptDefinitions,
+  typedUserPushDefinitions,
+} from './typed-push-events';
 
 const sceneFields = {
   scene: Type.String({
@@ -170,6 +175,16 @@ export const notUserActionTypes: ReadonlySet<WechatEventType> = new Set([
   ...[...receiptDefinitions, ...kfSessionDefinitions].map((d) => d.type),
   ReplySent.type,
 ]);
+
+/**
+ * The Event names of those reports, as a push kept under `wechat.event.received` carries them in
+ * `data.event` (written before the report had a type of its own, or lacking its documented shape).
+ */
+export const notUserActionPushes: ReadonlySet<string> = new Set(
+  [...receiptDefinitions, ...kfSessionDefinitions].flatMap((d) =>
+    (documentedPushesOf[d.type]?.pushes ?? '').replace(/^Event /, '').split(', '),
+  ),
+);
 
 /**
  * When a WeChat event happened: its push's CreateTime, in seconds; undefined for the platform's own

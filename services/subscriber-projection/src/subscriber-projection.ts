@@ -1,4 +1,11 @@
-import { chinaDayOf, createTimeOf, notUserActionTypes, type WechatEvent } from '@wxp/contracts';
+import {
+  chinaDayOf,
+  createTimeOf,
+  eventCatalogue,
+  notUserActionPushes,
+  notUserActionTypes,
+  type WechatEvent,
+} from '@wxp/contracts';
 import type { DocumentProjection, Transition, VersionedDocument } from '@wxp/mongo';
 
 /**
@@ -41,6 +48,13 @@ const at = (event: WechatEvent) => new Date(event.time);
 export function pseudonymOfEvent(event: WechatEvent): string {
   if (!event.subject) throw new Error(`${event.type} ${event.id} has no subject`);
   return event.subject;
+}
+
+/** Whether the event is something the user did: a push of a known type, not a report about them. */
+function isUserAction(event: WechatEvent): boolean {
+  if (!eventCatalogue.has(event.type) || notUserActionTypes.has(event.type)) return false;
+  if (event.type !== 'wechat.event.received') return true;
+  return !notUserActionPushes.has(event.data.event ?? '');
 }
 
 export function subscriberProjection(): DocumentProjection<WechatEvent, SubscriberDocument> {
@@ -86,9 +100,9 @@ export function subscriberProjection(): DocumentProjection<WechatEvent, Subscrib
             position,
           };
         default:
-          // Receipts and agents' session changes are about the user, not by them.
-          if (!follower || notUserActionTypes.has(event.type))
-            return current ? { ...current, position } : null;
+          // Receipts and agents' session changes are about the user, not by them; a type of a newer
+          // release is not known to be the user's doing either.
+          if (!follower || !isUserAction(event)) return current ? { ...current, position } : null;
           return {
             ...follower,
             lastActivityAt: time > follower.lastActivityAt ? time : follower.lastActivityAt,

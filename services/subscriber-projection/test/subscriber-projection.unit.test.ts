@@ -137,6 +137,22 @@ describe('subscriber projection', () => {
   });
 });
 
+describe("a follower's last activity", () => {
+  it('is moved by what they did, not by a report about them kept untyped, nor by a type it does not know', () => {
+    const untypedReceipt = event('wechat.event.received', 'u1', 200, { event: 'TEMPLATESENDJOBFINISH' });
+    const untypedSession = event('wechat.event.received', 'u1', 210, { event: 'kf_close_session' });
+    const newer = { ...event('wechat.menu.clicked', 'u1', 220), id: 'newer', type: 'wechat.future.thing' };
+    spec
+      .given(event('wechat.user.subscribed', 'u1', 100), event('wechat.menu.clicked', 'u1', 150))
+      .when(untypedReceipt, untypedSession, newer as unknown as WechatEvent)
+      .then((docs) => expect(docs.get(id('u1'))).toMatchObject({ lastActivityAt: new Date(150_000) }));
+    spec
+      .given(event('wechat.user.subscribed', 'u1', 100))
+      .when(event('wechat.event.received', 'u1', 230, { event: 'scancode_push' }))
+      .then((docs) => expect(docs.get(id('u1'))).toMatchObject({ lastActivityAt: new Date(230_000) }));
+  });
+});
+
 describe('an erased user', () => {
   it('stays a counted follower without an openId', () => {
     spec
