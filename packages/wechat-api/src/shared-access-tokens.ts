@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDuplicateKeyError } from '@wxp/mongo';
 import type { Collection } from 'mongodb';
 import type { TokenSealer } from './token-sealing';
+import { sameSecret } from './secret-comparison';
 
 /** One account's access_token as every process sees it. */
 export interface AccessTokenDocument {
@@ -101,11 +102,13 @@ export class SharedAccessTokens {
 
   /** Marks `token` as refused by WeChat (40001, 40014, 42001), so that the next get refreshes. */
   async invalidate(appId: string, token: string): Promise<void> {
-    if (this.cache.get(appId)?.token === token) this.cache.delete(appId);
+    const cached = this.cache.get(appId);
+    if (cached && sameSecret(cached.token, token)) this.cache.delete(appId);
     // Sealing is randomised, so the stored token is recognised by opening it; the update is
     // guarded by the sealed value, in case another process stored a new token in between.
     const document = await this.collection.findOne({ _id: appId });
-    if (!document?.sealedToken || this.sealer.open(appId, document.sealedToken) !== token) return;
+    const stored = document?.sealedToken ? this.sealer.open(appId, document.sealedToken) : undefined;
+    if (!document || stored === undefined || !sameSecret(stored, token)) return;
     await this.collection.updateOne(
       { _id: appId, sealedToken: document.sealedToken },
       { $set: { refreshAt: EPOCH, expiresAt: EPOCH, forceRefresh: true } },

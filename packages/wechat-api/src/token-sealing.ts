@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { WechatValidationError } from './api-errors';
+import { sameSecret } from './secret-comparison';
 
 const FORMAT = 'v1';
 const SALT = 'wxp wechat_access_tokens';
@@ -58,7 +59,7 @@ export class TokenSealer {
     const secret = this.secretOf(appId);
     if (!secret) return undefined;
     const known = this.keys.get(appId);
-    if (known?.secret === secret) return known.key;
+    if (known && sameSecret(known.secret, secret)) return known.key;
     const key = Buffer.from(hkdfSync('sha256', secret, SALT, `access_token ${appId}`, 32));
     this.keys.set(appId, { secret, key });
     return key;
