@@ -53,13 +53,13 @@ afterAll(async () => {
 
 beforeEach(() => calls.clear());
 
-function client(): WechatApiClient {
+function client(timeoutMs = 150, deadlineMs = 5_000): WechatApiClient {
   return new WechatApiClient({
     baseUrl: base,
     secretOf: () => 'the-app-secret-0123456789abcdef',
     tokenCollection: mongo.db.collection<AccessTokenDocument>(uniqueName('tokens')),
-    timeoutMs: 150,
-    retry: { deadlineMs: 5_000, baseDelayMs: 5, maxDelayMs: 20 },
+    timeoutMs,
+    retry: { deadlineMs, baseDelayMs: 5, maxDelayMs: 20 },
   });
 }
 
@@ -120,14 +120,9 @@ describe('an answer the client does not take', () => {
 
   it('an answer longer than any WeChat gives is refused without being held whole', async () => {
     answer = 'huge';
-    const api = new WechatApiClient({
-      baseUrl: base,
-      secretOf: () => 's',
-      tokenCollection: mongo.db.collection<AccessTokenDocument>(uniqueName('tokens')),
-      timeoutMs: 2_000,
-      retry: { deadlineMs: 300, baseDelayMs: 5, maxDelayMs: 20 },
-    });
-    const error = await api.getTags(appId).catch((e: unknown) => e);
+    const error = await client(2_000, 300)
+      .getTags(appId)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WechatTransportError);
     expect((error as Error).message).toContain(`over ${MAX_ANSWER_BYTES} bytes`);
   });
@@ -136,14 +131,7 @@ describe('an answer the client does not take', () => {
 describe('a read', () => {
   it('is asked again after a lost answer, since asking twice changes nothing', async () => {
     answer = 'never';
-    const api = new WechatApiClient({
-      baseUrl: base,
-      secretOf: () => 's',
-      tokenCollection: mongo.db.collection<AccessTokenDocument>(uniqueName('tokens')),
-      timeoutMs: 100,
-      retry: { deadlineMs: 600, baseDelayMs: 5, maxDelayMs: 20 },
-    });
-    await expect(api.getUserInfo(appId, 'o-user')).rejects.toBeInstanceOf(WechatTransportError);
+    await expect(client(100, 600).getUserInfo(appId, 'o-user')).rejects.toBeInstanceOf(WechatTransportError);
     expect(calls.get('user/info')).toBeGreaterThan(1);
   });
 });

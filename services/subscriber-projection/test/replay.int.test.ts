@@ -68,6 +68,20 @@ async function publishUsers(from: number, to: number) {
   await Promise.all(events.map((event) => publisher!.publish(event)));
 }
 
+/** A database of its own with a model already switched once, whatever ran before the test. */
+async function storeWithModelSwitchedOnce(label: string) {
+  const mongo = await connectMongo(mongoUrlFor(uniqueName(label)), 'replay-test');
+  stores.push(mongo);
+  const current = {
+    subscribers: `${collections.subscribers}__replay_earlier`,
+    counts: `${collections.counts}__replay_earlier`,
+  };
+  await pointReadModelAt(mongo.db, 'subscriber-projection', current);
+  for (const name of Object.values(current)) await mongo.db.collection(name).insertOne({ kept: true });
+  publisher ??= await SealingPublisher.connect(kafka, await sharedKeysDb());
+  return { mongo, current };
+}
+
 /** What an erasure request does: the user's keys destroyed, then the erasure on the log. */
 async function eraseUser(user: number) {
   const subject = testPseudonymOf(appId, `oReplay${user}`);
@@ -201,16 +215,7 @@ describe('replay', () => {
   }, 60_000);
 
   it('fails when it stops making progress, switches nothing and leaves no collections behind', async () => {
-    // A database of its own with a model already switched once, whatever ran before this test.
-    const mongo = await connectMongo(mongoUrlFor(uniqueName('stall')), 'replay-test');
-    stores.push(mongo);
-    const current = {
-      subscribers: `${collections.subscribers}__replay_earlier`,
-      counts: `${collections.counts}__replay_earlier`,
-    };
-    await pointReadModelAt(mongo.db, 'subscriber-projection', current);
-    for (const name of Object.values(current)) await mongo.db.collection(name).insertOne({ kept: true });
-    publisher ??= await SealingPublisher.connect(kafka, await sharedKeysDb());
+    const { mongo, current } = await storeWithModelSwitchedOnce('stall');
     await publishUsers(1000, 1005); // something to replay, so that the stall is in applying it
     const before = await activeCollections(mongo.db, 'subscriber-projection', collections);
     const sink = Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
@@ -242,15 +247,7 @@ describe('replay', () => {
   }, 60_000);
 
   it('drops the previous model when it fails after its switch, since nothing reads it and no erasure reaches it', async () => {
-    const mongo = await connectMongo(mongoUrlFor(uniqueName('stall-after')), 'replay-test');
-    stores.push(mongo);
-    const current = {
-      subscribers: `${collections.subscribers}__replay_before`,
-      counts: `${collections.counts}__replay_before`,
-    };
-    await pointReadModelAt(mongo.db, 'subscriber-projection', current);
-    for (const name of Object.values(current)) await mongo.db.collection(name).insertOne({ kept: true });
-    publisher ??= await SealingPublisher.connect(kafka, await sharedKeysDb());
+    const { mongo, current } = await storeWithModelSwitchedOnce('stall-after');
     await publishUsers(2000, 2005);
     // Follows keep arriving, so the replay has more to read once it has switched.
     let next = 2005;
