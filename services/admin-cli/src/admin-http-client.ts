@@ -10,7 +10,8 @@ export class AdminHttpClient {
     private readonly token: string,
   ) {}
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+  /** `shown` is the path as an error may show it, for a path that carries what must not be printed. */
+  private async send(method: string, path: string, body?: unknown, shown = path): Promise<Response> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -27,13 +28,13 @@ export class AdminHttpClient {
       const problem = (await response.json().catch(() => ({}))) as { message?: string };
       if (response.status === 401)
         throw new CliError('the admin token was refused (--token, ADMIN_TOKEN or .data/admin-token)');
-      throw new CliError(`${method} ${path}: ${response.status} ${problem.message ?? response.statusText}`);
+      throw new CliError(`${method} ${shown}: ${response.status} ${problem.message ?? response.statusText}`);
     }
     return response;
   }
 
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body);
+  async json<T>(method: string, path: string, body?: unknown, shown = path): Promise<T> {
+    const response = await this.send(method, path, body, shown);
     return (response.status === 204 ? undefined : await response.json()) as T;
   }
 

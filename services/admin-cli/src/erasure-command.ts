@@ -12,6 +12,8 @@ export function eraseUserCommand(): Command {
       const answer = await context.client.json<{ status: string }>(
         'DELETE',
         `/api/apps/${path(appId)}/users/${path(openId)}`,
+        undefined,
+        `/api/apps/${path(appId)}/users/<openId>`,
       );
       if (context.json) return context.print(JSON.stringify(answer, null, 2));
       context.print(`${answer.status} for a user of ${appId}: their data keys are destroyed`);

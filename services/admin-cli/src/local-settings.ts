@@ -15,7 +15,17 @@ const fromDataDir = (file: string) => {
 
 export function adminUrl(option?: string): string {
   const url = option ?? process.env.ADMIN_URL ?? `http://127.0.0.1:${process.env.ADMIN_PORT ?? 8081}`;
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new CliError(`--url must be an http(s) URL, got ${url}`);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  // Never shown back: a URL may carry a password, and this line may end up in a terminal's log.
+  if (!parsed || !/^https?:$/.test(parsed.protocol))
+    throw new CliError('--url (or ADMIN_URL) must be an http(s) URL');
+  if (parsed.username || parsed.password)
+    throw new CliError('--url (or ADMIN_URL) must not carry credentials: the admin token goes with --token');
   return url.replace(/\/+$/, '');
 }
 

@@ -119,6 +119,20 @@ describe('the wxp CLI', () => {
     const refused = await wxp(['erase-user', appId, 'not an openId']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('path.openId');
+    // Refused for another reason (an account not served), the request's path is shown without it.
+    const unknown = await wxp(['erase-user', 'wxnotserved0000000', 'oPrivateOpenId0123456789']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('/users/<openId>: 404');
+    expect(unknown.stderr).not.toContain('oPrivateOpenId');
+  });
+
+  it('never prints a password given in the admin URL', async () => {
+    for (const url of ['http://admin:hunter2pass@127.0.0.1:9', 'ftp://admin:hunter2pass@127.0.0.1']) {
+      const refused = await wxp(['--url', url, 'apps']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/--url \(or ADMIN_URL\) must/);
+      expect(refused.stderr).not.toContain('hunter2pass');
+    }
   });
 
   it('publishes, shows and deletes the menu from a JSON file', async () => {
