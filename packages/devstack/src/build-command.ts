@@ -1,6 +1,24 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
+/** Options whose next argument is a password (keytool's). */
+const passwordOptions = new Set([
+  '-storepass',
+  '-keypass',
+  '-srcstorepass',
+  '-deststorepass',
+  '-srckeypass',
+  '-destkeypass',
+]);
+
+/** The arguments as an error may show them: passwords given on the command line are masked. */
+export function shownArguments(args: readonly string[]): string[] {
+  return args.map((arg, index) => {
+    if (index > 0 && passwordOptions.has(args[index - 1]!)) return '***';
+    return arg.replace(/(password=)("[^"]*"|[^,\]\s]*)/gi, '$1***');
+  });
+}
+
 /** Runs a command to completion with its output in `logFile`; a failure quotes the end of that log. */
 export function runToCompletion(
   command: string,
@@ -30,7 +48,7 @@ export function runToCompletion(
       const tail = readFileSync(options.logFile, 'utf8').split('\n').slice(-25).join('\n');
       reject(
         new Error(
-          `${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}); log ${options.logFile}:\n${tail}`,
+          `${command} ${shownArguments(args).join(' ')} failed (${signal ?? `exit ${code}`}); log ${options.logFile}:\n${tail}`,
         ),
       );
     });
