@@ -76,12 +76,34 @@ export function processGroupAlive(pgid: number): boolean {
   }
 }
 
-/** Ends a process group left behind by an earlier run that could not clean up. */
+/**
+ * When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
+ * when it is gone: with its pid, it names the process for good, as a pid that is reused does not.
+ */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends a process group left behind by an earlier run that could not clean up. The pid file names
+ * the group's leader and when it started: a leader that started at another time is a process that
+ * took the number since (after a reboot, say), whose group is left alone. A leader that is gone
+ * while its group lives on is still ours: no process is given a number that names a living group.
+ */
 export async function killStaleProcess(pidFile: string): Promise<boolean> {
   if (!existsSync(pidFile)) return false;
-  const pgid = Number(readFileSync(pidFile, 'utf8').trim());
+  const [pgidText, startedAt] = readFileSync(pidFile, 'utf8').trim().split(/\s+/);
+  const pgid = Number(pgidText);
   rmSync(pidFile, { force: true });
   if (!Number.isInteger(pgid) || pgid <= 1 || !processGroupAlive(pgid)) return false;
+  const leaderStartedAt = startTimeOf(pgid);
+  if (startedAt !== undefined && leaderStartedAt !== undefined && leaderStartedAt !== startedAt) return false;
   process.kill(-pgid, 'SIGTERM');
   for (let i = 0; i < 100 && processGroupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 100));
   if (processGroupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
@@ -116,7 +138,7 @@ export function startSupervisedProcess(options: SupervisedProcessOptions): Super
   closeSync(out);
   if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
   const pid = child.pid;
-  writeFileSync(options.pidFile, String(pid), { mode: 0o600 });
+  writeFileSync(options.pidFile, `${pid} ${startTimeOf(pid) ?? ''}`.trim(), { mode: 0o600 });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       rmSync(options.pidFile, { force: true });
