@@ -80,7 +80,7 @@ describe('SIGHUP to a service of the local stack', () => {
 
     writeAccounts([first, added]);
     for (const name of reloading) {
-      const pid = Number(readFileSync(join(dataDir, `${name}.pid`), 'utf8'));
+      const pid = Number(readFileSync(join(dataDir, `${name}.pid`), 'utf8').split(' ')[0]);
       expect(pid).toBe(serviceOf(name).proc.pid);
       process.kill(pid, 'SIGHUP');
     }
