@@ -34,16 +34,22 @@ export class OutputFile {
     const kind = await kindOf(path);
     if (kind !== undefined && kind !== 'file') throw new UsageError(`--out ${out} is not a file`);
     if (kind === 'file' && !force) throw new UsageError(`--out ${out} exists; pass --force to replace it`);
-    if ((await kindOf(partialPath)) !== undefined && !force)
+    const partialKind = await kindOf(partialPath);
+    if (partialKind !== undefined && !force)
       throw new UsageError(
         `${partialPath} exists: an export to ${out} is running or was killed; remove it or pass --force`,
       );
+    if (partialKind !== undefined && partialKind !== 'file')
+      throw new UsageError(`${partialPath} is not a file; it was not replaced`);
+    // Removed rather than written over: a file keeps its mode, and an earlier one may be readable
+    // by others, where the export (personal data, with --decrypt) must be its owner's alone.
+    if (partialKind !== undefined) await rm(partialPath, { force: true });
     return new OutputFile(path, partialPath, force);
   }
 
-  /** How the partial file is to be created, owner-only: with `force` an earlier one is replaced. */
-  get flags(): 'w' | 'wx' {
-    return this.force ? 'w' : 'wx';
+  /** How the partial file is created: new, owner-only (an earlier one was removed on opening). */
+  get flags(): 'wx' {
+    return 'wx';
   }
 
   /** The file is whole: it takes its name. */

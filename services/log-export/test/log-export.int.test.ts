@@ -1,4 +1,12 @@
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics, type CloudEvent, type WechatEvent } from '@wxp/contracts';
@@ -327,9 +335,13 @@ describe('the log export', () => {
       `export: --out ${existing} exists; pass --force to replace it\n`,
     ]);
     expect(readFileSync(existing, 'utf8')).toBe('keep me\n');
+    // A killed export's partial file, readable by others: --force does not write the export into it.
+    writeFileSync(`${existing}.partial`, 'left by a killed export\n', { mode: 0o644 });
+    chmodSync(`${existing}.partial`, 0o644);
     const replaced = await exportTo(existing, ['--force']);
     expect(replaced.code).toBe(0);
     expect(readFileSync(existing, 'utf8')).toContain(appId);
+    expect(statSync(existing).mode & 0o777).toBe(0o600);
     const badTime = await run(program, [
       '--app',
       appId,
