@@ -57,10 +57,20 @@ function configFromEnvironment() {
   }
 }
 
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { 'into-nonempty': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let values: { 'into-nonempty'?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { 'into-nonempty': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    // An option it does not know is a usage error, as for every other command: exit code 2.
+    throw new UsageError(`${(error as Error).message} (--help for usage)`);
+  }
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -96,7 +106,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof ConfigError || error instanceof MigrationRefusedError;
+    const known =
+      error instanceof ConfigError || error instanceof MigrationRefusedError || error instanceof UsageError;
     process.stderr.write(`migrate-log: ${(error as Error).message}\n`);
     process.exit(known ? 2 : 1);
   },

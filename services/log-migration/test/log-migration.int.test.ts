@@ -306,4 +306,21 @@ describe('npm run migrate-log', () => {
     );
     expect(stdout).toBe('wechat.events.v1 and wechat.profiles.v1 do not exist: nothing to migrate\n');
   });
+
+  it('as a command, refuses an option it does not know with exit code 2 and one line', async () => {
+    const refused = await promisify(execFile)(
+      process.execPath,
+      [join(__dirname, '..', 'dist', 'main.js'), '--bogus'],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      "migrate-log: Unknown option '--bogus' (--help for usage)\n",
+    ]);
+  });
 });
