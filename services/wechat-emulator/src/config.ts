@@ -16,7 +16,8 @@ export function refuseProduction(env: NodeJS.ProcessEnv): void {
   }
   let apiHost: string | undefined;
   try {
-    apiHost = env.WECHAT_API_BASE ? new URL(env.WECHAT_API_BASE).hostname : undefined;
+    // A name's trailing dot (the DNS root) still names WeChat's host.
+    apiHost = env.WECHAT_API_BASE ? new URL(env.WECHAT_API_BASE).hostname.replace(/\.+$/, '') : undefined;
   } catch {
     apiHost = undefined;
   }

@@ -40,6 +40,13 @@ function describe(app: EmulatedApp) {
 }
 
 const actions = new Set(['scan', 'follow', 'unfollow', 'click', 'view', 'text']);
+/** The field each action's push is made from, where it needs one. */
+const actionFields: Record<string, string | undefined> = {
+  scan: 'ticket',
+  click: 'key',
+  view: 'url',
+  text: 'content',
+};
 
 /** Test and developer controls: inspect and reset state, queue faults, act as a WeChat user. */
 export function controlRoutes(deps: ControlDeps): Router {
@@ -98,9 +105,20 @@ export function controlRoutes(deps: ControlDeps): Router {
     };
     const app = appOf(deps.apps, body.appId);
     const now = Math.floor(deps.delivery.now() / 1000);
-    const created = (body.users ?? []).map((spec) => {
+    const specs = body.users ?? [];
+    if (!Array.isArray(specs)) throw new HttpError(400, 'bad_request', 'users must be a list');
+    // Every user is checked before any is made: a refused request changes nothing.
+    for (const spec of specs) {
       if (typeof spec?.name !== 'string' || spec.name === '')
         throw new HttpError(400, 'bad_request', 'each user needs a name');
+      const tags: unknown = spec.tags;
+      if (
+        tags !== undefined &&
+        (!Array.isArray(tags) || tags.length > 20 || !tags.every((id) => Number.isInteger(id)))
+      )
+        throw new HttpError(400, 'bad_request', 'tags must be a list of at most 20 tag ids');
+    }
+    const created = specs.map((spec) => {
       const user = app.userNamed(spec.name);
       Object.assign(user, {
         subscribe: 1,
@@ -111,12 +129,7 @@ export function controlRoutes(deps: ControlDeps): Router {
       if (spec.unionId === null) delete user.unionId;
       else if (spec.unionId) user.unionId = spec.unionId;
       if (spec.language) user.language = spec.language;
-      if (spec.tags !== undefined) {
-        const tags = spec.tags;
-        if (!Array.isArray(tags) || tags.length > 20 || !tags.every((id) => Number.isInteger(id)))
-          throw new HttpError(400, 'bad_request', 'tags must be a list of at most 20 tag ids');
-        user.tags = [...tags];
-      }
+      if (spec.tags !== undefined) user.tags = [...spec.tags];
       return user;
     });
     ctx.status = 201;
@@ -130,6 +143,13 @@ export function controlRoutes(deps: ControlDeps): Router {
       throw new HttpError(400, 'bad_request', 'user is required');
     if (!actions.has(body.action))
       throw new HttpError(400, 'bad_request', `action must be one of ${[...actions].join(', ')}`);
+    // What goes into the push: a text of WeChat's size, as a user could send it.
+    const needed = actionFields[body.action];
+    if (needed) {
+      const value: unknown = (body as unknown as Record<string, unknown>)[needed];
+      if (typeof value !== 'string' || value === '' || value.length > 2048)
+        throw new HttpError(400, 'bad_request', `${needed} must be a text of 1 to 2048 characters`);
+    }
     const user = app.userNamed(body.user);
     const now = Math.floor(deps.delivery.now() / 1000);
     let fields;

@@ -222,7 +222,8 @@ export function wechatApiRoutes(behaviour: ApiBehaviour): Router {
       throw new WechatError(40032, 'invalid openid list size');
     }
     const users = list.map((entry) => {
-      const user = app.users.get(String(entry.openid ?? ''));
+      const openId = (entry as { openid?: unknown } | null)?.openid;
+      const user = typeof openId === 'string' ? app.users.get(openId) : undefined;
       if (!user) throw new WechatError(40003, 'invalid openid');
       return userInfo(user);
     });

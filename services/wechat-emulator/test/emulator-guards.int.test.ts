@@ -76,3 +76,32 @@ describe('the emulator refuses a fault it cannot carry out, with a 400 that name
     });
   });
 });
+
+describe('the emulator answers hostile control and API requests with a 4xx, and changes nothing then', () => {
+  it.each([
+    ['/emulator/users', { users: 5 }],
+    ['/emulator/users', { users: 'abc' }],
+    ['/emulator/users', { users: [{ name: 'hostile-a', tags: 'xx' }] }],
+    ['/emulator/simulate', { user: 'hostile-b', action: 'text' }],
+    ['/emulator/simulate', { user: 'hostile-b', action: 'text', content: { a: 1 } }],
+    ['/emulator/simulate', { user: 'hostile-b', action: 'click', key: 'k'.repeat(3000) }],
+  ])('%s %j', async (path, body) => {
+    const response = await post(path, JSON.stringify({ appId: account.appId, ...body }), 'application/json');
+    expect(response.status).toBe(400);
+    const state = await emulator.state(account.appId);
+    expect(state.users.filter((u) => /^hostile/.test(String((u as { name?: unknown }).name)))).toEqual([]);
+  });
+
+  it('answers a batch look-up of something that is not a user with an errcode', async () => {
+    const token = (await (await post('/cgi-bin/stable_token', tokenBody, 'application/json')).json()) as {
+      access_token: string;
+    };
+    const response = await post(
+      `/cgi-bin/user/info/batchget?access_token=${token.access_token}`,
+      JSON.stringify({ user_list: [null] }),
+      'application/json',
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ errcode: 40003 });
+  });
+});
