@@ -131,6 +131,25 @@ async function publishAll(publisher: EventPublisher, items: OutgoingEvent[]): Pr
  * batch is acknowledged, so a run that stops is resumed by running again, and a run after a complete
  * one copies only what v1 received since.
  */
+/** What a batch has read and made since it last recorded its progress. */
+interface CopiedSoFar {
+  outgoing: OutgoingEvent[];
+  answered: IdMapDocument[];
+  counts: { sealed: number; erased: number; skipped: number };
+  read: number;
+}
+
+const copiedSoFar = (): CopiedSoFar => ({
+  outgoing: [],
+  answered: [],
+  counts: { sealed: 0, erased: 0, skipped: 0 },
+  read: 0,
+});
+
+/** The offset after a batch's last message. */
+const nextAfter = (messages: readonly { offset: string }[]) =>
+  Number(messages[messages.length - 1]!.offset) + 1;
+
 export async function migrateLog(options: LogMigrationOptions): Promise<MigrationSummary> {
   const { kafka, db, privacyKey } = options;
   const eventsPair = options.events ?? { from: LegacyTopics.events, to: Topics.events };
@@ -202,26 +221,41 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
     return { low, high, start, total: count(start), all: count(low), resumed: recorded !== null };
   }
 
-  /** A batch is on its v2 topic: its progress recorded, and counted in the summary and the bar. */
-  async function batchCopied(
+  /**
+   * What a batch made since it last recorded its progress: published, the ids it answered filed, and
+   * the partition's progress set to `next` (the offset after the last message it read) with its
+   * counts, in the summary and the bar too. A run killed after this resumes after those messages.
+   */
+  async function recordCopied(
     pair: TopicPair,
     partition: number,
-    messages: readonly { offset: string }[],
-    counts: { sealed: number; erased: number; skipped: number },
+    next: number,
+    made: CopiedSoFar,
     summary: PairSummary,
     shown: ReturnType<typeof bar>,
   ): Promise<void> {
-    const next = Number(messages[messages.length - 1]!.offset) + 1;
+    await publishAll(publisher, made.outgoing.splice(0));
+    const answered = made.answered.splice(0);
+    for (let i = 0; i < answered.length; i += MAX_WRITES_PER_COMMAND) {
+      await idMap.bulkWrite(
+        answered.slice(i, i + MAX_WRITES_PER_COMMAND).map((document) => ({
+          replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
+        })),
+      );
+    }
+    const counts = { ...made.counts };
     await progress.updateOne(
       { _id: pairId(pair) },
       { $set: { [`offsets.${partition}`]: next, updatedAt: new Date() }, $inc: counts },
       { upsert: true },
     );
-    summary.read += messages.length;
+    summary.read += made.read;
     summary.sealed += counts.sealed;
     summary.erased += counts.erased;
     summary.skipped += counts.skipped;
-    shown?.add(messages.length);
+    shown?.add(made.read);
+    made.read = 0;
+    Object.assign(made.counts, { sealed: 0, erased: 0, skipped: 0 });
   }
 
   /** Pass one: each user's last unfollow, and who unfollowed since an earlier run sealed their history. */
@@ -272,10 +306,10 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
       range.start,
       range.high,
       async (partition, messages, heartbeat) => {
-        const counts = { sealed: 0, erased: 0, skipped: 0 };
-        const outgoing: OutgoingEvent[] = [];
-        const answered: IdMapDocument[] = [];
+        const made = copiedSoFar();
+        const { counts, outgoing, answered } = made;
         for (const message of messages) {
+          made.read += 1;
           const v1 = parsed(message);
           let event;
           try {
@@ -306,19 +340,11 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
           if (ANSWERED_TYPES.has(event.type))
             answered.push({ _id: keyedId(privacyKey, v1!.id), v2: event.id, erased });
           if (outgoing.length >= 500) {
-            await publishAll(publisher, outgoing.splice(0));
+            await recordCopied(eventsPair, partition, Number(message.offset) + 1, made, summary, shown);
             await heartbeat();
           }
         }
-        await publishAll(publisher, outgoing);
-        for (let i = 0; i < answered.length; i += MAX_WRITES_PER_COMMAND) {
-          await idMap.bulkWrite(
-            answered.slice(i, i + MAX_WRITES_PER_COMMAND).map((document) => ({
-              replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
-            })),
-          );
-        }
-        await batchCopied(eventsPair, partition, messages, counts, summary, shown);
+        await recordCopied(eventsPair, partition, nextAfter(messages), made, summary, shown);
       },
     );
     shown?.stop();
@@ -340,7 +366,8 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
       range.start,
       range.high,
       async (partition, messages, heartbeat) => {
-        const counts = { sealed: 0, erased: 0, skipped: 0 };
+        const made = copiedSoFar();
+        const { counts, outgoing } = made;
         const events = messages.map(parsed);
         const causes = new Map<string, IdMapDocument>();
         const wanted = events.flatMap((e) =>
@@ -352,8 +379,8 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
             .toArray())
             causes.set(found._id, found);
         }
-        const outgoing: OutgoingEvent[] = [];
-        for (const v1 of events) {
+        for (const [index, v1] of events.entries()) {
+          made.read += 1;
           if (!v1 || !isProfileType(v1.type) || typeof v1.data.causedBy !== 'string') {
             counts.skipped += 1;
             continue;
@@ -384,12 +411,12 @@ export async function migrateLog(options: LogMigrationOptions): Promise<Migratio
           counts[key ? 'sealed' : 'erased'] += 1;
           outgoing.push({ topic: profilesPair.to, key: user, event: sealed });
           if (outgoing.length >= 500) {
-            await publishAll(publisher, outgoing.splice(0));
+            const next = Number(messages[index]!.offset) + 1;
+            await recordCopied(profilesPair, partition, next, made, summary, shown);
             await heartbeat();
           }
         }
-        await publishAll(publisher, outgoing);
-        await batchCopied(profilesPair, partition, messages, counts, summary, shown);
+        await recordCopied(profilesPair, partition, nextAfter(messages), made, summary, shown);
       },
     );
     shown?.stop();
