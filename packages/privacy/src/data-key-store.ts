@@ -49,7 +49,7 @@ interface ErasureMarker {
   leftUpTo?: Date;
 }
 
-/** What the store holds of a user who has no key to write with. */
+/** A user's newest key in the store, and the marker of their erasures, when there are any. */
 type UserKeys = { key?: DataKeyDocument; marker?: ErasureMarker };
 
 const markerIdOf = (pseudonym: string) => `${pseudonym}-erased`;
@@ -371,15 +371,14 @@ export class DataKeyStore {
     options: { upTo?: string; madeBy?: Date; unfollowed?: boolean } = {},
   ): Promise<number> {
     const target = await this.targetOf(pseudonym, options.upTo);
+    const madeBy = options.madeBy ?? target?.madeBy;
     if (target) {
-      const madeBy = options.madeBy ?? target.madeBy;
       const left = options.upTo !== undefined || options.unfollowed === true;
       await this.markErased([{ pseudonym, upTo: madeBy ?? new Date(this.now()), left }]);
     }
     // After the marker: a key this process read meanwhile must not outlive the erasure here.
     this.forget(pseudonym);
     if (!target) return 0;
-    const madeBy = options.madeBy ?? target.madeBy;
     const result = await this.keys.deleteMany(
       madeBy === undefined ? target.filter : { ...target.filter, createdAt: { $lte: madeBy } },
     );
