@@ -208,6 +208,17 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     }
   };
 
+  /**
+   * Plain mode signs the query only: it is remembered with what it came with, and refused when it
+   * comes again with something else, or from before what the memory still reaches.
+   */
+  const rememberPlainQuery = (appId: string, query: VerifiedQuery, cameWith: string, replayed: string) => {
+    const sighting = signedQueries.see(appId, Number(query.timestamp), query.nonce, cameWith, now() / 1000);
+    if (sighting === 'replayed') refuse(appId, 401, 'replayed', replayed);
+    if (sighting === 'forgotten')
+      refuse(appId, 401, 'stale', 'timestamp is older than the replay memory still reaches');
+  };
+
   const router = new Router();
 
   router.get('/wechat/:appId', (ctx) => {
@@ -217,19 +228,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     const echostr = ctx.query.echostr;
     if (typeof echostr !== 'string') refuse(appId, 400, 'bad_request', 'echostr is required');
     // In plain mode a push is signed as this check is: its query, once seen here, must never carry a body.
-    if (served.account.encryptMode === 'plain') {
-      const sighting = signedQueries.see(
-        appId,
-        Number(query.timestamp),
-        query.nonce,
-        VERIFICATION,
-        now() / 1000,
-      );
-      if (sighting === 'replayed') refuse(appId, 401, 'replayed', 'this signed query came with a push');
-      if (sighting === 'forgotten') {
-        refuse(appId, 401, 'stale', 'timestamp is older than the replay memory still reaches');
-      }
-    }
+    if (served.account.encryptMode === 'plain')
+      rememberPlainQuery(appId, query, VERIFICATION, 'this signed query came with a push');
     ctx.type = 'text/plain';
     ctx.body = echostr;
   });
@@ -309,14 +309,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
       // Plain mode has nothing but the query's signature to bind a body to it: a query seen once
       // may come again only with the same body, which is WeChat retrying. In compat and safe mode
       // msg_signature covers the ciphertext.
-      if (served.account.encryptMode === 'plain') {
-        const sighting = signedQueries.see(appId, Number(query.timestamp), query.nonce, body, now() / 1000);
-        if (sighting === 'replayed')
-          refuse(appId, 401, 'replayed', 'this signed query came with another body');
-        if (sighting === 'forgotten') {
-          refuse(appId, 401, 'stale', 'timestamp is older than the replay memory still reaches');
-        }
-      }
+      if (served.account.encryptMode === 'plain')
+        rememberPlainQuery(appId, query, body, 'this signed query came with another body');
 
       const account = served.account;
       const inAnswer = repliesInAnswer(account);
